@@ -1,0 +1,55 @@
+#!/bin/bash
+# PID 1 of the lab's NFS server container: rpcbind, then nfs-ganesha in the foreground.
+#
+# The NFS and MOUNT ports are taken from the environment and published host:container identically,
+# so the ports rpcbind hands out (GETPORT) are valid from the machine's 127.0.0.1 as well.
+# rpcbind itself always listens on 111 inside the container; the host side may map it anywhere.
+set -euo pipefail
+
+NFS_PORT="${NFS_PORT:-12049}"
+MNT_PORT="${MNT_PORT:-20048}"
+EXPORT_DIR="${EXPORT_DIR:-/export}"
+LOG_LEVEL="${GANESHA_LOG_LEVEL:-NIV_EVENT}"
+
+mkdir -p /run/rpcbind /var/run/ganesha /var/lib/nfs/ganesha "$EXPORT_DIR"
+rm -f /run/rpcbind.sock /run/rpcbind/*.xdr
+# -w: warm start off (no state file); rpcbind daemonises and stays in this container.
+rpcbind -w || rpcbind
+
+cat >/etc/ganesha/ganesha.conf <<CONF
+NFS_CORE_PARAM {
+  NFS_Port = ${NFS_PORT};
+  MNT_Port = ${MNT_PORT};
+  Protocols = 3, 4;
+  Enable_NLM = false;
+  Enable_RQUOTA = false;
+  # NFSv3 clients mount the pseudo path /export, the same path NFSv4 clients see.
+  mount_path_pseudo = true;
+}
+NFSV4 {
+  RecoveryRoot = /var/lib/nfs/ganesha;
+  # A restarted server serves at once (no 90 s grace period) so restart() is quick.
+  Graceless = true;
+  Minor_Versions = 0, 1, 2;
+}
+EXPORT_DEFAULTS {
+  SecType = sys;
+}
+EXPORT {
+  Export_Id = 1;
+  Path = ${EXPORT_DIR};
+  Pseudo = /export;
+  Access_Type = RW;
+  Squash = No_Root_Squash;
+  SecType = sys;
+  Protocols = 3, 4;
+  Transports = TCP;
+  FSAL { Name = VFS; }
+}
+LOG {
+  Default_Log_Level = EVENT;
+}
+CONF
+
+# -F: foreground, so ganesha is PID 1 and receives docker stop's SIGTERM.
+exec ganesha.nfsd -F -f /etc/ganesha/ganesha.conf -L /dev/stdout -N "$LOG_LEVEL" -p /var/run/ganesha/ganesha.pid

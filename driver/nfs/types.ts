@@ -1,0 +1,94 @@
+import type { Readable, Writable } from 'node:stream';
+
+/** NFSv3 ftype3 (RFC 1813 section 2.5). */
+export type FileType = 'file' | 'directory' | 'block' | 'char' | 'symlink' | 'socket' | 'fifo';
+
+/** File attributes as the server reports them (fattr3), in plain numbers. */
+export interface FileStat {
+  readonly type: FileType;
+  /** Permission bits only (07777). */
+  readonly mode: number;
+  readonly nlink: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
+  /** Bytes actually used on the server's disk. */
+  readonly used: number;
+  readonly fileid: bigint;
+  readonly atime: Date;
+  readonly mtime: Date;
+  readonly ctime: Date;
+}
+
+export interface DirEntry {
+  readonly name: string;
+  readonly fileid: bigint;
+  /** Absent when the server did not return attributes for this entry. */
+  readonly stat?: FileStat;
+}
+
+export interface MkdirOptions {
+  /** @default 0o755 */
+  readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+export interface WriteFileOptions {
+  /** @default 0o644 */
+  readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+export interface StreamOptions {
+  /** Bytes per READ/WRITE call. @default the server's preferred size (FSINFO rtpref/wtpref), at most 1 MiB */
+  readonly chunkSize?: number;
+  /** READ/WRITE calls kept in flight. @default 8 */
+  readonly concurrency?: number;
+}
+
+export interface Usage {
+  readonly bytes: number;
+  readonly files: number;
+  readonly directories: number;
+}
+
+export interface FsStat {
+  readonly totalBytes: number;
+  readonly freeBytes: number;
+  readonly availableBytes: number;
+  readonly totalFiles: number;
+  readonly freeFiles: number;
+}
+
+/**
+ * The path-based NFS API the driver uses. Paths are relative to the export root and use `/`;
+ * a leading `/` is allowed. The real implementation is `NfsClient`; tests may hand in a fake.
+ */
+export interface NfsFs extends AsyncDisposable {
+  stat(path: string): Promise<FileStat>;
+  /** Like stat, but resolves to undefined when the path does not exist. */
+  exists(path: string): Promise<FileStat | undefined>;
+  mkdir(path: string, options?: MkdirOptions): Promise<FileStat>;
+  mkdirp(path: string, options?: MkdirOptions): Promise<FileStat>;
+  readdir(path: string): Promise<DirEntry[]>;
+  /** Streams entries page by page (READDIRPLUS), without holding the whole directory. */
+  readdirIter(path: string): AsyncIterable<DirEntry>;
+  readFile(path: string): Promise<Buffer>;
+  writeFile(path: string, data: Uint8Array | string, options?: WriteFileOptions): Promise<void>;
+  /** Creates a file atomically with EXCLUSIVE semantics; fails with NFS3ERR_EXIST if present. */
+  createExclusive(path: string, data?: Uint8Array | string, options?: WriteFileOptions): Promise<void>;
+  createReadStream(path: string, options?: StreamOptions): Readable;
+  createWriteStream(path: string, options?: StreamOptions & WriteFileOptions): Writable;
+  rename(from: string, to: string): Promise<void>;
+  /** Removes a file, or a directory with `recursive`. */
+  rm(path: string, options?: { readonly recursive?: boolean }): Promise<void>;
+  chmod(path: string, mode: number): Promise<void>;
+  chown(path: string, uid: number, gid: number): Promise<void>;
+  symlink(target: string, path: string): Promise<void>;
+  readlink(path: string): Promise<string>;
+  usage(path: string): Promise<Usage>;
+  statfs(path?: string): Promise<FsStat>;
+  close(): Promise<void>;
+}

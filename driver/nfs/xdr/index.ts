@@ -1,0 +1,3 @@
+export { XdrReader } from './xdr-reader.js';
+export { XdrWriter } from './xdr-writer.js';
+export { XdrError } from './xdr-error.js';
