@@ -79,7 +79,7 @@ export class XdrReader {
 
   /** Fixed-length opaque[n]: a view, padded to 4 bytes. */
   fixedOpaque(n: number): Uint8Array {
-    const padded = (n + 3) & ~3;
+    const padded = n + ((4 - (n % 4)) % 4);
     this.need(padded, `opaque[${n}]`);
     const v = this.buf.subarray(this.offset, this.offset + n);
     this.offset += padded;

@@ -72,7 +72,7 @@ export class XdrWriter {
 
   fixedOpaque(data: Uint8Array, n = data.length): this {
     if (data.length !== n) throw new XdrError('XDR_BAD_VALUE', `opaque[${n}] given ${data.length} bytes`);
-    const padded = (n + 3) & ~3;
+    const padded = n + ((4 - (n % 4)) % 4);
     this.ensure(padded);
     this.buf.set(data, this.pos);
     this.buf.fill(0, this.pos + n, this.pos + padded);

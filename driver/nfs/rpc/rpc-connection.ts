@@ -1,0 +1,406 @@
+import net from 'node:net';
+import { randomInt } from 'node:crypto';
+import pRetry from 'p-retry';
+import { XdrWriter } from '../xdr/xdr-writer.js';
+import type { XdrReader } from '../xdr/xdr-reader.js';
+import { XdrError } from '../xdr/xdr-error.js';
+import { isRetriable } from '../../errors.js';
+import { NO_AUTH, type OpaqueAuth } from './auth.js';
+import { encodeRecord, RecordDecoder } from './record-marking.js';
+import { decodeReply, peekXid, writeCallHeader } from './rpc-message.js';
+import { RpcError, RpcTimeoutError } from './rpc-error.js';
+import type { Procedure, Program } from './procedure.js';
+
+export type SocketFactory = (options: net.NetConnectOpts) => net.Socket;
+
+export interface RpcConnectionOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Credential sent with every call. @default AUTH_NONE */
+  readonly credential?: OpaqueAuth;
+  /**
+   * Bind a reserved source port (512-1023), as kernel nfsd requires unless the export says
+   * `insecure`. Needs root (CAP_NET_BIND_SERVICE). @default false
+   */
+  readonly reservedPort?: boolean;
+  /** Calls sent and awaiting a reply at once; further calls queue. @default 64 */
+  readonly maxInFlight?: number;
+  /** Per-call timeout from the moment the call is sent. @default 30000 */
+  readonly timeoutMs?: number;
+  /** @default 10000 */
+  readonly connectTimeoutMs?: number;
+  /** Largest reply record accepted; a larger length field fails the connection. @default 4 MiB + 64 KiB */
+  readonly maxRecordSize?: number;
+  /**
+   * Retries of idempotent calls that failed with a retriable error (connection lost, timeout,
+   * server restarting). Non-idempotent calls are never resent. @default 0
+   */
+  readonly retries?: number;
+  /** @default net.connect */
+  readonly socketFactory?: SocketFactory;
+  /** Called with every reply record (golden-byte capture in tests). */
+  readonly onReply?: (record: Uint8Array, call: { prog: number; proc: number }) => void;
+}
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+}
+
+interface Pending {
+  readonly xid: number;
+  readonly prog: number;
+  readonly proc: number;
+  readonly what: string;
+  readonly record: Uint8Array[];
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  readonly decode: (results: XdrReader) => unknown;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: unknown) => void;
+  timer?: NodeJS.Timeout;
+  onAbort?: () => void;
+}
+
+/**
+ * One TCP connection to one RPC server port, carrying many calls at once: each call gets an xid
+ * and the reply is matched on it, with at most `maxInFlight` outstanding. The connection is
+ * opened on the first call and again on the next call after the server drops it.
+ */
+export class RpcConnection implements AsyncDisposable {
+  private readonly opts: Required<Omit<RpcConnectionOptions, 'onReply'>> &
+    Pick<RpcConnectionOptions, 'onReply'>;
+  private socket: net.Socket | undefined;
+  private connecting: Promise<net.Socket> | undefined;
+  private decoder: RecordDecoder;
+  private readonly inFlight = new Map<number, Pending>();
+  private readonly queue: Pending[] = [];
+  private nextXid = randomInt(1, 0x7fffffff);
+  private closed = false;
+
+  constructor(options: RpcConnectionOptions) {
+    this.opts = {
+      credential: NO_AUTH,
+      reservedPort: false,
+      maxInFlight: 64,
+      timeoutMs: 30_000,
+      connectTimeoutMs: 10_000,
+      maxRecordSize: 4 * 1024 * 1024 + 65536,
+      retries: 0,
+      socketFactory: (o) => net.connect(o),
+      ...options,
+    };
+    if (!Number.isInteger(this.opts.maxInFlight) || this.opts.maxInFlight < 1) {
+      throw new RangeError(`maxInFlight must be a positive integer, got ${this.opts.maxInFlight}`);
+    }
+    this.decoder = new RecordDecoder(this.opts.maxRecordSize);
+  }
+
+  get address(): string {
+    return `${this.opts.host}:${this.opts.port}`;
+  }
+
+  /** Calls `procedure` of `program`, retrying idempotent calls on retriable failures. */
+  call<A, R>(program: Program, procedure: Procedure<A, R>, args: A, options: CallOptions = {}): Promise<R> {
+    const attempt = (): Promise<R> => this.callOnce(program, procedure, args, options);
+    if (this.opts.retries === 0 || !procedure.idempotent) return attempt();
+    return pRetry(attempt, {
+      retries: this.opts.retries,
+      minTimeout: 100,
+      maxTimeout: 5000,
+      factor: 2,
+      randomize: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+      shouldRetry: ({ error }) => isRetriable(error) && !this.closed,
+    });
+  }
+
+  /** One attempt: encode, queue, send, await the matching reply. */
+  callOnce<A, R>(
+    program: Program,
+    procedure: Procedure<A, R>,
+    args: A,
+    options: CallOptions = {},
+  ): Promise<R> {
+    if (this.closed)
+      return Promise.reject(new RpcError('RPC_CLOSED', `connection to ${this.address} is closed`));
+    if (options.signal?.aborted) {
+      return Promise.reject(new RpcError('RPC_ABORTED', `${program.name} ${procedure.name} aborted`));
+    }
+    const xid = this.nextXid;
+    this.nextXid = this.nextXid >= 0xffffffff ? 1 : this.nextXid + 1;
+    const w = new XdrWriter(512);
+    writeCallHeader(w, {
+      xid,
+      prog: program.prog,
+      vers: program.vers,
+      proc: procedure.proc,
+      cred: this.opts.credential,
+      verf: NO_AUTH,
+    });
+    procedure.encode(w, args);
+    const record = encodeRecord(w.finishChunks());
+    return new Promise<R>((resolve, reject) => {
+      const p: Pending = {
+        xid,
+        prog: program.prog,
+        proc: procedure.proc,
+        what: `${program.name} ${procedure.name}`,
+        record,
+        timeoutMs: options.timeoutMs ?? this.opts.timeoutMs,
+        signal: options.signal,
+        decode: procedure.decode,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      };
+      if (options.signal) {
+        p.onAbort = () =>
+          this.fail(p, new RpcError('RPC_ABORTED', `${p.what} aborted`, { cause: options.signal?.reason }));
+        options.signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+      this.queue.push(p);
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.inFlight.size < this.opts.maxInFlight) {
+      const p = this.queue.shift()!;
+      this.inFlight.set(p.xid, p);
+      this.send(p);
+    }
+  }
+
+  private send(p: Pending): void {
+    const write = (socket: net.Socket): void => {
+      if (!this.inFlight.has(p.xid)) return; // aborted or failed while connecting
+      p.timer = setTimeout(
+        () =>
+          this.fail(
+            p,
+            new RpcTimeoutError(`${p.what} to ${this.address}: no reply within ${p.timeoutMs} ms`),
+          ),
+        p.timeoutMs,
+      );
+      socket.cork();
+      for (const chunk of p.record) socket.write(chunk);
+      socket.uncork();
+    };
+    if (this.socket) {
+      write(this.socket);
+      return;
+    }
+    this.connect().then(write, (err: unknown) => this.fail(p, err));
+  }
+
+  /** Removes a call from the books and rejects it. */
+  private fail(p: Pending, err: unknown): void {
+    const wasInFlight = this.inFlight.delete(p.xid);
+    const qi = this.queue.indexOf(p);
+    if (qi >= 0) this.queue.splice(qi, 1);
+    if (!wasInFlight && qi < 0) return;
+    this.settle(p);
+    p.reject(err);
+    this.pump();
+  }
+
+  private settle(p: Pending): void {
+    if (p.timer) clearTimeout(p.timer);
+    if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
+  }
+
+  private connect(): Promise<net.Socket> {
+    this.connecting ??= this.openSocket().then(
+      (socket) => {
+        this.connecting = undefined;
+        if (this.closed) {
+          socket.destroy();
+          throw new RpcError('RPC_CLOSED', `connection to ${this.address} is closed`);
+        }
+        this.attach(socket);
+        return socket;
+      },
+      (err: unknown) => {
+        this.connecting = undefined;
+        throw err;
+      },
+    );
+    return this.connecting;
+  }
+
+  private async openSocket(): Promise<net.Socket> {
+    if (!this.opts.reservedPort) return this.tryConnect(undefined);
+    // Walk the reserved range from a random start: ports in TIME_WAIT or used by others fail
+    // with EADDRINUSE/EADDRNOTAVAIL and we move on.
+    const start = randomInt(512, 1024);
+    let last: unknown;
+    for (let i = 0; i < 512; i++) {
+      const localPort = 512 + ((start - 512 + i) % 512);
+      try {
+        return await this.tryConnect(localPort);
+      } catch (err) {
+        const code =
+          (err as RpcError).cause instanceof Error
+            ? ((err as RpcError).cause as NodeJS.ErrnoException).code
+            : '';
+        if (code === 'EACCES' || code === 'EPERM') {
+          throw new RpcError(
+            'RPC_CONNECT',
+            `cannot bind a reserved source port (512-1023) to reach ${this.address}: that needs root or CAP_NET_BIND_SERVICE`,
+            { cause: (err as RpcError).cause },
+          );
+        }
+        if (code !== 'EADDRINUSE' && code !== 'EADDRNOTAVAIL') throw err;
+        last = err;
+      }
+    }
+    throw new RpcError('RPC_CONNECT', `no free reserved source port to reach ${this.address}`, {
+      retriable: true,
+      cause: last,
+    });
+  }
+
+  private tryConnect(localPort: number | undefined): Promise<net.Socket> {
+    return new Promise((resolve, reject) => {
+      const socket = this.opts.socketFactory({
+        host: this.opts.host,
+        port: this.opts.port,
+        ...(localPort === undefined ? {} : { localPort }),
+      });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(
+          new RpcError(
+            'RPC_CONNECT',
+            `connecting to ${this.address} timed out after ${this.opts.connectTimeoutMs} ms`,
+            {
+              retriable: true,
+            },
+          ),
+        );
+      }, this.opts.connectTimeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(socket);
+      });
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(
+          new RpcError('RPC_CONNECT', `cannot connect to ${this.address}: ${err.code ?? err.message}`, {
+            retriable: err.code !== 'EACCES' && err.code !== 'EPERM',
+            cause: err,
+          }),
+        );
+      });
+    });
+  }
+
+  private attach(socket: net.Socket): void {
+    this.socket = socket;
+    this.decoder = new RecordDecoder(this.opts.maxRecordSize);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 10_000);
+    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
+    socket.on('error', () => {
+      // 'close' follows and fails the calls in flight.
+    });
+    socket.on('close', () => this.onClose(socket));
+  }
+
+  private onData(socket: net.Socket, chunk: Buffer): void {
+    let records: Uint8Array[];
+    try {
+      records = this.decoder.push(chunk);
+    } catch (err) {
+      this.dropConnection(socket, err);
+      return;
+    }
+    for (const record of records) this.onRecord(socket, record);
+  }
+
+  private onRecord(socket: net.Socket, record: Uint8Array): void {
+    const xid = peekXid(record);
+    const p = xid === undefined ? undefined : this.inFlight.get(xid);
+    if (!p) return; // a late reply to a call that timed out or was aborted
+    this.opts.onReply?.(record, { prog: p.prog, proc: p.proc });
+    let reply;
+    try {
+      reply = decodeReply(record);
+    } catch (err) {
+      // The framing is intact but the message is not RPC: the stream can't be trusted.
+      this.dropConnection(socket, err);
+      return;
+    }
+    this.inFlight.delete(p.xid);
+    this.settle(p);
+    if (!reply.ok) {
+      p.reject(reply.error);
+    } else {
+      try {
+        p.resolve(p.decode(reply.results));
+      } catch (err) {
+        p.reject(
+          err instanceof XdrError
+            ? new RpcError('RPC_PROTOCOL', `malformed ${p.what} reply from ${this.address}: ${err.message}`, {
+                cause: err,
+              })
+            : err,
+        );
+      }
+    }
+    this.pump();
+  }
+
+  private dropConnection(socket: net.Socket, err: unknown): void {
+    if (this.socket === socket) this.socket = undefined;
+    this.failInFlight(err);
+    socket.destroy();
+    this.pump();
+  }
+
+  private onClose(socket: net.Socket): void {
+    if (this.socket !== socket) return;
+    this.socket = undefined;
+    this.failInFlight(
+      new RpcError('RPC_CONNECTION_LOST', `connection to ${this.address} was lost`, {
+        retriable: !this.closed,
+      }),
+    );
+    this.pump(); // queued calls reconnect
+  }
+
+  private failInFlight(err: unknown): void {
+    const calls = [...this.inFlight.values()];
+    this.inFlight.clear();
+    for (const p of calls) {
+      this.settle(p);
+      p.reject(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new RpcError('RPC_CLOSED', `connection to ${this.address} was closed`);
+    for (const p of this.queue.splice(0)) {
+      this.settle(p);
+      p.reject(err);
+    }
+    this.failInFlight(err);
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket && !socket.destroyed) {
+      await new Promise<void>((resolve) => {
+        socket.once('close', () => resolve());
+        socket.end();
+        setTimeout(() => socket.destroy(), 1000).unref();
+      });
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { encodeRecord, RecordDecoder, RpcError } from '../../../../driver/nfs/rpc/index.js';
+import { prng, randomBytes } from '../../../support/prng.js';
+
+function frame(fragments: Uint8Array[]): Uint8Array {
+  const out: Uint8Array[] = [];
+  fragments.forEach((f, i) => {
+    const h = Buffer.alloc(4);
+    h.writeUInt32BE(((i === fragments.length - 1 ? 0x80000000 : 0) | f.length) >>> 0);
+    out.push(h, f);
+  });
+  return Buffer.concat(out);
+}
+
+describe('record marking', () => {
+  it('frames a record as one last fragment', () => {
+    const bytes = Buffer.concat(encodeRecord([Uint8Array.of(1, 2), Uint8Array.of(3)]));
+    expect(bytes.toString('hex')).toBe('80000003010203');
+  });
+
+  it('reassembles multi-fragment records split at every offset', () => {
+    const rec1 = frame([Uint8Array.of(1, 2, 3), Uint8Array.of(), Uint8Array.of(4, 5)]);
+    const rec2 = frame([Uint8Array.of(6, 7, 8, 9)]);
+    const stream = Buffer.concat([rec1, rec2]);
+    for (let a = 0; a <= stream.length; a++) {
+      for (let b = a; b <= stream.length; b++) {
+        const d = new RecordDecoder(1024);
+        const got = [
+          ...d.push(stream.subarray(0, a)),
+          ...d.push(stream.subarray(a, b)),
+          ...d.push(stream.subarray(b)),
+        ].map((r) => [...r]);
+        expect(got).toEqual([
+          [1, 2, 3, 4, 5],
+          [6, 7, 8, 9],
+        ]);
+        expect(d.partial).toBe(false);
+      }
+    }
+  });
+
+  it('delivers a stream fed one byte at a time', () => {
+    const d = new RecordDecoder(1 << 20);
+    const payload = randomBytes(prng(5), 5000);
+    const stream = frame([payload.subarray(0, 1000), payload.subarray(1000)]);
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < stream.length; i++) out.push(...d.push(stream.subarray(i, i + 1)));
+    expect(out).toHaveLength(1);
+    expect(Buffer.from(out[0]!).equals(Buffer.from(payload))).toBe(true);
+  });
+
+  it('refuses a length field over the limit before buffering anything', () => {
+    const d = new RecordDecoder(4096);
+    expect(() => d.push(Buffer.from('ffffffff', 'hex'))).toThrow(RpcError);
+    const d2 = new RecordDecoder(4096);
+    // two fragments that only together exceed the limit
+    d2.push(frame([new Uint8Array(3000), new Uint8Array(0)]).subarray(0, 3004));
+    expect(() => d2.push(Buffer.from('80000800', 'hex'))).toThrow(
+      expect.objectContaining({ code: 'RPC_RECORD_TOO_LARGE' }),
+    );
+  });
+});

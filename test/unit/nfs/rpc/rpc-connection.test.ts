@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import {
+  RpcConnection,
+  RpcError,
+  authSys,
+  decodeReply,
+  type Procedure,
+  type Program,
+} from '../../../../driver/nfs/rpc/index.js';
+import { XdrWriter } from '../../../../driver/nfs/xdr/index.js';
+import { FakeRpcServer, type Action } from '../../../support/fake-rpc-server.js';
+
+const PROG: Program = { name: 'TEST', prog: 400000, vers: 1 };
+const ECHO: Procedure<number, number> = {
+  name: 'ECHO',
+  proc: 1,
+  idempotent: true,
+  encode: (w, v) => void w.u32(v),
+  decode: (r) => r.u32(),
+};
+const ECHO_ONCE: Procedure<number, number> = { ...ECHO, name: 'ECHO_ONCE', idempotent: false };
+const echo = (v: number): Action => ({ reply: (w) => void w.u32(v) });
+
+describe('RpcConnection', () => {
+  it('multiplexes many calls on one connection, matched by xid, with a cap on calls in flight', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    await using server = await FakeRpcServer.start(async (call) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      const v = call.args.u32();
+      await new Promise((r) => setTimeout(r, (v * 7) % 5)); // answer out of order
+      inFlight--;
+      return echo(v * 2);
+    });
+    await using conn = new RpcConnection({ host: '127.0.0.1', port: server.port, maxInFlight: 8 });
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => conn.call(PROG, ECHO, i)));
+    expect(results).toEqual(Array.from({ length: 200 }, (_, i) => i * 2));
+    expect(peak).toBe(8);
+    expect(server.remotePorts).toHaveLength(1);
+  });
+
+  it('sends AUTH_SYS credentials with the configured uid, gid and groups', async () => {
+    const cred = authSys({ uid: 1000, gid: 100, gids: [4, 27], machineName: 'm1', stamp: 7 });
+    const w = new XdrWriter();
+    w.u32(7).string('m1').u32(1000).u32(100).u32(2).u32(4).u32(27);
+    expect(Buffer.from(cred.body).equals(Buffer.from(w.finish()))).toBe(true);
+    expect(() => authSys({ gids: Array.from({ length: 17 }, () => 1) })).toThrow(/at most 16/);
+    expect(() => authSys({ uid: -1 })).toThrow(/uid/);
+  });
+
+  it('times out a call with a retriable typed error and keeps the connection usable', async () => {
+    await using server = await FakeRpcServer.start((call) => {
+      const v = call.args.u32();
+      return v === 0 ? { silent: true } : echo(v);
+    });
+    await using conn = new RpcConnection({ host: '127.0.0.1', port: server.port, timeoutMs: 100 });
+    const err = await conn.call(PROG, ECHO, 0).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'RPC_TIMEOUT', retriable: true });
+    expect(await conn.call(PROG, ECHO, 5)).toBe(5);
+  });
+
+  it('fails calls in flight when the server drops the connection, then reconnects', async () => {
+    let drop = true;
+    await using server = await FakeRpcServer.start((call) => {
+      const v = call.args.u32();
+      if (drop) {
+        drop = false;
+        return { hangUp: true };
+      }
+      return echo(v);
+    });
+    await using conn = new RpcConnection({ host: '127.0.0.1', port: server.port });
+    const err = await conn.call(PROG, ECHO, 1).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'RPC_CONNECTION_LOST', retriable: true });
+    expect(await conn.call(PROG, ECHO, 2)).toBe(2);
+    expect(server.remotePorts).toHaveLength(2);
+  });
+
+  it('retries idempotent calls after a drop, never non-idempotent ones', async () => {
+    let drops = 0;
+    await using server = await FakeRpcServer.start((call) => {
+      const v = call.args.u32();
+      if (drops < 2) {
+        drops++;
+        return { hangUp: true };
+      }
+      return echo(v);
+    });
+    await using conn = new RpcConnection({ host: '127.0.0.1', port: server.port, retries: 3 });
+    expect(await conn.call(PROG, ECHO, 9)).toBe(9);
+    drops = 0;
+    await expect(conn.call(PROG, ECHO_ONCE, 9)).rejects.toMatchObject({ code: 'RPC_CONNECTION_LOST' });
+  });
+
+  it('refuses a reply whose record length field is huge, without waiting for it', async () => {
+    await using server = await FakeRpcServer.start(() => ({ raw: Buffer.from('fffffff0', 'hex') }));
+    await using conn = new RpcConnection({ host: '127.0.0.1', port: server.port, maxRecordSize: 1 << 20 });
+    await expect(conn.call(PROG, ECHO, 1)).rejects.toMatchObject({ code: 'RPC_RECORD_TOO_LARGE' });
+  });
+
+  it('turns garbage and truncated replies into RPC_PROTOCOL errors', async () => {
+    await using server = await FakeRpcServer.start((call) => {
+      const v = call.args.u32();
+      const xid = Buffer.alloc(4);
+      xid.writeUInt32BE(call.xid);
+      if (v === 1)
+        return { raw: Buffer.concat([Buffer.from('80000008', 'hex'), xid, Buffer.from('00000007', 'hex')]) };
+      return {
+        raw: Buffer.concat([Buffer.from('8000000c', 'hex'), xid, Buffer.from('0000000100000000', 'hex')]),
+      };
+    });
+    await using conn = new RpcConnection({ host: '127.0.0.1', port: server.port });
+    await expect(conn.call(PROG, ECHO, 1)).rejects.toMatchObject({ code: 'RPC_PROTOCOL' });
+    await expect(conn.call(PROG, ECHO, 2)).rejects.toMatchObject({ code: 'RPC_PROTOCOL' });
+  });
+
+  it('reports rejected credentials with the auth_stat name', () => {
+    const w = new XdrWriter();
+    w.u32(42).u32(1).u32(1).u32(1).u32(5); // REPLY, MSG_DENIED, AUTH_ERROR, AUTH_TOOWEAK
+    const reply = decodeReply(w.finish());
+    expect(reply.ok).toBe(false);
+    expect(!reply.ok && reply.error).toMatchObject({ code: 'RPC_AUTH_ERROR', authStat: 'AUTH_TOOWEAK' });
+    const mismatch = new XdrWriter().u32(1).u32(1).u32(0).u32(0).u32(0).u32(2).u32(3).u32(4).finish();
+    const m = decodeReply(mismatch);
+    expect(!m.ok && m.error.message).toMatch(/versions 3 to 4/);
+  });
+
+  it('fails fast with a retriable error when nothing listens', async () => {
+    const server = await FakeRpcServer.start(() => echo(0));
+    const port = server.port;
+    await server.close();
+    await using conn = new RpcConnection({ host: '127.0.0.1', port });
+    await expect(conn.call(PROG, ECHO, 1)).rejects.toMatchObject({ code: 'RPC_CONNECT', retriable: true });
+  });
+
+  it('binds a reserved source port when asked (as root)', async (ctx) => {
+    if (process.getuid?.() !== 0) ctx.skip();
+    await using server = await FakeRpcServer.start((call) => echo(call.args.u32()));
+    await using conn = new RpcConnection({ host: '127.0.0.1', port: server.port, reservedPort: true });
+    expect(await conn.call(PROG, ECHO, 3)).toBe(3);
+    expect(server.remotePorts[0]).toBeGreaterThanOrEqual(512);
+    expect(server.remotePorts[0]).toBeLessThan(1024);
+  });
+
+  it('aborts a queued or in-flight call through its AbortSignal, and closes cleanly', async () => {
+    await using server = await FakeRpcServer.start(() => ({ silent: true }));
+    const conn = new RpcConnection({ host: '127.0.0.1', port: server.port });
+    const ac = new AbortController();
+    const p = conn.call(PROG, ECHO, 1, { signal: ac.signal });
+    ac.abort();
+    await expect(p).rejects.toMatchObject({ code: 'RPC_ABORTED' });
+    const pending = conn.call(PROG, ECHO, 2);
+    await conn.close();
+    await expect(pending).rejects.toBeInstanceOf(RpcError);
+    await expect(conn.call(PROG, ECHO, 3)).rejects.toMatchObject({ code: 'RPC_CLOSED' });
+  });
+});
