@@ -1,0 +1,4 @@
+import type { Program } from '../rpc/procedure.js';
+
+/** program MOUNT_PROGRAM { version MOUNT_V3 { ... } = 3; } = 100005; (RFC 1813 section 5.2) */
+export const MOUNT3_PROGRAM: Program = { name: 'MOUNT', prog: 100005, vers: 3 };
