@@ -23,8 +23,8 @@ export class NfsvolError extends Error {
 /** Bad input from a user or caller: a name, a path, an option. Never retriable. */
 export class ValidationError extends NfsvolError {
   readonly field: string;
-  constructor(field: string, message: string) {
-    super('VALIDATION', `${field}: ${message}`);
+  constructor(field: string, message: string, options: { readonly cause?: unknown } = {}) {
+    super('VALIDATION', `${field}: ${message}`, options);
     this.field = field;
   }
 }

@@ -1,0 +1,696 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Readable, Writable } from 'node:stream';
+import { NfsvolError, isRetriable } from '../errors.js';
+import { mapLimit } from '../concurrency.js';
+import { authSys } from './rpc/auth.js';
+import { RpcConnection, type SocketFactory } from './rpc/rpc-connection.js';
+import type { Procedure } from './rpc/procedure.js';
+import { RpcError } from './rpc/rpc-error.js';
+import { GETPORT, IPPROTO_TCP, PORTMAP_PROGRAM } from './portmap/index.js';
+import { EXPORT, MNT, MOUNT3_PROGRAM, UMNT, mount3StatusName } from './mount3/index.js';
+import {
+  COMMIT,
+  CREATE,
+  FSINFO,
+  FSSTAT,
+  GETATTR,
+  LOOKUP,
+  MKDIR,
+  NFS3_PROGRAM,
+  READ,
+  READDIRPLUS,
+  READLINK,
+  REMOVE,
+  RENAME,
+  RMDIR,
+  SETATTR,
+  StableHow,
+  SYMLINK,
+  WRITE,
+  nfs3StatusName,
+  nfs3StatusRetriable,
+  type Fattr3,
+  type Fh,
+  type FsinfoOk,
+  type Nfs3Result,
+  type Sattr3,
+} from './nfs3/index.js';
+import { MountError, NfsError } from './nfs-error.js';
+import { parseNfsUrl, type NfsTarget } from './nfs-url.js';
+import { HandleCache } from './handle-cache.js';
+import { joinPath, splitPath } from './paths.js';
+import { NfsReadStream } from './read-stream.js';
+import { NfsWriteStream } from './write-stream.js';
+import type {
+  DirEntry,
+  FileStat,
+  FsStat,
+  MkdirOptions,
+  NfsFs,
+  StreamOptions,
+  Usage,
+  WriteFileOptions,
+} from './types.js';
+
+export interface NfsClientOptions {
+  /** Calls in flight on the NFS connection. @default 64 */
+  readonly maxInFlight?: number;
+  /** Retries of idempotent calls after retriable failures (e.g. a server restart). @default 8 */
+  readonly retries?: number;
+  /** Cached path -> handle entries. @default 10000 */
+  readonly handleCacheSize?: number;
+  /** @default net.connect */
+  readonly socketFactory?: SocketFactory;
+  /** Sees every reply record (golden-byte capture). */
+  readonly onReply?: (record: Uint8Array, call: { prog: number; proc: number }) => void;
+}
+
+const ZERO_VERF = new Uint8Array(8);
+const MAX_IO = 1024 * 1024;
+const DIR_CONCURRENCY = 16;
+
+/** One connected, mounted NFSv3 export. */
+export interface Nfs3Session {
+  readonly nfs: RpcConnection;
+  readonly fsinfo: FsinfoOk;
+  call<A, Ok, Fail>(proc: Procedure<A, Nfs3Result<Ok, Fail>>, args: A, path: string): Promise<Ok>;
+  resolve(path: string): Promise<Fh>;
+}
+
+/**
+ * nfsvol's own NFSv3 client: speaks rpcbind, MOUNT and NFS over TCP itself, so the machine
+ * running it needs no kernel NFS, no mount and (with `insecure` exports) no root.
+ *
+ * ```ts
+ * await using nfs = await NfsClient.connect('nfs://server/export?uid=0&gid=0');
+ * await nfs.mkdir('vol1', { mode: 0o770, uid: 1000, gid: 1000 });
+ * ```
+ */
+export class NfsClient implements NfsFs, Nfs3Session {
+  private readonly cache: HandleCache;
+  private closed = false;
+
+  private constructor(
+    readonly target: NfsTarget,
+    readonly nfs: RpcConnection,
+    private readonly mount: RpcConnection,
+    private readonly root: Fh,
+    readonly fsinfo: FsinfoOk,
+    options: NfsClientOptions,
+  ) {
+    this.cache = new HandleCache(options.handleCacheSize ?? 10_000);
+  }
+
+  /** Connects and mounts. `url` is `nfs://host[:port]/export?version=3&uid=0&gid=0&mountport=N`. */
+  static async connect(url: string | NfsTarget, options: NfsClientOptions = {}): Promise<NfsClient> {
+    const target = typeof url === 'string' ? parseNfsUrl(url) : url;
+    if (target.version !== 3) {
+      throw new NfsvolError(
+        'NFS_VERSION_UNSUPPORTED',
+        `nfsvol's own client speaks NFSv3 for provisioning; use version=3 in the URL (hosts can still mount with ${target.version})`,
+      );
+    }
+    const credential = authSys({
+      uid: target.uid,
+      gid: target.gid,
+      gids: target.gids,
+      machineName: hostname().slice(0, 255),
+    });
+    const common = {
+      host: target.host,
+      credential,
+      reservedPort: target.reservedPort,
+      timeoutMs: target.timeoutMs,
+      ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
+      ...(options.onReply ? { onReply: options.onReply } : {}),
+    };
+    const [mountPort, nfsPort] = await discoverPorts(target, common);
+    const mount = new RpcConnection({ ...common, port: mountPort, retries: 2 });
+    const nfs = new RpcConnection({
+      ...common,
+      port: nfsPort,
+      retries: options.retries ?? 8,
+      maxInFlight: options.maxInFlight ?? 64,
+    });
+    try {
+      const root = await mountExport(mount, target);
+      const info = await nfs.call(NFS3_PROGRAM, FSINFO, { fsroot: root });
+      if (!info.ok) {
+        throw new NfsError(nfs3StatusName(info.status), 'FSINFO', '/', {
+          hint: accessHint(info.status, target),
+        });
+      }
+      return new NfsClient(target, nfs, mount, root, info.value, options);
+    } catch (err) {
+      await Promise.all([mount.close(), nfs.close()]);
+      throw err;
+    }
+  }
+
+  /** Calls an NFSv3 procedure and turns a failure status into an NfsError naming the path. */
+  async call<A, Ok, Fail>(proc: Procedure<A, Nfs3Result<Ok, Fail>>, args: A, path: string): Promise<Ok> {
+    const res = await this.nfs.call(NFS3_PROGRAM, proc, args);
+    if (res.ok) return res.value;
+    if (res.status === 70) this.cache.clear(); // NFS3ERR_STALE: every cached handle is suspect
+    throw new NfsError(nfs3StatusName(res.status), proc.name, `/${path}`, {
+      retriable: nfs3StatusRetriable(res.status),
+      hint: accessHint(res.status, this.target),
+    });
+  }
+
+  /** Resolves a path to a file handle with LOOKUPs, from the longest cached prefix. */
+  async resolve(path: string): Promise<Fh> {
+    return this.resolveParts(splitPath(path));
+  }
+
+  private async resolveParts(parts: readonly string[]): Promise<Fh> {
+    let i = parts.length;
+    let fh: Fh | undefined;
+    while (i > 0 && (fh = this.cache.get(joinPath(parts.slice(0, i)))) === undefined) i--;
+    fh ??= this.root;
+    let at: Fh = fh;
+    for (; i < parts.length; i++) {
+      const res = await this.call(LOOKUP, { dir: at, name: parts[i]! }, joinPath(parts.slice(0, i + 1)));
+      at = res.object;
+      this.cache.set(joinPath(parts.slice(0, i + 1)), at);
+    }
+    return at;
+  }
+
+  private async parent(path: string): Promise<{ dir: Fh; name: string; path: string; dirPath: string }> {
+    const parts = splitPath(path);
+    const name = parts.pop();
+    if (name === undefined) throw new NfsvolError('NFS_BAD_PATH', 'the export root has no parent');
+    return {
+      dir: await this.resolveParts(parts),
+      name,
+      path: joinPath([...parts, name]),
+      dirPath: joinPath(parts),
+    };
+  }
+
+  async stat(path: string): Promise<FileStat> {
+    const fh = await this.resolve(path);
+    return (await this.call(GETATTR, { object: fh }, joinPath(splitPath(path)))).objAttributes;
+  }
+
+  async exists(path: string): Promise<FileStat | undefined> {
+    try {
+      return await this.stat(path);
+    } catch (err) {
+      if (err instanceof NfsError && err.status === 'NFS3ERR_NOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async mkdir(path: string, options: MkdirOptions = {}): Promise<FileStat> {
+    const p = await this.parent(path);
+    const attributes = sattr(options, 0o755);
+    const res = await this.call(MKDIR, { where: { dir: p.dir, name: p.name }, attributes }, p.path);
+    const fh = res.object ?? (await this.call(LOOKUP, { dir: p.dir, name: p.name }, p.path)).object;
+    this.cache.set(p.path, fh);
+    return this.ensureAttributes(fh, p.path, res.objAttributes, attributes);
+  }
+
+  /**
+   * Some servers ignore ownership in a create's sattr3 (or apply a umask): check what they
+   * report and fix it with SETATTR, so callers always get the mode/uid/gid they asked for.
+   */
+  private async ensureAttributes(
+    fh: Fh,
+    path: string,
+    got: Fattr3 | undefined,
+    want: Sattr3,
+  ): Promise<FileStat> {
+    const attrs = got ?? (await this.call(GETATTR, { object: fh }, path)).objAttributes;
+    const fix: { mode?: number; uid?: number; gid?: number } = {};
+    if (want.mode !== undefined && attrs.mode !== want.mode) fix.mode = want.mode;
+    if (want.uid !== undefined && attrs.uid !== want.uid) fix.uid = want.uid;
+    if (want.gid !== undefined && attrs.gid !== want.gid) fix.gid = want.gid;
+    if (Object.keys(fix).length === 0) return attrs;
+    const res = await this.call(SETATTR, { object: fh, attributes: fix }, path);
+    return res.objWcc.after ?? (await this.call(GETATTR, { object: fh }, path)).objAttributes;
+  }
+
+  async mkdirp(path: string, options: MkdirOptions = {}): Promise<FileStat> {
+    const parts = splitPath(path);
+    let fh = this.root;
+    let attrs: FileStat | undefined;
+    for (let i = 0; i < parts.length; i++) {
+      const sub = joinPath(parts.slice(0, i + 1));
+      const cached = this.cache.get(sub);
+      if (cached) {
+        fh = cached;
+        attrs = undefined;
+        continue;
+      }
+      try {
+        const res = await this.call(LOOKUP, { dir: fh, name: parts[i]! }, sub);
+        if (res.objAttributes && res.objAttributes.type !== 'directory') {
+          throw new NfsError('NFS3ERR_NOTDIR', 'MKDIR', `/${sub}`, { hint: 'exists and is not a directory' });
+        }
+        fh = res.object;
+        attrs = res.objAttributes;
+      } catch (err) {
+        if (!(err instanceof NfsError && err.status === 'NFS3ERR_NOENT')) throw err;
+        try {
+          attrs = await this.mkdir(sub, options);
+          fh = this.cache.get(sub) ?? (await this.resolveParts(parts.slice(0, i + 1)));
+        } catch (mkErr) {
+          // Another client made it first: that is what we wanted.
+          if (!(mkErr instanceof NfsError && mkErr.status === 'NFS3ERR_EXIST')) throw mkErr;
+          fh = await this.resolveParts(parts.slice(0, i + 1));
+          attrs = undefined;
+        }
+      }
+      this.cache.set(sub, fh);
+    }
+    return attrs ?? (await this.call(GETATTR, { object: fh }, joinPath(parts))).objAttributes;
+  }
+
+  async *readdirIter(path: string): AsyncIterable<DirEntry> {
+    const parts = splitPath(path);
+    const dir = await this.resolveParts(parts);
+    const dirPath = joinPath(parts);
+    let cookie = 0n;
+    let cookieverf: Uint8Array = ZERO_VERF;
+    const dircount = Math.max(4096, Math.min(this.fsinfo.dtpref || 8192, 65536));
+    for (;;) {
+      const res = await this.call(
+        READDIRPLUS,
+        { dir, cookie, cookieverf, dircount, maxcount: dircount * 8 },
+        dirPath,
+      );
+      for (const e of res.entries) {
+        cookie = e.cookie;
+        if (e.name === '.' || e.name === '..') continue;
+        if (e.handle && e.attributes?.type === 'directory') {
+          this.cache.set(dirPath ? `${dirPath}/${e.name}` : e.name, e.handle);
+        }
+        yield { name: e.name, fileid: e.fileid, ...(e.attributes ? { stat: e.attributes } : {}) };
+      }
+      if (res.eof) return;
+      if (res.entries.length === 0) {
+        throw new NfsError('NFS3ERR_SERVERFAULT', 'READDIRPLUS', `/${dirPath}`, {
+          hint: 'server returned no entries and no end of directory',
+        });
+      }
+      cookieverf = res.cookieverf;
+    }
+  }
+
+  async readdir(path: string): Promise<DirEntry[]> {
+    const out: DirEntry[] = [];
+    for await (const e of this.readdirIter(path)) out.push(e);
+    return out;
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of this.createReadStream(path)) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  /** Creates or truncates `path` and writes `data` durably (FILE_SYNC, or UNSTABLE + COMMIT). */
+  async writeFile(path: string, data: Uint8Array | string, options: WriteFileOptions = {}): Promise<void> {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    const p = await this.parent(path);
+    const attributes = { ...sattr(options, 0o644), size: 0 };
+    const res = await this.call(
+      CREATE,
+      { where: { dir: p.dir, name: p.name }, how: { mode: 'unchecked', attributes } },
+      p.path,
+    );
+    const fh = res.object ?? (await this.call(LOOKUP, { dir: p.dir, name: p.name }, p.path)).object;
+    await this.writeAll(fh, p.path, bytes);
+  }
+
+  async createExclusive(
+    path: string,
+    data?: Uint8Array | string,
+    options: WriteFileOptions = {},
+  ): Promise<void> {
+    const p = await this.parent(path);
+    // RFC 1813 3.3.8: the verifier makes a retransmitted EXCLUSIVE create succeed and a
+    // competing one fail with NFS3ERR_EXIST, so it is safe to resend after a lost reply.
+    const verf = randomBytes(8);
+    const args = { where: { dir: p.dir, name: p.name }, how: { mode: 'exclusive' as const, verf } };
+    let res;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await this.nfs.callOnce(NFS3_PROGRAM, CREATE, args);
+        if (!r.ok) {
+          throw new NfsError(nfs3StatusName(r.status), 'CREATE', `/${p.path}`, {
+            hint: accessHint(r.status, this.target),
+          });
+        }
+        res = r.value;
+        break;
+      } catch (err) {
+        if (!isRetriable(err) || attempt >= 8) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** attempt)));
+      }
+    }
+    const fh = res.object ?? (await this.call(LOOKUP, { dir: p.dir, name: p.name }, p.path)).object;
+    // The server kept the verifier in the file's times: set the real attributes now.
+    await this.call(
+      SETATTR,
+      { object: fh, attributes: { ...sattr(options, 0o644), atime: 'server', mtime: 'server' } },
+      p.path,
+    );
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    if (bytes && bytes.length > 0) await this.writeAll(fh, p.path, bytes);
+  }
+
+  private async writeAll(fh: Fh, path: string, bytes: Uint8Array): Promise<void> {
+    const chunk = this.ioSize('write');
+    if (bytes.length <= chunk) {
+      if (bytes.length > 0) await this.writeRange(fh, path, bytes, 0, StableHow.FILE_SYNC);
+      return;
+    }
+    const offsets: number[] = [];
+    for (let off = 0; off < bytes.length; off += chunk) offsets.push(off);
+    const verfs = await mapLimit(offsets, 8, (off) =>
+      this.writeRange(fh, path, bytes.subarray(off, off + chunk), off, StableHow.UNSTABLE),
+    );
+    const committed = await this.call(COMMIT, { file: fh, offset: 0, count: 0 }, path);
+    const stale = offsets.filter((_, i) => !sameVerf(verfs[i]!, committed.verf));
+    // The server restarted between WRITE and COMMIT and may have lost those writes: resend them durably.
+    await mapLimit(stale, 8, (off) =>
+      this.writeRange(fh, path, bytes.subarray(off, off + chunk), off, StableHow.FILE_SYNC),
+    );
+  }
+
+  /** Writes one range, resending the rest after a short write; returns the write verifier. */
+  async writeRange(
+    fh: Fh,
+    path: string,
+    data: Uint8Array,
+    offset: number,
+    stable: StableHow,
+  ): Promise<Uint8Array> {
+    let done = 0;
+    let verf: Uint8Array = ZERO_VERF;
+    while (done < data.length) {
+      const res = await this.call(
+        WRITE,
+        { file: fh, offset: offset + done, stable, data: data.subarray(done) },
+        path,
+      );
+      if (res.count === 0) {
+        throw new NfsError('NFS3ERR_IO', 'WRITE', `/${path}`, { hint: 'server accepted 0 bytes' });
+      }
+      done += res.count;
+      verf = res.verf;
+      if (stable !== StableHow.UNSTABLE && res.committed === StableHow.UNSTABLE) {
+        throw new NfsError('NFS3ERR_IO', 'WRITE', `/${path}`, {
+          hint: 'server did not honour a stable write',
+        });
+      }
+    }
+    return verf;
+  }
+
+  /** READ/WRITE size: the server's preferred size within its maximum, capped at 1 MiB. */
+  ioSize(kind: 'read' | 'write', requested?: number): number {
+    const max = kind === 'read' ? this.fsinfo.rtmax : this.fsinfo.wtmax;
+    const pref = kind === 'read' ? this.fsinfo.rtpref : this.fsinfo.wtpref;
+    const want = requested ?? (pref || 65536);
+    return Math.max(512, Math.min(want, max || MAX_IO, MAX_IO));
+  }
+
+  createReadStream(path: string, options: StreamOptions = {}): Readable {
+    return new NfsReadStream(this, path, this.ioSize('read', options.chunkSize), options.concurrency ?? 8);
+  }
+
+  createWriteStream(path: string, options: StreamOptions & WriteFileOptions = {}): Writable {
+    return new NfsWriteStream(this, path, {
+      chunkSize: this.ioSize('write', options.chunkSize),
+      concurrency: options.concurrency ?? 8,
+      create: async () => {
+        const p = await this.parent(path);
+        const attributes = { ...sattr(options, 0o644), size: 0 };
+        const res = await this.call(
+          CREATE,
+          { where: { dir: p.dir, name: p.name }, how: { mode: 'unchecked', attributes } },
+          p.path,
+        );
+        return res.object ?? (await this.call(LOOKUP, { dir: p.dir, name: p.name }, p.path)).object;
+      },
+    });
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const [a, b] = await Promise.all([this.parent(from), this.parent(to)]);
+    await this.call(RENAME, { from: { dir: a.dir, name: a.name }, to: { dir: b.dir, name: b.name } }, a.path);
+    this.cache.forget(a.path);
+    this.cache.forget(b.path);
+  }
+
+  async rm(path: string, options: { readonly recursive?: boolean } = {}): Promise<void> {
+    const p = await this.parent(path);
+    const found = await this.call(LOOKUP, { dir: p.dir, name: p.name }, p.path);
+    const type =
+      found.objAttributes?.type ??
+      (await this.call(GETATTR, { object: found.object }, p.path)).objAttributes.type;
+    if (type === 'directory') {
+      if (options.recursive) await this.emptyDir(found.object, p.path);
+      await this.call(RMDIR, { dir: p.dir, name: p.name }, p.path);
+    } else {
+      await this.call(REMOVE, { dir: p.dir, name: p.name }, p.path);
+    }
+    this.cache.forget(p.path);
+  }
+
+  /** Removes everything in a directory: files many at a time, subdirectories depth first. */
+  private async emptyDir(dir: Fh, path: string): Promise<void> {
+    this.cache.set(path, dir);
+    for (;;) {
+      // Read one page at a time and delete it: removing entries while paging with cookies
+      // is not reliable on every server, so start again from cookie 0 until the directory is empty.
+      const res = await this.call(
+        READDIRPLUS,
+        { dir, cookie: 0n, cookieverf: ZERO_VERF, dircount: 32768, maxcount: 262144 },
+        path,
+      );
+      const entries = res.entries.filter((e) => e.name !== '.' && e.name !== '..');
+      if (entries.length === 0) return;
+      await mapLimit(entries, DIR_CONCURRENCY, async (e) => {
+        const sub = `${path}/${e.name}`;
+        let type = e.attributes?.type;
+        let handle = e.handle;
+        if (type === undefined || (type === 'directory' && handle === undefined)) {
+          const l = await this.call(LOOKUP, { dir, name: e.name }, sub);
+          handle = l.object;
+          type =
+            l.objAttributes?.type ?? (await this.call(GETATTR, { object: l.object }, sub)).objAttributes.type;
+        }
+        if (type === 'directory') {
+          await this.emptyDir(handle!, sub);
+          await this.call(RMDIR, { dir, name: e.name }, sub);
+        } else {
+          await this.call(REMOVE, { dir, name: e.name }, sub);
+        }
+        this.cache.forget(sub);
+      });
+    }
+  }
+
+  async chmod(path: string, mode: number): Promise<void> {
+    await this.call(SETATTR, { object: await this.resolve(path), attributes: { mode } }, path);
+  }
+
+  async chown(path: string, uid: number, gid: number): Promise<void> {
+    await this.call(SETATTR, { object: await this.resolve(path), attributes: { uid, gid } }, path);
+  }
+
+  async symlink(target: string, path: string): Promise<void> {
+    const p = await this.parent(path);
+    await this.call(
+      SYMLINK,
+      { where: { dir: p.dir, name: p.name }, attributes: { mode: 0o777 }, target },
+      p.path,
+    );
+  }
+
+  async readlink(path: string): Promise<string> {
+    return (await this.call(READLINK, { symlink: await this.resolve(path) }, path)).data;
+  }
+
+  /** Bytes (disk usage, like `du`), files and directories under `path`, walked with READDIRPLUS. */
+  async usage(path: string): Promise<Usage> {
+    const root = await this.stat(path);
+    const total = {
+      bytes: root.used,
+      apparentBytes: root.type === 'file' ? root.size : 0,
+      files: 0,
+      directories: 0,
+    };
+    if (root.type !== 'directory') return { ...total, files: 1 };
+    const walk = async (dirPath: string): Promise<void> => {
+      const subdirs: string[] = [];
+      for await (const e of this.readdirIter(dirPath)) {
+        const st = e.stat ?? (await this.stat(`${dirPath}/${e.name}`));
+        total.bytes += st.used;
+        if (st.type === 'directory') {
+          total.directories++;
+          subdirs.push(`${dirPath}/${e.name}`);
+        } else {
+          total.files++;
+          total.apparentBytes += st.size;
+        }
+      }
+      await mapLimit(subdirs, DIR_CONCURRENCY, walk);
+    };
+    await walk(joinPath(splitPath(path)));
+    return total;
+  }
+
+  async statfs(path = ''): Promise<FsStat> {
+    const r = await this.call(FSSTAT, { fsroot: await this.resolve(path) }, path);
+    return {
+      totalBytes: r.tbytes,
+      freeBytes: r.fbytes,
+      availableBytes: r.abytes,
+      totalFiles: r.tfiles,
+      freeFiles: r.ffiles,
+    };
+  }
+
+  /** Lists the server's exports (MOUNT EXPORT). */
+  async exports(): Promise<{ dir: string; groups: string[] }[]> {
+    return this.mount.call(MOUNT3_PROGRAM, EXPORT, undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.mount.call(MOUNT3_PROGRAM, UMNT, this.target.exportPath, { timeoutMs: 2000 });
+    } catch {
+      // UMNT only tidies the server's mount list; nothing depends on it.
+    }
+    await Promise.all([this.mount.close(), this.nfs.close()]);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function sattr(options: MkdirOptions | WriteFileOptions, defaultMode: number): Sattr3 {
+  return {
+    mode: options.mode ?? defaultMode,
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
+  };
+}
+
+function sameVerf(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(a, b) === 0;
+}
+
+/** What to tell a user whose call was refused for want of permission. */
+function accessHint(status: number, target: NfsTarget): string | undefined {
+  if (status !== 1 && status !== 13) return undefined;
+  return target.reservedPort
+    ? `server refused uid ${target.uid}: check root squashing and the export's client list`
+    : 'server refused the call: kernel nfsd refuses source ports above 1023 unless the export has "insecure"; run as root (reserved port) or add "insecure" to the export';
+}
+
+type ConnOptions = Omit<import('./rpc/rpc-connection.js').RpcConnectionOptions, 'port'>;
+
+/** Asks rpcbind for the MOUNT and NFS ports unless the URL gave them. */
+async function discoverPorts(target: NfsTarget, common: ConnOptions): Promise<[number, number]> {
+  if (target.port !== undefined && target.mountPort !== undefined) return [target.mountPort, target.port];
+  await using pm = new RpcConnection({
+    ...common,
+    port: target.rpcbindPort,
+    reservedPort: false,
+    retries: 2,
+  });
+  const ask = async (prog: number, vers: number, name: string): Promise<number> => {
+    let port: number;
+    try {
+      port = await pm.call(PORTMAP_PROGRAM, GETPORT, { prog, vers, prot: IPPROTO_TCP });
+    } catch (err) {
+      throw new MountError(
+        'RPCBIND_UNREACHABLE',
+        target.exportPath,
+        `cannot ask rpcbind at ${target.host}:${target.rpcbindPort} for the ${name} port: ${(err as Error).message}; give the ports in the URL (nfs://host:PORT/export?mountport=N)`,
+        { cause: err, retriable: isRetriable(err) },
+      );
+    }
+    if (port === 0) {
+      throw new MountError(
+        'RPCBIND_NOT_REGISTERED',
+        target.exportPath,
+        `${name} v${vers} over TCP is not registered with rpcbind on ${target.host}: is the NFS server running with NFSv3 enabled?`,
+      );
+    }
+    return port;
+  };
+  const mountPort = target.mountPort ?? (await ask(MOUNT3_PROGRAM.prog, 3, 'MOUNT'));
+  const nfsPort = target.port ?? (await ask(NFS3_PROGRAM.prog, 3, 'NFS'));
+  return [mountPort, nfsPort];
+}
+
+async function mountExport(mount: RpcConnection, target: NfsTarget): Promise<Fh> {
+  let res;
+  try {
+    res = await mount.call(MOUNT3_PROGRAM, MNT, target.exportPath);
+  } catch (err) {
+    if (err instanceof RpcError && err.code === 'RPC_AUTH_ERROR') {
+      throw new MountError(
+        'MOUNT_REFUSED',
+        target.exportPath,
+        `${target.host} refused to mount ${target.exportPath}: ${err.message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    throw err;
+  }
+  if (res.ok) {
+    const flavors = res.value.authFlavors;
+    if (flavors.length > 0 && !flavors.includes(1)) {
+      throw new MountError(
+        'MOUNT_AUTH_UNSUPPORTED',
+        target.exportPath,
+        `export ${target.exportPath} on ${target.host} does not accept AUTH_SYS (it offers flavors ${flavors.join(', ')}); nfsvol needs sec=sys`,
+      );
+    }
+    return res.value.fhandle;
+  }
+  const status = mount3StatusName(res.status);
+  let detail = '';
+  if (res.status === 2 /* MNT3ERR_NOENT */) {
+    try {
+      const list = await mount.call(MOUNT3_PROGRAM, EXPORT, undefined);
+      detail = list.length
+        ? `; the server exports: ${list.map((e) => e.dir).join(', ')}`
+        : '; the server exports nothing';
+    } catch {
+      // the listing only improves the message
+    }
+    throw new MountError(
+      status,
+      target.exportPath,
+      `export ${target.exportPath} does not exist on ${target.host}${detail}`,
+    );
+  }
+  if (res.status === 13 || res.status === 1) {
+    throw new MountError(
+      status,
+      target.exportPath,
+      `${target.host} refused to mount ${target.exportPath} (${status}): ${accessHint(res.status, target) ?? ''}`,
+    );
+  }
+  throw new MountError(
+    status,
+    target.exportPath,
+    `mounting ${target.exportPath} on ${target.host} failed: ${status}`,
+  );
+}

@@ -1,0 +1,6 @@
+export type * from './types.js';
+export { NfsClient, type NfsClientOptions } from './client.js';
+export { NfsError, MountError } from './nfs-error.js';
+export { RpcError, RpcTimeoutError } from './rpc/rpc-error.js';
+export { XdrError } from './xdr/xdr-error.js';
+export { parseNfsUrl, formatNfsUrl, type NfsTarget } from './nfs-url.js';
