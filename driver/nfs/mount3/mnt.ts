@@ -32,7 +32,7 @@ function encodeArgs(w: XdrWriter, dirpath: MntArgs): void {
 }
 
 function readOk(r: XdrReader): MntOk {
-  const fhandle = r.opaque(FHSIZE3, 'fhandle3').slice();
+  const fhandle = new Uint8Array(r.opaque(FHSIZE3, 'fhandle3'));
   const authFlavors = r.array(MAX_AUTH_FLAVORS, 4, (r) => r.i32(), 'auth_flavors');
   return { fhandle, authFlavors };
 }

@@ -80,8 +80,9 @@ export interface Nfstime3 {
 }
 
 export function readFh(r: XdrReader): Fh {
-  // Copied: a handle is small and often kept long after the reply buffer is gone.
-  return r.opaque(NFS3_FHSIZE, 'nfs_fh3').slice();
+  // Copied: a handle is small and often kept long after the reply buffer is gone. (Not
+  // `.slice()`: on a Buffer that is a view.)
+  return new Uint8Array(r.opaque(NFS3_FHSIZE, 'nfs_fh3'));
 }
 
 export function writeFh(w: XdrWriter, fh: Fh): void {
@@ -90,7 +91,7 @@ export function writeFh(w: XdrWriter, fh: Fh): void {
 
 /** An 8-byte verifier (cookieverf3, createverf3, writeverf3), copied out of the reply. */
 export function readVerf(r: XdrReader): Uint8Array {
-  return r.fixedOpaque(NFS3_VERF_SIZE).slice();
+  return new Uint8Array(r.fixedOpaque(NFS3_VERF_SIZE));
 }
 
 export function writeVerf(w: XdrWriter, verf: Uint8Array): void {

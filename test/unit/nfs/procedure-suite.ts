@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { Procedure } from '../../../driver/nfs/rpc/procedure.js';
+import { XdrError } from '../../../driver/nfs/xdr/xdr-error.js';
+import { XdrReader } from '../../../driver/nfs/xdr/xdr-reader.js';
+import { decodeReply, encodeCall } from './decode-reply.js';
+import { type Enc, encode } from './reply-encoders.js';
+
+export interface ProcedureCase<A, R> {
+  readonly procedure: Procedure<A, R>;
+  /** Arguments to encode, each checked against `decodeArgs`. */
+  readonly args: readonly A[];
+  /** The server's view of the arguments (hand-written from the RFC). */
+  readonly decodeArgs: (r: XdrReader) => A;
+  /** Replies to encode with `encodeReply` and decode with the procedure. */
+  readonly replies: readonly R[];
+  readonly encodeReply: Enc<R>;
+  /** Random buffers and mutations per procedure. @default 3000 each */
+  readonly fuzzCases?: number;
+}
+
+/** Deterministic PRNG (mulberry32): the fuzz cases are the same on every run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Decodes and returns 'ok' or 'xdr-error'; anything else thrown propagates and fails the test. */
+export function decodeOrXdrError(
+  procedure: Procedure<unknown, unknown>,
+  bytes: Uint8Array,
+): 'ok' | 'xdr-error' {
+  try {
+    decodeReply(procedure, bytes);
+    return 'ok';
+  } catch (err) {
+    if (err instanceof XdrError) return 'xdr-error';
+    throw err;
+  }
+}
+
+const BOUNDARY = [
+  0, 1, 2, 3, 7, 8, 63, 64, 65, 255, 256, 1024, 0x7fffffff, 0x80000000, 0xfffffffc, 0xffffffff,
+];
+
+/** A valid reply with a few bytes changed, a word set to a boundary value, or bytes cut or added. */
+function mutate(rand: () => number, valid: Uint8Array): Uint8Array {
+  const out = new Uint8Array(valid);
+  const pick = (n: number): number => Math.floor(rand() * n);
+  switch (pick(4)) {
+    case 0: {
+      const n = 1 + pick(4);
+      for (let i = 0; i < n && out.length > 0; i++) out[pick(out.length)] = pick(256);
+      return out;
+    }
+    case 1: {
+      if (out.length < 4) return out;
+      const at = pick(out.length >> 2) << 2;
+      new DataView(out.buffer).setUint32(at, BOUNDARY[pick(BOUNDARY.length)]!);
+      return out;
+    }
+    case 2:
+      return out.subarray(0, pick(out.length + 1));
+    default: {
+      const extra = new Uint8Array(1 + pick(16)).map(() => pick(256));
+      const at = pick(out.length + 1);
+      return new Uint8Array([...out.subarray(0, at), ...extra, ...out.subarray(at)]);
+    }
+  }
+}
+
+export function procedureSuite<A, R>(c: ProcedureCase<A, R>): void {
+  const p = c.procedure;
+  const proc = p as Procedure<unknown, unknown>;
+  describe(`${p.name} (${p.proc})`, () => {
+    it('encodes arguments the RFC way', () => {
+      for (const args of c.args) {
+        const bytes = encodeCall(p, args);
+        expect(bytes.length % 4).toBe(0);
+        const r = new XdrReader(bytes);
+        expect(c.decodeArgs(r)).toEqual(args);
+        r.done('args');
+      }
+    });
+
+    const valid = c.replies.map((res) => encode(c.encodeReply, res));
+
+    it('decodes every reply arm', () => {
+      c.replies.forEach((res, i) => expect(decodeReply(p, valid[i]!)).toEqual(res));
+    });
+
+    it('throws XdrError for every truncation of every reply', () => {
+      for (const bytes of valid) {
+        for (let n = 0; n < bytes.length; n++) {
+          expect(() => decodeReply(p, bytes.subarray(0, n)), `${n} of ${bytes.length} bytes`).toThrow(
+            XdrError,
+          );
+        }
+      }
+    });
+
+    it('returns a value or throws XdrError for random and mutated input (seeded)', () => {
+      const rand = prng(0x5eed ^ p.proc);
+      const n = c.fuzzCases ?? 3000;
+      const seen = { ok: 0, 'xdr-error': 0 };
+      for (let i = 0; i < n; i++) {
+        const len = Math.floor(rand() * 160);
+        const buf = new Uint8Array(len).map(() => Math.floor(rand() * 256));
+        // Keep status small half the time so the arms are reached, not just the unknown-status path.
+        if (len >= 4 && rand() < 0.5) buf.set([0, 0, 0, rand() < 0.5 ? 0 : 2]);
+        seen[decodeOrXdrError(proc, buf)]++;
+      }
+      for (let i = 0; i < n; i++) {
+        seen[decodeOrXdrError(proc, mutate(rand, valid[i % valid.length]!))]++;
+      }
+      expect(seen.ok + seen['xdr-error']).toBe(2 * n);
+      expect(seen['xdr-error']).toBeGreaterThan(0);
+    });
+  });
+}
