@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { NfsvolError, isRetriable } from '../errors.js';
 import { mapLimit } from '../concurrency.js';
 import { authSys } from './rpc/auth.js';
-import { RpcConnection, type SocketFactory } from './rpc/rpc-connection.js';
+import { RpcConnection, type RpcConnectionOptions, type SocketFactory } from './rpc/rpc-connection.js';
 import type { Procedure } from './rpc/procedure.js';
 import { RpcError } from './rpc/rpc-error.js';
 import { GETPORT, IPPROTO_TCP, PORTMAP_PROGRAM } from './portmap/index.js';
@@ -18,7 +18,6 @@ import {
   LOOKUP,
   MKDIR,
   NFS3_PROGRAM,
-  READ,
   READDIRPLUS,
   READLINK,
   REMOVE,
@@ -599,7 +598,7 @@ function accessHint(status: number, target: NfsTarget): string | undefined {
     : 'server refused the call: kernel nfsd refuses source ports above 1023 unless the export has "insecure"; run as root (reserved port) or add "insecure" to the export';
 }
 
-type ConnOptions = Omit<import('./rpc/rpc-connection.js').RpcConnectionOptions, 'port'>;
+type ConnOptions = Omit<RpcConnectionOptions, 'port'>;
 
 /** Asks rpcbind for the MOUNT and NFS ports unless the URL gave them. */
 async function discoverPorts(target: NfsTarget, common: ConnOptions): Promise<[number, number]> {
