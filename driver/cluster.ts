@@ -1,0 +1,191 @@
+import { HostPool, type ClusterContext, type HostOpener } from './context.js';
+import { parseMountOptions } from './docker/volume-options.js';
+import { ValidationError } from './errors.js';
+import type { ProgressListener } from './events.js';
+import {
+  addHost,
+  checkHost,
+  listHosts,
+  removeHost,
+  type AddHostOptions,
+  type AddHostResult,
+  type HostCheckResult,
+  type HostSummary,
+} from './hosts.js';
+import type { NfsFs } from './nfs/types.js';
+import { NfsClient } from './nfs/client.js';
+import { parseNfsUrl } from './nfs/nfs-url.js';
+import type { ClusterRecord, HostRecord, MountRecord, NfsVersion } from './registry/records.js';
+import { Registry, type RegistryOptions } from './registry/registry.js';
+import { SshHost } from './ssh/ssh-host.js';
+import { syncHosts, type SyncOptions, type SyncReport } from './sync.js';
+import {
+  createVolumes,
+  inspectVolume,
+  listVolumes,
+  mountVolume,
+  removeVolumes,
+  unmountVolume,
+  type CreateVolumeOptions,
+  type CreateVolumesResult,
+  type MountOptions,
+  type RemoveVolumesOptions,
+  type RemoveVolumesResult,
+  type UnmountOptions,
+  type VolumeDetails,
+  type VolumeSummary,
+} from './volumes.js';
+
+/** Opens the export at an `nfs://` URL. */
+export type NfsConnector = (url: string) => Promise<NfsFs>;
+
+/** The built-in NFS client. */
+export const connectNfs: NfsConnector = (url) => NfsClient.connect(url);
+
+/** Opens hosts with ssh2. */
+export const openSshHost: HostOpener = (target, verify) => new SshHost(target, { verifyHostKey: verify });
+
+export interface ClusterOptions {
+  /** Opens the export. @default the built-in NfsClient */
+  readonly connectNfs?: NfsConnector;
+  /** Opens a host. @default ssh2 (SshHost) */
+  readonly openHost?: HostOpener;
+  /** Progress lines for long work. @default none */
+  readonly progress?: ProgressListener;
+  /** NFS operations in flight during bulk creates/removes. @default 32 */
+  readonly nfsConcurrency?: number;
+  /** Hosts worked on in parallel. @default 8 */
+  readonly hostConcurrency?: number;
+  /** Docker commands in flight per host. @default 4 */
+  readonly perHostConcurrency?: number;
+  readonly registry?: RegistryOptions;
+}
+
+export interface InitOptions extends ClusterOptions {
+  /** `nfs://SERVER[:PORT]/EXPORT[?mountport=N]`. */
+  readonly url: string;
+  /** NFS version hosts mount with. @default '4.1' */
+  readonly nfsVersion?: NfsVersion;
+  /** Extra mount options for every host, e.g. `hard,timeo=600`. @default none */
+  readonly mountOptions?: string | readonly string[];
+}
+
+/**
+ * The typed library API behind the CLI: one cluster (a registry on an NFS export) and the
+ * hosts it manages. Hold it with `await using` so the NFS connection and SSH sessions close.
+ */
+export class Cluster implements AsyncDisposable {
+  private readonly ctx: ClusterContext;
+
+  private constructor(
+    readonly url: string,
+    private readonly fs: NfsFs,
+    readonly registry: Registry,
+    options: ClusterOptions,
+  ) {
+    this.ctx = {
+      registry,
+      hosts: new HostPool(options.openHost ?? openSshHost),
+      progress: options.progress ?? (() => undefined),
+      nfsConcurrency: positive(options.nfsConcurrency, 32, 'nfsConcurrency'),
+      hostConcurrency: positive(options.hostConcurrency, 8, 'hostConcurrency'),
+      perHostConcurrency: positive(options.perHostConcurrency, 4, 'perHostConcurrency'),
+    };
+  }
+
+  /** Creates the registry on the export (or joins the one there: `created: false`). */
+  static async init(options: InitOptions): Promise<{ cluster: Cluster; created: boolean }> {
+    const parsed = parseNfsUrl(options.url);
+    const version = options.nfsVersion ?? '4.1';
+    if (version !== '3' && version !== '4.1') throw new ValidationError('nfs-version', 'must be 3 or 4.1');
+    const mountOptions = parseMountOptions(options.mountOptions);
+    const fs = await (options.connectNfs ?? connectNfs)(options.url);
+    try {
+      const { registry, created } = await Registry.init(
+        fs,
+        {
+          version,
+          server: parsed.host,
+          ...(parsed.port === undefined ? {} : { port: parsed.port }),
+          ...(parsed.mountPort === undefined ? {} : { mountPort: parsed.mountPort }),
+          exportPath: parsed.exportPath,
+          mountOptions,
+        },
+        options.registry,
+      );
+      return { cluster: new Cluster(options.url, fs, registry, options), created };
+    } catch (err) {
+      await fs.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Opens the cluster whose registry is on the export at `url`. */
+  static async open(url: string, options: ClusterOptions = {}): Promise<Cluster> {
+    parseNfsUrl(url);
+    const fs = await (options.connectNfs ?? connectNfs)(url);
+    try {
+      return new Cluster(url, fs, await Registry.open(fs, options.registry), options);
+    } catch (err) {
+      await fs.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  get id(): string {
+    return this.registry.cluster.id;
+  }
+
+  get settings(): ClusterRecord {
+    return this.registry.cluster;
+  }
+
+  createVolumes(names: readonly string[], options?: CreateVolumeOptions): Promise<CreateVolumesResult> {
+    return createVolumes(this.ctx, names, options);
+  }
+  listVolumes(): Promise<VolumeSummary[]> {
+    return listVolumes(this.ctx);
+  }
+  inspectVolume(name: string): Promise<VolumeDetails> {
+    return inspectVolume(this.ctx, name);
+  }
+  removeVolumes(names: readonly string[], options?: RemoveVolumesOptions): Promise<RemoveVolumesResult> {
+    return removeVolumes(this.ctx, names, options);
+  }
+  mountVolume(options: MountOptions): Promise<MountRecord> {
+    return mountVolume(this.ctx, options);
+  }
+  unmountVolume(options: UnmountOptions): Promise<MountRecord> {
+    return unmountVolume(this.ctx, options);
+  }
+  addHost(options: AddHostOptions): Promise<AddHostResult> {
+    return addHost(this.ctx, options);
+  }
+  checkHost(name: string, signal?: AbortSignal): Promise<HostCheckResult> {
+    return checkHost(this.ctx, name, signal);
+  }
+  listHosts(): Promise<HostSummary[]> {
+    return listHosts(this.ctx);
+  }
+  removeHost(name: string): Promise<HostRecord> {
+    return removeHost(this.ctx, name);
+  }
+  sync(options?: SyncOptions): Promise<SyncReport> {
+    return syncHosts(this.ctx, options);
+  }
+
+  async close(): Promise<void> {
+    await this.ctx.hosts[Symbol.asyncDispose]();
+    await this.fs.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function positive(v: number | undefined, def: number, field: string): number {
+  if (v === undefined) return def;
+  if (!Number.isInteger(v) || v < 1) throw new ValidationError(field, 'must be a positive integer');
+  return v;
+}

@@ -1,0 +1,155 @@
+import { ValidationError } from '../errors.js';
+import type { NfsSettings } from '../registry/records.js';
+
+/** Label every definition nfsvol makes carries, so it never touches volumes it did not make. */
+export const MANAGED_LABEL = 'nfsvol.managed';
+export const CLUSTER_LABEL = 'nfsvol.cluster';
+
+/** One mount option: `name` or `name=value`, no commas (they separate options), no spaces. */
+const MOUNT_OPTION = /^[a-zA-Z0-9_][a-zA-Z0-9_.:-]*(=[a-zA-Z0-9_.:/-]+)?$/;
+
+/** Options nfsvol sets itself from the cluster settings; a user may not override them. */
+const RESERVED_OPTIONS = new Set(['addr', 'port', 'vers', 'nfsvers', 'mountport', 'proto', 'clientaddr']);
+
+/** Parses `--mount-options hard,timeo=600` into a validated list. */
+export function parseMountOptions(value: string | readonly string[] | undefined): string[] {
+  if (value === undefined) return [];
+  const items = (typeof value === 'string' ? [value] : value).flatMap((v) => v.split(','));
+  return items
+    .map((o) => o.trim())
+    .filter((o) => o !== '')
+    .map((o) => {
+      if (!MOUNT_OPTION.test(o)) {
+        throw new ValidationError('mount-options', `${JSON.stringify(o)} is not a valid NFS mount option`);
+      }
+      const key = o.split('=')[0] ?? o;
+      if (RESERVED_OPTIONS.has(key)) {
+        throw new ValidationError('mount-options', `'${key}' is set by nfsvol from the cluster settings`);
+      }
+      return o;
+    });
+}
+
+/** Where a host finds the server, and what it mounts. */
+export interface MountTarget {
+  readonly nfs: NfsSettings;
+  /** Address the host uses for the server (its `nfsAddress`, else the cluster's server). */
+  readonly address: string;
+}
+
+export function fsType(nfs: NfsSettings): 'nfs' | 'nfs4' {
+  return nfs.version === '3' ? 'nfs' : 'nfs4';
+}
+
+/**
+ * The comma-separated options for a kernel NFS mount. NFSv3 needs the MOUNT port (when it is
+ * not behind the server's rpcbind) and `nolock` (nfsvol does not run lockd/statd on hosts).
+ * `withAddr` adds `addr=`, which Docker's local driver needs because its device is `:/path`.
+ */
+export function mountOptionString(target: MountTarget, withAddr: boolean): string {
+  const { nfs } = target;
+  const opts: string[] = [];
+  if (withAddr) opts.push(`addr=${target.address}`);
+  if (nfs.port !== undefined) opts.push(`port=${nfs.port}`);
+  opts.push(`vers=${nfs.version}`);
+  if (nfs.version === '3') {
+    if (nfs.mountPort !== undefined) opts.push(`mountport=${nfs.mountPort}`);
+    if (!nfs.mountOptions.some((o) => o === 'lock' || o === 'nolock')) opts.push('nolock');
+  }
+  opts.push(...nfs.mountOptions);
+  return opts.join(',');
+}
+
+/** Path of a volume on the server, e.g. `/export/vol1`. */
+export function exportPathOf(nfs: NfsSettings, volume: string): string {
+  const base = nfs.exportPath.replace(/\/+$/, '');
+  return `${base}/${volume}`;
+}
+
+/** The `--opt` values of the Docker definition; also what drift is checked against. */
+export function dockerVolumeOptions(target: MountTarget, volume: string): Record<string, string> {
+  return {
+    type: fsType(target.nfs),
+    o: mountOptionString(target, true),
+    device: `:${exportPathOf(target.nfs, volume)}`,
+  };
+}
+
+/** `docker volume create` as an argument vector: the local driver, backed by NFS, labelled as ours. */
+export function dockerVolumeCreateArgv(target: MountTarget, volume: string, clusterId: string): string[] {
+  const opts = dockerVolumeOptions(target, volume);
+  return [
+    'docker',
+    'volume',
+    'create',
+    '--driver',
+    'local',
+    '--opt',
+    `type=${opts['type']}`,
+    '--opt',
+    `o=${opts['o']}`,
+    '--opt',
+    `device=${opts['device']}`,
+    '--label',
+    `${MANAGED_LABEL}=true`,
+    '--label',
+    `${CLUSTER_LABEL}=${clusterId}`,
+    volume,
+  ];
+}
+
+export function dockerVolumeRmArgv(volumes: readonly string[]): string[] {
+  return ['docker', 'volume', 'rm', ...volumes];
+}
+
+/** Names of every volume on the host (managed or not), one per line. */
+export function dockerVolumeLsArgv(): string[] {
+  return ['docker', 'volume', 'ls', '--quiet'];
+}
+
+export function dockerVolumeInspectArgv(volumes: readonly string[]): string[] {
+  return ['docker', 'volume', 'inspect', ...volumes];
+}
+
+/** `mount -t nfs -o ... addr:/export/NAME PATH`, for `volume mount`. */
+export function hostMountArgv(target: MountTarget, volume: string, path: string): string[] {
+  return [
+    'mount',
+    '-t',
+    fsType(target.nfs),
+    '-o',
+    mountOptionString(target, false),
+    `${formatAddress(target.address)}:${exportPathOf(target.nfs, volume)}`,
+    path,
+  ];
+}
+
+/** Mounts the export root, for `host check`'s real test mount. */
+export function exportMountArgv(target: MountTarget, path: string): string[] {
+  return [
+    'mount',
+    '-t',
+    fsType(target.nfs),
+    '-o',
+    mountOptionString(target, false),
+    `${formatAddress(target.address)}:${target.nfs.exportPath}`,
+    path,
+  ];
+}
+
+function formatAddress(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+/** Validates a mount point path given by a user: absolute, normalised, not `/`. */
+export function validateMountPath(path: string): string {
+  if (!path.startsWith('/') || path === '/')
+    throw new ValidationError('path', 'must be an absolute path other than /');
+  if (/[\0\n\r]/.test(path)) throw new ValidationError('path', 'must not contain NUL or line breaks');
+  const parts = path.split('/').slice(1);
+  if (parts.some((p) => p === '' || p === '.' || p === '..')) {
+    throw new ValidationError('path', `${JSON.stringify(path)} must be normalised (no '//', '.', '..')`);
+  }
+  if (Buffer.byteLength(path) > 1024) throw new ValidationError('path', 'is longer than 1024 bytes');
+  return path;
+}

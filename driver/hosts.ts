@@ -1,0 +1,263 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { mountTargetOf, type ClusterContext } from './context.js';
+import { exportMountArgv } from './docker/volume-options.js';
+import { NfsvolError, ValidationError } from './errors.js';
+import { errorInfo, type ErrorInfo } from './events.js';
+import { RecordExistsError } from './registry/errors.js';
+import { SCHEMA_VERSION, type HostKey, type HostRecord } from './registry/records.js';
+import { KnownHostsFile } from './ssh/known-hosts.js';
+import { knownHostsVerifier, type SshTarget } from './ssh/ssh-host.js';
+import { clearPending, reconcileHost, settlePending, type HostSyncResult } from './sync.js';
+import { validateName } from './volume-name.js';
+
+export interface SshAddress {
+  readonly user: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Parses `USER@ADDR[:PORT]`; ADDR is a host name, an IPv4 address or `[IPv6]`. */
+export function parseSshAddress(value: string): SshAddress {
+  const m =
+    /^([a-zA-Z_][a-zA-Z0-9_.-]{0,31})@(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9.-]{0,252}))(?::(\d{1,5}))?$/.exec(
+      value,
+    );
+  if (!m?.[1] || !m[2]) {
+    throw new ValidationError(
+      'ssh',
+      `${JSON.stringify(value.slice(0, 80))} must look like USER@ADDRESS[:PORT]`,
+    );
+  }
+  const port = m[3] === undefined ? 22 : Number(m[3]);
+  if (port < 1 || port > 65535) throw new ValidationError('ssh', `${m[3]} is not a TCP port`);
+  return { user: m[1], address: m[2].replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/** Validates an address a host uses to reach the NFS server. */
+export function validateAddress(value: string, field: string): string {
+  if (!/^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]{0,252})|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$/.test(value)) {
+    throw new ValidationError(
+      field,
+      `${JSON.stringify(value.slice(0, 80))} is not a host name or IP address`,
+    );
+  }
+  return value;
+}
+
+export interface AddHostOptions {
+  readonly name: string;
+  /** `USER@ADDR[:PORT]`. */
+  readonly ssh: string;
+  /** Private key file. @default the ssh-agent at SSH_AUTH_SOCK */
+  readonly identityFile?: string;
+  /** @default ~/.ssh/known_hosts */
+  readonly knownHosts?: string;
+  /** Pin the key the host presents if known_hosts does not list it. @default false */
+  readonly acceptNewHostKey?: boolean;
+  /** How this host reaches the NFS server. @default the server address of the cluster */
+  readonly nfsAddress?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface AddHostResult {
+  readonly host: HostRecord;
+  readonly dockerVersion: string;
+  /** Every existing volume, defined on the new host. */
+  readonly sync: HostSyncResult;
+}
+
+export function defaultKnownHosts(): string {
+  return join(homedir(), '.ssh', 'known_hosts');
+}
+
+/**
+ * Registers a host: verifies its SSH key against known_hosts (or pins it when asked), checks
+ * Docker answers, records the host with its pinned key, then defines every volume on it.
+ */
+export async function addHost(ctx: ClusterContext, o: AddHostOptions): Promise<AddHostResult> {
+  const name = validateName(o.name, 'host name');
+  const ssh = parseSshAddress(o.ssh);
+  const nfsAddress = o.nfsAddress === undefined ? undefined : validateAddress(o.nfsAddress, 'nfs-address');
+  const reg = ctx.registry;
+  if (await reg.hosts.tryGet(name)) {
+    throw new NfsvolError('HOST_EXISTS', `a host named ${name} is already registered`);
+  }
+  const identityFile = o.identityFile === undefined ? undefined : resolve(o.identityFile);
+  const target: SshTarget = {
+    name,
+    host: ssh.address,
+    port: ssh.port,
+    user: ssh.user,
+    ...(identityFile === undefined ? {} : { identityFile }),
+  };
+  let seen: HostKey | undefined;
+  const remote = ctx.hosts.adopt(
+    name,
+    target,
+    knownHostsVerifier({
+      file: new KnownHostsFile(o.knownHosts ?? defaultKnownHosts()),
+      host: ssh.address,
+      port: ssh.port,
+      acceptNew: o.acceptNewHostKey ?? false,
+      onAccepted: (k) => {
+        seen = k;
+      },
+    }),
+  );
+  let dockerVersion: string;
+  try {
+    const res = await remote.run(['docker', 'version', '--format', '{{.Server.Version}}'], {
+      signal: o.signal,
+      maxOutputBytes: 4096,
+    });
+    dockerVersion = res.stdout.trim().split('\n')[0]?.slice(0, 64) ?? '';
+  } catch (err) {
+    await ctx.hosts.drop(name);
+    throw err;
+  }
+  if (!seen) throw new NfsvolError('HOST_KEY_UNKNOWN', `${name}: no host key was verified`);
+  const host: HostRecord = {
+    schema: SCHEMA_VERSION,
+    kind: 'host',
+    name,
+    addedAt: reg.isoNow(),
+    ssh,
+    ...(identityFile === undefined ? {} : { identityFile }),
+    ...(nfsAddress === undefined ? {} : { nfsAddress }),
+    hostKey: seen,
+  };
+  try {
+    await reg.hosts.create(name, host);
+  } catch (err) {
+    await ctx.hosts.drop(name);
+    if (err instanceof RecordExistsError) {
+      throw new NfsvolError('HOST_EXISTS', `a host named ${name} is already registered`, { cause: err });
+    }
+    throw err;
+  }
+  ctx.progress({ host: name, message: `registered (key ${seen.fingerprint}, docker ${dockerVersion})` });
+  const volumes = await reg.volumes.list();
+  const sync = await reconcileHost(ctx, host, volumes, o.signal);
+  await settlePending(ctx, name, sync, [{ op: 'sync' }]);
+  return { host, dockerVersion, sync };
+}
+
+export interface HostCheck {
+  readonly check: 'ssh' | 'docker' | 'nfs-kernel' | 'nfs-mount';
+  readonly ok: boolean;
+  readonly detail: string;
+  readonly error?: ErrorInfo;
+}
+
+export interface HostCheckResult {
+  readonly host: string;
+  readonly ok: boolean;
+  readonly checks: readonly HostCheck[];
+}
+
+/**
+ * Checks a host end to end, each step with a pass/fail line: SSH (with the pinned key), Docker,
+ * the kernel's NFS support, and a real test mount of the export from that host.
+ */
+export async function checkHost(
+  ctx: ClusterContext,
+  name: string,
+  signal?: AbortSignal,
+): Promise<HostCheckResult> {
+  const host = await ctx.registry.hosts.get(validateName(name, 'host name'));
+  const remote = ctx.hosts.get(host);
+  const checks: HostCheck[] = [];
+  const step = async (check: HostCheck['check'], fn: () => Promise<string>): Promise<boolean> => {
+    try {
+      const detail = await fn();
+      checks.push({ check, ok: true, detail });
+      ctx.progress({ host: host.name, message: `${check}: ok (${detail})` });
+      return true;
+    } catch (err) {
+      const error = errorInfo(err);
+      checks.push({ check, ok: false, detail: error.message, error });
+      ctx.progress({ host: host.name, message: `${check}: FAILED ${error.message}` });
+      return false;
+    }
+  };
+  const sshOk = await step('ssh', async () => {
+    const r = await remote.run(['uname', '-sr'], { signal, maxOutputBytes: 1024 });
+    return `${r.stdout.trim().slice(0, 80)}, key ${host.hostKey.fingerprint}`;
+  });
+  if (sshOk) {
+    await step('docker', async () => {
+      const r = await remote.run(['docker', 'info', '--format', '{{.ServerVersion}}'], {
+        signal,
+        maxOutputBytes: 4096,
+      });
+      return `server ${r.stdout.trim().slice(0, 40)}`;
+    });
+    const fsType = ctx.registry.cluster.nfs.version === '3' ? 'nfs' : 'nfs4';
+    const kernelOk = await step('nfs-kernel', async () => {
+      const has = async (): Promise<boolean> => {
+        const r = await remote.run(['cat', '/proc/filesystems'], { signal, maxOutputBytes: 64 * 1024 });
+        return r.stdout.split('\n').some((l) => l.trim().split(/\s+/).pop() === fsType);
+      };
+      if (await has()) return `${fsType} supported`;
+      await remote.run(['modprobe', fsType], { check: false, signal });
+      if (await has()) return `${fsType} supported (module loaded)`;
+      throw new NfsvolError('HOST_NO_NFS', `the kernel does not support ${fsType}`);
+    });
+    if (kernelOk) {
+      await step('nfs-mount', async () => {
+        const target = mountTargetOf(ctx, host);
+        const dir = (
+          await remote.run(['mktemp', '-d', '/tmp/nfsvol-check.XXXXXX'], { signal })
+        ).stdout.trim();
+        if (!/^\/tmp\/nfsvol-check\.[A-Za-z0-9]+$/.test(dir)) {
+          throw new NfsvolError('HOST_BAD_OUTPUT', `mktemp printed ${JSON.stringify(dir.slice(0, 80))}`);
+        }
+        try {
+          await remote.run(exportMountArgv(target, dir), { signal, timeoutMs: 60_000 });
+          await remote.run(['umount', dir], { signal });
+        } finally {
+          await remote.run(['rmdir', dir], { check: false, signal });
+        }
+        return `mounted ${target.address}:${target.nfs.exportPath}`;
+      });
+    }
+  }
+  return { host: host.name, ok: checks.every((c) => c.ok) && checks.length === 4, checks };
+}
+
+export interface HostSummary {
+  readonly name: string;
+  readonly ssh: string;
+  readonly nfsAddress: string;
+  readonly fingerprint: string;
+  readonly addedAt: string;
+  /** Pending work the host owes, if any (e.g. `define vol1`, `sync`). */
+  readonly pending: readonly string[];
+}
+
+export async function listHosts(ctx: ClusterContext): Promise<HostSummary[]> {
+  const [hosts, pending] = await Promise.all([ctx.registry.hosts.list(), ctx.registry.pending.list()]);
+  return hosts.map((h) => ({
+    name: h.name,
+    ssh: `${h.ssh.user}@${h.ssh.address.includes(':') ? `[${h.ssh.address}]` : h.ssh.address}:${h.ssh.port}`,
+    nfsAddress: h.nfsAddress ?? ctx.registry.cluster.nfs.server,
+    fingerprint: h.hostKey.fingerprint,
+    addedAt: h.addedAt,
+    pending: (pending.find((p) => p.host === h.name)?.operations ?? []).map((op) =>
+      op.volume ? `${op.op} ${op.volume}` : op.op,
+    ),
+  }));
+}
+
+/** Unregisters a host (its Docker definitions stay; its pending work and mount records go). */
+export async function removeHost(ctx: ClusterContext, name: string): Promise<HostRecord> {
+  const reg = ctx.registry;
+  const host = await reg.hosts.get(validateName(name, 'host name'));
+  await ctx.hosts.drop(host.name);
+  const mountKeys = (await reg.mounts.keys()).filter((k) => k.endsWith(`@${host.name}`));
+  for (const k of mountKeys) await reg.mounts.remove(k);
+  await clearPending(ctx, host.name);
+  await reg.hosts.remove(host.name);
+  return host;
+}

@@ -1,0 +1,265 @@
+import { CorruptRecordError, NewerSchemaError } from './errors.js';
+
+/** Schema version this nfsvol writes. Records with a higher number are refused, never overwritten. */
+export const SCHEMA_VERSION = 1;
+
+export type NfsVersion = '3' | '4.1';
+export type DeletePolicy = 'retain' | 'delete' | 'archive';
+
+/** How hosts mount the export: written once by `init`, read by every command. */
+export interface NfsSettings {
+  readonly version: NfsVersion;
+  /** NFS server address as the CLI reaches it; hosts use it unless they have their own `nfsAddress`. */
+  readonly server: string;
+  /** NFS port; absent = the default (2049, or rpcbind for v3). */
+  readonly port?: number;
+  /** MOUNT protocol port (NFSv3 only); absent = hosts ask rpcbind. */
+  readonly mountPort?: number;
+  /** Export path, e.g. `/export`. */
+  readonly exportPath: string;
+  /** Extra mount options added to every mount, e.g. `['hard', 'timeo=600']`. */
+  readonly mountOptions: readonly string[];
+}
+
+export interface ClusterRecord {
+  readonly schema: number;
+  readonly kind: 'cluster';
+  readonly id: string;
+  readonly createdAt: string;
+  readonly nfs: NfsSettings;
+}
+
+export interface VolumeRecord {
+  readonly schema: number;
+  readonly kind: 'volume';
+  readonly name: string;
+  readonly createdAt: string;
+  /** Random id of the operation that created the record: lets a retried create recognise its own record. */
+  readonly createdBy: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mode: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly onDelete: DeletePolicy;
+}
+
+export interface HostKey {
+  /** e.g. `ssh-ed25519`. */
+  readonly type: string;
+  /** Base64 of the public key blob, as in known_hosts. */
+  readonly key: string;
+  /** `SHA256:...` as OpenSSH prints it. */
+  readonly fingerprint: string;
+}
+
+export interface HostRecord {
+  readonly schema: number;
+  readonly kind: 'host';
+  readonly name: string;
+  readonly addedAt: string;
+  readonly ssh: { readonly user: string; readonly address: string; readonly port: number };
+  /** Private key file on the machine that added the host; absent = ssh-agent. */
+  readonly identityFile?: string;
+  /** How this host reaches the NFS server, when it differs from the cluster's `nfs.server`. */
+  readonly nfsAddress?: string;
+  /** Pinned when the host was added; every later connection must present the same key. */
+  readonly hostKey: HostKey;
+}
+
+export interface MountRecord {
+  readonly schema: number;
+  readonly kind: 'mount';
+  readonly volume: string;
+  readonly host: string;
+  readonly path: string;
+  readonly mountedAt: string;
+}
+
+export interface PendingOperation {
+  readonly op: 'define' | 'remove' | 'redefine' | 'sync';
+  readonly volume?: string;
+}
+
+/** Work a host still owes because it could not be reached; cleared by a successful sync. */
+export interface PendingRecord {
+  readonly schema: number;
+  readonly kind: 'pending';
+  readonly host: string;
+  readonly since: string;
+  readonly updatedAt: string;
+  readonly reason: string;
+  readonly operations: readonly PendingOperation[];
+}
+
+export interface LockRecord {
+  readonly schema: number;
+  readonly kind: 'lock';
+  readonly owner: string;
+  readonly acquiredAt: number;
+}
+
+export type AnyRecord = ClusterRecord | VolumeRecord | HostRecord | MountRecord | PendingRecord | LockRecord;
+
+/** Reads fields of untrusted JSON, throwing CorruptRecordError that names the file and the field. */
+class Fields {
+  constructor(
+    private readonly file: string,
+    readonly obj: Record<string, unknown>,
+  ) {}
+  private bad(key: string, want: string): never {
+    throw new CorruptRecordError(this.file, `field '${key}' must be ${want}`);
+  }
+  str(key: string): string {
+    const v = this.obj[key];
+    return typeof v === 'string' ? v : this.bad(key, 'a string');
+  }
+  optStr(key: string): string | undefined {
+    return this.obj[key] === undefined ? undefined : this.str(key);
+  }
+  int(key: string): number {
+    const v = this.obj[key];
+    return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+      ? v
+      : this.bad(key, 'a non-negative integer');
+  }
+  optInt(key: string): number | undefined {
+    return this.obj[key] === undefined ? undefined : this.int(key);
+  }
+  oneOf<T extends string>(key: string, values: readonly T[]): T {
+    const v = this.obj[key];
+    return values.includes(v as T) ? (v as T) : this.bad(key, `one of ${values.join(', ')}`);
+  }
+  sub(key: string): Fields {
+    const v = this.obj[key];
+    return isPlainObject(v) ? new Fields(this.file, v) : this.bad(key, 'an object');
+  }
+  strArray(key: string): string[] {
+    const v = this.obj[key];
+    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : this.bad(key, 'a list of strings');
+  }
+  strMap(key: string): Record<string, string> {
+    const v = this.obj[key];
+    if (!isPlainObject(v) || !Object.values(v).every((x) => typeof x === 'string')) {
+      return this.bad(key, 'a map of strings');
+    }
+    return { ...(v as Record<string, string>) };
+  }
+  array(key: string): Fields[] {
+    const v = this.obj[key];
+    if (!Array.isArray(v) || !v.every(isPlainObject)) return this.bad(key, 'a list of objects');
+    return v.map((o) => new Fields(this.file, o));
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Parses a record's bytes. Checks, in order: valid UTF-8 JSON object, a schema version this
+ * nfsvol understands, the expected kind, then the fields of that kind.
+ */
+export function parseRecord<K extends AnyRecord['kind']>(
+  file: string,
+  bytes: Uint8Array,
+  kind: K,
+): Extract<AnyRecord, { kind: K }> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (err) {
+    throw new CorruptRecordError(file, 'not valid JSON', err);
+  }
+  if (!isPlainObject(json)) throw new CorruptRecordError(file, 'not a JSON object');
+  const f = new Fields(file, json);
+  const schema = f.int('schema');
+  if (schema > SCHEMA_VERSION) throw new NewerSchemaError(file, schema, SCHEMA_VERSION);
+  if (schema < 1) throw new CorruptRecordError(file, `schema version ${schema} is not valid`);
+  if (json['kind'] !== kind) throw new CorruptRecordError(file, `expected a ${kind} record`);
+  return decode(f, kind) as Extract<AnyRecord, { kind: K }>;
+}
+
+function decode(f: Fields, kind: AnyRecord['kind']): AnyRecord {
+  const schema = f.int('schema');
+  switch (kind) {
+    case 'cluster': {
+      const n = f.sub('nfs');
+      const mountPort = n.optInt('mountPort');
+      const port = n.optInt('port');
+      return {
+        schema,
+        kind,
+        id: f.str('id'),
+        createdAt: f.str('createdAt'),
+        nfs: {
+          version: n.oneOf('version', ['3', '4.1'] as const),
+          server: n.str('server'),
+          ...(port === undefined ? {} : { port }),
+          ...(mountPort === undefined ? {} : { mountPort }),
+          exportPath: n.str('exportPath'),
+          mountOptions: n.strArray('mountOptions'),
+        },
+      };
+    }
+    case 'volume':
+      return {
+        schema,
+        kind,
+        name: f.str('name'),
+        createdAt: f.str('createdAt'),
+        createdBy: f.str('createdBy'),
+        uid: f.int('uid'),
+        gid: f.int('gid'),
+        mode: f.int('mode'),
+        labels: f.strMap('labels'),
+        onDelete: f.oneOf('onDelete', ['retain', 'delete', 'archive'] as const),
+      };
+    case 'host': {
+      const ssh = f.sub('ssh');
+      const key = f.sub('hostKey');
+      const identityFile = f.optStr('identityFile');
+      const nfsAddress = f.optStr('nfsAddress');
+      return {
+        schema,
+        kind,
+        name: f.str('name'),
+        addedAt: f.str('addedAt'),
+        ssh: { user: ssh.str('user'), address: ssh.str('address'), port: ssh.int('port') },
+        ...(identityFile === undefined ? {} : { identityFile }),
+        ...(nfsAddress === undefined ? {} : { nfsAddress }),
+        hostKey: { type: key.str('type'), key: key.str('key'), fingerprint: key.str('fingerprint') },
+      };
+    }
+    case 'mount':
+      return {
+        schema,
+        kind,
+        volume: f.str('volume'),
+        host: f.str('host'),
+        path: f.str('path'),
+        mountedAt: f.str('mountedAt'),
+      };
+    case 'pending':
+      return {
+        schema,
+        kind,
+        host: f.str('host'),
+        since: f.str('since'),
+        updatedAt: f.str('updatedAt'),
+        reason: f.str('reason'),
+        operations: f.array('operations').map((o) => {
+          const volume = o.optStr('volume');
+          return {
+            op: o.oneOf('op', ['define', 'remove', 'redefine', 'sync'] as const),
+            ...(volume === undefined ? {} : { volume }),
+          };
+        }),
+      };
+    case 'lock':
+      return { schema, kind, owner: f.str('owner'), acquiredAt: f.int('acquiredAt') };
+  }
+}
+
+export function encodeRecord(record: AnyRecord): string {
+  return `${JSON.stringify(record, null, 2)}\n`;
+}

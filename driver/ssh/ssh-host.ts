@@ -1,0 +1,345 @@
+import { readFile } from 'node:fs/promises';
+import pRetry from 'p-retry';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { NfsvolError } from '../errors.js';
+import {
+  HostKeyMismatchError,
+  HostKeyUnknownError,
+  SshCommandError,
+  SshConnectError,
+  SshTimeoutError,
+} from './errors.js';
+import type { KnownHostsFile } from './known-hosts.js';
+import { checkKnownHosts, fingerprint, hostKeyOf } from './known-hosts.js';
+import type { RemoteHost, RunOptions, RunResult } from './remote-host.js';
+import { quoteArgv } from './shell-quote.js';
+import type { HostKey } from '../registry/records.js';
+
+/** Decides whether a presented host key blob is acceptable; throws a typed error if not. */
+export type HostKeyVerifier = (keyBlob: Buffer) => Promise<void>;
+
+/** Accepts only the key pinned in the registry when the host was added. */
+export function pinnedKeyVerifier(host: string, pinned: HostKey): HostKeyVerifier {
+  return async (blob) => {
+    if (blob.toString('base64') !== pinned.key) {
+      throw new HostKeyMismatchError(host, pinned.fingerprint, fingerprint(blob));
+    }
+  };
+}
+
+export interface KnownHostsVerifierOptions {
+  readonly file: KnownHostsFile;
+  readonly host: string;
+  readonly port: number;
+  /** Pin an unknown key by appending it to the file. @default false */
+  readonly acceptNew?: boolean;
+  /** Called with the accepted key (known or newly pinned). */
+  readonly onAccepted?: (key: HostKey) => void;
+}
+
+/** OpenSSH's rules: a listed key passes, a different key for a listed host fails, an unlisted host needs acceptNew. */
+export function knownHostsVerifier(options: KnownHostsVerifierOptions): HostKeyVerifier {
+  return async (blob) => {
+    const label = options.port === 22 ? options.host : `${options.host}:${options.port}`;
+    const verdict = checkKnownHosts(await options.file.entries(), options.host, options.port, blob);
+    switch (verdict.status) {
+      case 'match':
+        break;
+      case 'revoked':
+        throw new HostKeyMismatchError(label, 'a key that is not revoked', `${fingerprint(blob)} (revoked)`);
+      case 'mismatch':
+        throw new HostKeyMismatchError(label, verdict.expected.join(' or '), fingerprint(blob));
+      case 'unknown':
+        if (!options.acceptNew) throw new HostKeyUnknownError(label, fingerprint(blob), options.file.path);
+        await options.file.add(options.host, options.port, blob);
+        break;
+    }
+    options.onAccepted?.(hostKeyOf(blob));
+  };
+}
+
+export interface SshTarget {
+  /** Name used in messages and errors (the registered host name). */
+  readonly name: string;
+  readonly host: string;
+  /** @default 22 */
+  readonly port?: number;
+  readonly user: string;
+  /** Private key file; without it (and without `privateKey`) the ssh-agent at SSH_AUTH_SOCK is used. */
+  readonly identityFile?: string;
+  readonly privateKey?: string | Buffer;
+  readonly passphrase?: string;
+}
+
+export interface SshHostOptions {
+  readonly verifyHostKey: HostKeyVerifier;
+  /** Handshake deadline per attempt. @default 20_000 */
+  readonly readyTimeoutMs?: number;
+  /** Extra connection attempts on transient network errors (only those). @default 2 */
+  readonly connectRetries?: number;
+  /** Exec channels open at once on the one connection (sshd's MaxSessions defaults to 10). @default 8 */
+  readonly maxChannels?: number;
+  /** @default process.env.SSH_AUTH_SOCK */
+  readonly agent?: string;
+  /** Injectable for tests. @default () => new Client() */
+  readonly clientFactory?: () => Client;
+}
+
+const TRANSIENT = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'EAI_AGAIN',
+]);
+
+function isTransient(err: unknown): boolean {
+  const e = err as { code?: unknown; level?: unknown; message?: unknown };
+  if (typeof e.code === 'string' && TRANSIENT.has(e.code)) return true;
+  const msg = typeof e.message === 'string' ? e.message : '';
+  return /Timed out while waiting for handshake|Connection lost before handshake|socket hang up/i.test(msg);
+}
+
+/**
+ * A RemoteHost over one ssh2 connection, opened on first use and shared by every command
+ * (several exec channels at once). Connection set-up is retried with p-retry on transient
+ * network errors only; a command, once started, is never retried.
+ */
+export class SshHost implements RemoteHost {
+  readonly name: string;
+  private client: Client | undefined;
+  private connecting: Promise<Client> | undefined;
+  private active = 0;
+  private readonly waiters: (() => void)[] = [];
+  private readonly maxChannels: number;
+
+  constructor(
+    private readonly target: SshTarget,
+    private readonly options: SshHostOptions,
+  ) {
+    this.name = target.name;
+    this.maxChannels = options.maxChannels ?? 8;
+  }
+
+  private async connectOnce(): Promise<Client> {
+    const t = this.target;
+    let privateKey = t.privateKey;
+    if (privateKey === undefined && t.identityFile !== undefined) {
+      try {
+        privateKey = await readFile(t.identityFile);
+      } catch (err) {
+        throw new SshConnectError(this.name, `cannot read identity file ${t.identityFile}`, {
+          retriable: false,
+          cause: err,
+        });
+      }
+    }
+    const agent = this.options.agent ?? process.env['SSH_AUTH_SOCK'];
+    const client = this.options.clientFactory?.() ?? new Client();
+    let keyError: unknown;
+    const config: ConnectConfig = {
+      host: t.host,
+      port: t.port ?? 22,
+      username: t.user,
+      readyTimeout: this.options.readyTimeoutMs ?? 20_000,
+      keepaliveInterval: 10_000,
+      keepaliveCountMax: 3,
+      ...(privateKey !== undefined ? { privateKey } : {}),
+      ...(t.passphrase !== undefined ? { passphrase: t.passphrase } : {}),
+      ...(privateKey === undefined && agent ? { agent } : {}),
+      hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+        this.options.verifyHostKey(key).then(
+          () => verify(true),
+          (err: unknown) => {
+            keyError = err;
+            verify(false);
+          },
+        );
+      },
+    };
+    return new Promise<Client>((resolve, reject) => {
+      const onError = (err: Error): void => {
+        client.removeListener('ready', onReady);
+        client.end();
+        if (keyError !== undefined) {
+          reject(keyError);
+          return;
+        }
+        const retriable = isTransient(err);
+        reject(new SshConnectError(this.name, err.message, { retriable, cause: err }));
+      };
+      const onReady = (): void => {
+        client.removeListener('error', onError);
+        client.on('error', () => {
+          if (this.client === client) this.client = undefined;
+        });
+        client.on('close', () => {
+          if (this.client === client) this.client = undefined;
+        });
+        resolve(client);
+      };
+      client.once('error', onError);
+      client.once('ready', onReady);
+      try {
+        client.connect(config);
+      } catch (err) {
+        reject(new SshConnectError(this.name, (err as Error).message, { retriable: false, cause: err }));
+      }
+    });
+  }
+
+  private async connection(signal?: AbortSignal): Promise<Client> {
+    if (this.client) return this.client;
+    this.connecting ??= pRetry(() => this.connectOnce(), {
+      retries: this.options.connectRetries ?? 2,
+      minTimeout: 300,
+      maxTimeout: 2_000,
+      shouldRetry: ({ error }) => error instanceof NfsvolError && error.retriable,
+      ...(signal ? { signal } : {}),
+    })
+      .then((c) => {
+        this.client = c;
+        return c;
+      })
+      .finally(() => {
+        this.connecting = undefined;
+      });
+    return this.connecting;
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.active < this.maxChannels) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((r) => this.waiters.push(r));
+  }
+
+  private release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.active--;
+  }
+
+  async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const command = quoteArgv(argv);
+    await this.acquire();
+    try {
+      const client = await this.connection(options.signal);
+      return await this.exec(client, argv, command, options);
+    } finally {
+      this.release();
+    }
+  }
+
+  private exec(
+    client: Client,
+    argv: readonly string[],
+    command: string,
+    options: RunOptions,
+  ): Promise<RunResult> {
+    const max = options.maxOutputBytes ?? 1024 * 1024;
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    return new Promise<RunResult>((resolve, reject) => {
+      client.exec(command, (err: Error | undefined, stream: ClientChannel) => {
+        if (err) {
+          if (this.client === client) this.client = undefined;
+          reject(
+            new SshConnectError(this.name, `cannot open a channel: ${err.message}`, {
+              retriable: true,
+              cause: err,
+            }),
+          );
+          return;
+        }
+        const out = new CappedBuffer(max);
+        const errOut = new CappedBuffer(max);
+        let exitCode: number | undefined;
+        let settled = false;
+        const finish = (fn: () => void): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          options.signal?.removeEventListener('abort', onAbort);
+          fn();
+        };
+        const timer = setTimeout(() => {
+          stream.close();
+          finish(() => reject(new SshTimeoutError(this.name, `'${argv[0] ?? ''}'`, timeoutMs)));
+        }, timeoutMs);
+        const onAbort = (): void => {
+          stream.close();
+          finish(() => reject(options.signal?.reason as Error));
+        };
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        stream.on('data', (d: Buffer) => out.push(d));
+        stream.stderr.on('data', (d: Buffer) => errOut.push(d));
+        stream.on('exit', (code: number | null) => {
+          exitCode = code ?? 255;
+        });
+        stream.on('close', () => {
+          finish(() => {
+            if (exitCode === undefined) {
+              reject(
+                new SshConnectError(this.name, `connection lost while running '${argv[0] ?? ''}'`, {
+                  retriable: false,
+                }),
+              );
+              return;
+            }
+            const result: RunResult = {
+              stdout: out.text(),
+              stderr: errOut.text(),
+              exitCode,
+              truncated: out.truncated || errOut.truncated,
+            };
+            if (exitCode !== 0 && options.check !== false) {
+              reject(new SshCommandError(this.name, argv, exitCode, result.stderr));
+            } else {
+              resolve(result);
+            }
+          });
+        });
+        stream.on('error', (e: Error) =>
+          finish(() => reject(new SshConnectError(this.name, e.message, { retriable: false, cause: e }))),
+        );
+        if (options.stdin !== undefined) stream.end(options.stdin);
+        else stream.end();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    c?.end();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Collects at most `max` bytes; the rest is counted and dropped. */
+export class CappedBuffer {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  truncated = false;
+  constructor(private readonly max: number) {}
+  push(chunk: Buffer): void {
+    const room = this.max - this.size;
+    if (room <= 0) {
+      this.truncated = true;
+      return;
+    }
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    if (part.length < chunk.length) this.truncated = true;
+    this.chunks.push(Buffer.from(part));
+    this.size += part.length;
+  }
+  text(): string {
+    return new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(this.chunks));
+  }
+}

@@ -1,0 +1,318 @@
+import { mapSettled } from './concurrency.js';
+import { mountTargetOf, type ClusterContext } from './context.js';
+import { driftOf, isManagedBy, parseVolumeInspect, parseVolumeLs } from './docker/inspect.js';
+import {
+  CLUSTER_LABEL,
+  dockerVolumeCreateArgv,
+  dockerVolumeInspectArgv,
+  dockerVolumeOptions,
+  dockerVolumeRmArgv,
+} from './docker/volume-options.js';
+import { errorInfo, type ErrorInfo } from './events.js';
+import {
+  SCHEMA_VERSION,
+  type HostRecord,
+  type PendingOperation,
+  type VolumeRecord,
+} from './registry/records.js';
+import type { RemoteHost } from './ssh/remote-host.js';
+
+/** What happened on one host. `ok` is false when the host failed or an item on it did. */
+export interface HostSyncResult {
+  readonly host: string;
+  readonly ok: boolean;
+  /** The host could not be reached or did not answer: everything is pending. */
+  readonly unreachable: boolean;
+  readonly defined: readonly string[];
+  readonly removed: readonly string[];
+  /** Definitions whose options differ from the cluster's; reported, not changed (Docker cannot change a volume in place). */
+  readonly drifted: readonly { readonly volume: string; readonly drift: readonly string[] }[];
+  /** Same-named Docker volumes nfsvol did not make; left alone. */
+  readonly conflicts: readonly string[];
+  readonly failed: readonly { readonly volume: string; readonly error: ErrorInfo }[];
+  readonly error?: ErrorInfo;
+}
+
+export interface SyncReport {
+  readonly hosts: readonly HostSyncResult[];
+  /** Every host succeeded. */
+  readonly ok: boolean;
+}
+
+const INSPECT_BATCH = 200;
+
+function emptyResult(host: string): HostSyncResult {
+  return {
+    host,
+    ok: true,
+    unreachable: false,
+    defined: [],
+    removed: [],
+    drifted: [],
+    conflicts: [],
+    failed: [],
+  };
+}
+
+/** Defines `volumes` on one host (skipping those it already has). */
+export async function defineOnHost(
+  ctx: ClusterContext,
+  host: HostRecord,
+  volumes: readonly string[],
+  signal?: AbortSignal,
+): Promise<HostSyncResult> {
+  return workOnHost(ctx, host, signal, async (remote) => {
+    const existing = new Set(
+      parseVolumeLs((await remote.run(['docker', 'volume', 'ls', '--quiet'], { signal })).stdout),
+    );
+    const todo = volumes.filter((v) => !existing.has(v));
+    return { ...(await applyDefinitions(ctx, host, remote, todo, [], signal)), host: host.name };
+  });
+}
+
+/** Removes the definitions of `volumes` from one host (those that are there and ours). */
+export async function undefineOnHost(
+  ctx: ClusterContext,
+  host: HostRecord,
+  volumes: readonly string[],
+  signal?: AbortSignal,
+): Promise<HostSyncResult> {
+  return workOnHost(ctx, host, signal, async (remote) => {
+    const ours = new Set(await managedNames(ctx, remote, signal));
+    const todo = volumes.filter((v) => ours.has(v));
+    return { ...(await applyDefinitions(ctx, host, remote, [], todo, signal)), host: host.name };
+  });
+}
+
+/**
+ * Reconciles one host with the registry: defines missing volumes, removes definitions of
+ * deleted ones, reports drifted options and same-named volumes that are not nfsvol's.
+ */
+export async function reconcileHost(
+  ctx: ClusterContext,
+  host: HostRecord,
+  volumes: readonly VolumeRecord[],
+  signal?: AbortSignal,
+): Promise<HostSyncResult> {
+  return workOnHost(ctx, host, signal, async (remote) => {
+    const clusterId = ctx.registry.cluster.id;
+    const all = new Set(
+      parseVolumeLs((await remote.run(['docker', 'volume', 'ls', '--quiet'], { signal })).stdout),
+    );
+    const ours = new Set(await managedNames(ctx, remote, signal));
+    const wanted = new Set(volumes.map((v) => v.name));
+    const toDefine = [...wanted].filter((v) => !all.has(v));
+    const conflicts = [...wanted].filter((v) => all.has(v) && !ours.has(v));
+    const toRemove = [...ours].filter((v) => !wanted.has(v));
+    const present = [...wanted].filter((v) => ours.has(v));
+    const drifted: { volume: string; drift: string[] }[] = [];
+    const target = mountTargetOf(ctx, host);
+    for (let i = 0; i < present.length; i += INSPECT_BATCH) {
+      const batch = present.slice(i, i + INSPECT_BATCH);
+      const res = await remote.run(dockerVolumeInspectArgv(batch), {
+        signal,
+        maxOutputBytes: 16 * 1024 * 1024,
+      });
+      for (const info of parseVolumeInspect(host.name, res.stdout)) {
+        if (!isManagedBy(info, clusterId)) continue;
+        const drift = driftOf(info, dockerVolumeOptions(target, info.name));
+        if (drift.length > 0) drifted.push({ volume: info.name, drift });
+      }
+    }
+    const applied = await applyDefinitions(ctx, host, remote, toDefine, toRemove, signal);
+    const failed = [
+      ...applied.failed,
+      ...conflicts.map((volume) => ({
+        volume,
+        error: {
+          code: 'HOST_VOLUME_CONFLICT',
+          message: `${host.name} has a Docker volume named ${volume} that nfsvol did not create; left alone`,
+        },
+      })),
+    ];
+    return { ...applied, host: host.name, drifted, conflicts, failed, ok: failed.length === 0 };
+  });
+}
+
+async function managedNames(
+  ctx: ClusterContext,
+  remote: RemoteHost,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const res = await remote.run(
+    ['docker', 'volume', 'ls', '--quiet', '--filter', `label=${CLUSTER_LABEL}=${ctx.registry.cluster.id}`],
+    { signal },
+  );
+  return parseVolumeLs(res.stdout);
+}
+
+async function applyDefinitions(
+  ctx: ClusterContext,
+  host: HostRecord,
+  remote: RemoteHost,
+  toDefine: readonly string[],
+  toRemove: readonly string[],
+  signal?: AbortSignal,
+): Promise<HostSyncResult> {
+  const target = mountTargetOf(ctx, host);
+  const clusterId = ctx.registry.cluster.id;
+  const work = [
+    ...toDefine.map((volume) => ({ op: 'define' as const, volume })),
+    ...toRemove.map((volume) => ({ op: 'remove' as const, volume })),
+  ];
+  const settled = await mapSettled(
+    work,
+    ctx.perHostConcurrency,
+    async (w) => {
+      const argv =
+        w.op === 'define'
+          ? dockerVolumeCreateArgv(target, w.volume, clusterId)
+          : dockerVolumeRmArgv([w.volume]);
+      await remote.run(argv, { signal });
+    },
+    signal,
+  );
+  const defined: string[] = [];
+  const removed: string[] = [];
+  const failed: { volume: string; error: ErrorInfo }[] = [];
+  settled.forEach((r, i) => {
+    const w = work[i];
+    if (!w) return;
+    if (r.status === 'fulfilled') (w.op === 'define' ? defined : removed).push(w.volume);
+    else failed.push({ volume: w.volume, error: errorInfo(r.reason) });
+  });
+  return { ...emptyResult(host.name), ok: failed.length === 0, defined, removed, failed };
+}
+
+/**
+ * Runs `fn` against a host and keeps the pending record in step: a host that fails gets (or
+ * keeps) a pending record naming what it owes; a host that fully succeeds a reconcile loses it.
+ */
+async function workOnHost(
+  ctx: ClusterContext,
+  host: HostRecord,
+  signal: AbortSignal | undefined,
+  fn: (remote: RemoteHost) => Promise<HostSyncResult>,
+): Promise<HostSyncResult> {
+  ctx.progress({ host: host.name, message: 'working' });
+  let result: HostSyncResult;
+  try {
+    result = await fn(ctx.hosts.get(host));
+  } catch (err) {
+    // Connection-level failure: drop the connection so the next attempt opens a fresh one.
+    await ctx.hosts.drop(host.name);
+    const error = errorInfo(err);
+    result = { ...emptyResult(host.name), ok: false, unreachable: true, error };
+  }
+  ctx.progress({ host: host.name, message: describeResult(result) });
+  return result;
+}
+
+export function describeResult(r: HostSyncResult): string {
+  if (r.unreachable)
+    return `failed: ${r.error?.message ?? 'unreachable'} (${r.error?.code ?? 'ERROR'}); recorded as pending`;
+  const parts = [`${r.defined.length} defined`, `${r.removed.length} removed`];
+  if (r.drifted.length > 0) parts.push(`${r.drifted.length} drifted`);
+  if (r.failed.length > 0) parts.push(`${r.failed.length} failed`);
+  return `${r.ok ? 'ok' : 'partly done'}: ${parts.join(', ')}`;
+}
+
+/** Records what a host owes after a failed operation (merged with what it already owed). */
+export async function recordPending(
+  ctx: ClusterContext,
+  host: string,
+  operations: readonly PendingOperation[],
+  reason: string,
+): Promise<void> {
+  const reg = ctx.registry;
+  await reg.withLock(`pending-${host}`, async () => {
+    const existing = await reg.pending.tryGet(host).catch(() => undefined);
+    const merged = new Map<string, PendingOperation>();
+    for (const op of [...(existing?.operations ?? []), ...operations])
+      merged.set(`${op.op}:${op.volume ?? ''}`, op);
+    await reg.pending.replace(host, {
+      schema: SCHEMA_VERSION,
+      kind: 'pending',
+      host,
+      since: existing?.since ?? reg.isoNow(),
+      updatedAt: reg.isoNow(),
+      reason,
+      operations: [...merged.values()],
+    });
+  });
+}
+
+export async function clearPending(ctx: ClusterContext, host: string): Promise<void> {
+  await ctx.registry.withLock(`pending-${host}`, async () => {
+    await ctx.registry.pending.remove(host);
+  });
+}
+
+/** Turns a host result into the pending operations it leaves behind. */
+export function pendingOpsOf(
+  result: HostSyncResult,
+  intended: readonly PendingOperation[],
+): PendingOperation[] {
+  if (result.unreachable) return [...intended];
+  const failedVolumes = new Set(result.failed.map((f) => f.volume));
+  return intended.filter((op) => op.volume === undefined || failedVolumes.has(op.volume));
+}
+
+export interface SyncOptions {
+  /** Only these hosts. @default every registered host */
+  readonly hosts?: readonly string[];
+  readonly signal?: AbortSignal;
+}
+
+/** Reconciles hosts in parallel (bounded), updating each host's pending record. */
+export async function syncHosts(ctx: ClusterContext, options: SyncOptions = {}): Promise<SyncReport> {
+  const reg = ctx.registry;
+  let hosts = await reg.hosts.list();
+  if (options.hosts) {
+    const want = new Set(options.hosts);
+    for (const h of want) {
+      if (!hosts.some((x) => x.name === h)) await reg.hosts.get(h); // throws NOT_FOUND naming it
+    }
+    hosts = hosts.filter((h) => want.has(h.name));
+  }
+  const volumes = await reg.volumes.list();
+  const settled = await mapSettled(hosts, ctx.hostConcurrency, async (host) => {
+    const result = await reconcileHost(ctx, host, volumes, options.signal);
+    await settlePending(ctx, host.name, result, [{ op: 'sync' }]);
+    return result;
+  });
+  const results = settled.map((r, i) =>
+    r.status === 'fulfilled'
+      ? r.value
+      : { ...emptyResult(hosts[i]?.name ?? '?'), ok: false, unreachable: true, error: errorInfo(r.reason) },
+  );
+  return { hosts: results, ok: results.every((r) => r.ok) };
+}
+
+/** After a full reconcile: clear pending on success, record it on failure. */
+export async function settlePending(
+  ctx: ClusterContext,
+  host: string,
+  result: HostSyncResult,
+  intended: readonly PendingOperation[],
+  fullReconcile = true,
+): Promise<void> {
+  if (result.ok && fullReconcile) {
+    await clearPending(ctx, host);
+    return;
+  }
+  const ops = result.unreachable
+    ? intended
+    : [
+        ...pendingOpsOf(result, intended),
+        ...result.failed.map((f) => ({ op: 'sync' as const, volume: f.volume })),
+      ];
+  if (ops.length > 0) {
+    await recordPending(
+      ctx,
+      host,
+      ops,
+      result.error?.message ?? `${result.failed.length} operation(s) failed`,
+    );
+  }
+}
