@@ -21,7 +21,18 @@ export interface NfsTarget {
   readonly timeoutMs: number;
 }
 
-const PARAMS = new Set(['version', 'uid', 'gid', 'gids', 'mountport', 'rpcbindport', 'reserved', 'timeout']);
+// `nfsport` and `mountport` are libnfs's names, so libnfs URLs work as they are.
+const PARAMS = new Set([
+  'version',
+  'uid',
+  'gid',
+  'gids',
+  'nfsport',
+  'mountport',
+  'rpcbindport',
+  'reserved',
+  'timeout',
+]);
 
 function int(field: string, raw: string, min: number, max: number): number {
   if (!/^\d+$/.test(raw)) throw new ValidationError(field, `must be a whole number, got "${raw}"`);
@@ -31,7 +42,7 @@ function int(field: string, raw: string, min: number, max: number): number {
 }
 
 /**
- * Parses `nfs://host[:port]/export[?version=3&uid=0&gid=0&gids=1,2&mountport=N&rpcbindport=N&reserved=0|1&timeout=MS]`.
+ * Parses `nfs://host[:port]/export[?version=3&uid=0&gid=0&gids=1,2&nfsport=N&mountport=N&rpcbindport=N&reserved=0|1&timeout=MS]`.
  * Unknown parameters are refused rather than ignored, so a typo cannot silently change behaviour.
  */
 export function parseNfsUrl(input: string): NfsTarget {
@@ -48,6 +59,11 @@ export function parseNfsUrl(input: string): NfsTarget {
   }
   if (url.username || url.password) throw new ValidationError('url', 'must not carry a user or password');
   if (!url.hostname) throw new ValidationError('url', `no server in "${input}"`);
+  // Check the path as typed: URL parsing would quietly resolve "a/../b" to "/b".
+  const typedPath = input.replace(/^[a-z]+:\/\/[^/?#]*/i, '').split(/[?#]/)[0] ?? '';
+  if (typedPath.split('/').some((seg) => ['.', '..'].includes(decodeURIComponent(seg)))) {
+    throw new ValidationError('url', `export path must not contain "." or ".." segments: "${typedPath}"`);
+  }
   const exportPath = decodeURIComponent(url.pathname).replace(/\/+$/, '');
   if (!exportPath.startsWith('/') || exportPath.length < 2) {
     throw new ValidationError('url', `no export path in "${input}" (expected nfs://SERVER/EXPORT)`);
@@ -76,9 +92,14 @@ export function parseNfsUrl(input: string): NfsTarget {
     throw new ValidationError('reserved', `must be 0 or 1, got "${reservedRaw}"`);
   }
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const port = url.port ? int('port', url.port, 1, 65535) : undefined;
+  const nfsport = q.has('nfsport') ? int('nfsport', q.get('nfsport')!, 1, 65535) : undefined;
+  if (port !== undefined && nfsport !== undefined && port !== nfsport) {
+    throw new ValidationError('nfsport', `disagrees with the port in the URL (${nfsport} vs ${port})`);
+  }
   return {
     host,
-    port: url.port ? int('port', url.port, 1, 65535) : undefined,
+    port: port ?? nfsport,
     mountPort: q.has('mountport') ? int('mountport', q.get('mountport')!, 1, 65535) : undefined,
     rpcbindPort: q.has('rpcbindport') ? int('rpcbindport', q.get('rpcbindport')!, 1, 65535) : 111,
     exportPath,
