@@ -34,6 +34,14 @@ const PARAMS = new Set([
   'timeout',
 ]);
 
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch (err) {
+    throw new ValidationError('url', `bad percent-encoding in "${part}"`, { cause: err });
+  }
+}
+
 function int(field: string, raw: string, min: number, max: number): number {
   if (!/^\d+$/.test(raw)) throw new ValidationError(field, `must be a whole number, got "${raw}"`);
   const v = Number(raw);
@@ -61,10 +69,10 @@ export function parseNfsUrl(input: string): NfsTarget {
   if (!url.hostname) throw new ValidationError('url', `no server in "${input}"`);
   // Check the path as typed: URL parsing would quietly resolve "a/../b" to "/b".
   const typedPath = input.replace(/^[a-z]+:\/\/[^/?#]*/i, '').split(/[?#]/)[0] ?? '';
-  if (typedPath.split('/').some((seg) => ['.', '..'].includes(decodeURIComponent(seg)))) {
+  if (typedPath.split('/').some((seg) => ['.', '..'].includes(decode(seg)))) {
     throw new ValidationError('url', `export path must not contain "." or ".." segments: "${typedPath}"`);
   }
-  const exportPath = decodeURIComponent(url.pathname).replace(/\/+$/, '');
+  const exportPath = decode(url.pathname).replace(/\/+$/, '');
   if (!exportPath.startsWith('/') || exportPath.length < 2) {
     throw new ValidationError('url', `no export path in "${input}" (expected nfs://SERVER/EXPORT)`);
   }

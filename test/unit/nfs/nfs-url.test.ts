@@ -39,6 +39,7 @@ describe('parseNfsUrl', () => {
     ['nfs://u:p@server/export', /user or password/],
     ['nfs://server:1/export?nfsport=2', /disagrees/],
     ['not a url', /not a URL/],
+    ['nfs://server/%zz', /percent-encoding/],
   ])('refuses %s with an error naming the field', (url, message) => {
     expect(() => parseNfsUrl(url)).toThrow(ValidationError);
     expect(() => parseNfsUrl(url)).toThrow(message);
