@@ -65,6 +65,13 @@ describe('oversized and malformed replies fail fast with XdrError', () => {
     expect(xdrErrorCode(() => decodeReply(READ, u32(0, 0, 1 << 30, 1, 1 << 30)))).toBe('XDR_TRUNCATED');
   });
 
+  it('READ data lengths near 2^31 and 2^32 (padding must not overflow), even without the trailing-bytes check', () => {
+    for (const n of [0x7ffffffd, 0x7fffffff, 0x80000000, 0xfffffffd, 0xffffffff]) {
+      const bytes = cat(u32(0, 0, 0xffffffff, 0, n), new Uint8Array(12));
+      expect(xdrErrorCode(() => READ.decode(new XdrReader(bytes)))).toBe('XDR_TRUNCATED');
+    }
+  });
+
   it('READ data shorter than count is accepted (count is the larger bound)', () => {
     const res = decodeReply(READ, u32(0, 0, 8, 1, 4, 0xdeadbeef));
     expect(res.ok && res.value.data).toEqual(new Uint8Array([0xde, 0xad, 0xbe, 0xef]));
