@@ -1,0 +1,8 @@
+// The lab: a real NFS server (nfs-ganesha in a container) and real Docker hosts (qemu microVMs
+// with a kernel NFS client, sshd and dockerd), built from Debian packages by deploy/lab/build.sh.
+// Used by the integration tests and the demo. See docs/lab.md.
+export { startNfsServer, type NfsServer, type StartNfsServerOptions } from './nfs-server.js';
+export { LabError, LabCommandError, LabNotReadyError, type LabErrorCode } from './errors.js';
+export { buildImages, labCacheDir, type BuildTarget } from './util.js';
+export { reapOrphans, LabSession, SESSION_LABEL } from './session.js';
+export { RPC_PROGRAM, rpcbindGetPort, rpcNull } from './rpc-probe.js';

@@ -1,0 +1,242 @@
+// The lab's NFS server: nfs-ganesha (NFSv3 + MOUNT + rpcbind, and NFSv4.1) in a container made
+// from the image deploy/lab/build.sh builds, managed by testcontainers.
+//
+// Ports: the NFS and MOUNT ports are published host:container *identically* on 127.0.0.1, and
+// ganesha listens on those same numbers inside the container, so the ports rpcbind GETPORT hands
+// out are valid from this machine. rpcbind listens on 111 in the container, published on
+// `rpcbindPort` of 127.0.0.1. Lab VMs reach 127.0.0.1 of this machine as 10.0.2.2.
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { StartedTestContainer, WaitStrategy } from 'testcontainers';
+import { LabError } from './errors.js';
+import { RPC_PROGRAM, rpcbindGetPort, rpcNull } from './rpc-probe.js';
+import { LabSession } from './session.js';
+import { buildImages, freePort, labCacheDir, pollUntil } from './util.js';
+
+export interface NfsServer extends AsyncDisposable {
+  /** '127.0.0.1': where this machine reaches the server. */
+  readonly host: string;
+  /** '10.0.2.2': where lab VMs reach it (qemu user networking maps it to this machine's loopback). */
+  readonly addressFromHosts: string;
+  readonly nfsPort: number;
+  readonly mountPort: number;
+  readonly rpcbindPort: number;
+  /** '/export': the NFSv4 pseudo path, also the NFSv3 MOUNT path (mount_path_pseudo). */
+  readonly exportPath: string;
+  /** The host directory behind the export. Read it; never write it behind ganesha's back. */
+  readonly exportDir: string;
+  /** The docker container id (for diagnostics). */
+  readonly containerId: string;
+  /**
+   * `nfs://127.0.0.1/export?version=3&nfsport=N&mountport=M&rpcbindport=R` or
+   * `nfs://127.0.0.1/export?version=4.1&nfsport=N`. The parameter names are libnfs's (nfs-ls and
+   * nfs-cp take the v3 URL as is and ignore rpcbindport; for NFSv4 libnfs wants version=4), and
+   * nfsvol's own parser (driver/nfs/nfs-url.ts) reads all of them.
+   */
+  url(version: 3 | 4.1): string;
+  /** Stops and starts the server (same container, ports and export); resolves once it answers RPCs. */
+  restart(): Promise<void>;
+  /** Stops and removes the container. Idempotent. The export directory is kept until the session ends. */
+  stop(): Promise<void>;
+}
+
+export interface StartNfsServerOptions {
+  /** NFS port on 127.0.0.1 (and in the container). @default a free port */
+  readonly nfsPort?: number;
+  /** MOUNT port on 127.0.0.1 (and in the container). @default a free port */
+  readonly mountPort?: number;
+  /** Port on 127.0.0.1 where rpcbind (111 in the container) is published. @default a free port */
+  readonly rpcbindPort?: number;
+  /** Host directory to export (created if missing). @default a new directory in the session's state */
+  readonly exportDir?: string;
+  /** How long start and restart may take. @default 60000 */
+  readonly timeoutMs?: number;
+  /** Image build progress (only printed when something is built). @default stderr */
+  readonly onProgress?: (line: string) => void;
+  /** @internal Session to own the container; lab:up passes its persistent one. */
+  readonly session?: LabSession;
+}
+
+const CONTAINER_RPCBIND_PORT = 111;
+
+function validPort(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > 65535)) {
+    throw new LabError('INVALID_OPTION', `startNfsServer: ${name} must be an integer port, got ${value}`);
+  }
+}
+
+/** Polls until ganesha answers NULL on NFSv3, NFSv4 and MOUNT v3, and rpcbind maps both programs. */
+async function waitServing(host: string, ports: PortSet, timeoutMs: number): Promise<void> {
+  await pollUntil(
+    `NFS server on ${host}:${ports.nfs}`,
+    async () => {
+      await rpcNull(host, ports.nfs, RPC_PROGRAM.nfs, 3);
+      await rpcNull(host, ports.nfs, RPC_PROGRAM.nfs, 4);
+      await rpcNull(host, ports.mount, RPC_PROGRAM.mount, 3);
+      const nfs = await rpcbindGetPort(host, ports.rpcbind, RPC_PROGRAM.nfs, 3);
+      const mount = await rpcbindGetPort(host, ports.rpcbind, RPC_PROGRAM.mount, 3);
+      if (nfs !== ports.nfs || mount !== ports.mount) {
+        throw new LabError('RPC_ERROR', `rpcbind maps nfs to ${nfs} and mount to ${mount}`);
+      }
+      return true;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+}
+
+interface PortSet {
+  readonly nfs: number;
+  readonly mount: number;
+  readonly rpcbind: number;
+}
+
+async function choosePorts(opts: StartNfsServerOptions): Promise<PortSet> {
+  const taken = new Set<number>();
+  const pick = async (wanted: number | undefined): Promise<number> => {
+    if (wanted !== undefined) return wanted;
+    for (;;) {
+      const port = await freePort();
+      if (!taken.has(port)) {
+        taken.add(port);
+        return port;
+      }
+    }
+  };
+  return {
+    nfs: await pick(opts.nfsPort),
+    mount: await pick(opts.mountPort),
+    rpcbind: await pick(opts.rpcbindPort),
+  };
+}
+
+class GaneshaServer implements NfsServer {
+  readonly host = '127.0.0.1';
+  readonly addressFromHosts = '10.0.2.2';
+  readonly exportPath = '/export';
+  private stopped = false;
+
+  constructor(
+    private readonly container: StartedTestContainer,
+    private readonly ports: PortSet,
+    readonly exportDir: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get nfsPort(): number {
+    return this.ports.nfs;
+  }
+  get mountPort(): number {
+    return this.ports.mount;
+  }
+  get rpcbindPort(): number {
+    return this.ports.rpcbind;
+  }
+  get containerId(): string {
+    return this.container.getId();
+  }
+
+  url(version: 3 | 4.1): string {
+    // No port in the authority: libnfs 4.0 refuses host:port, and nfsvol's parser takes nfsport.
+    const base = `nfs://${this.host}${this.exportPath}`;
+    const { nfs, mount, rpcbind } = this.ports;
+    if (version === 3) return `${base}?version=3&nfsport=${nfs}&mountport=${mount}&rpcbindport=${rpcbind}`;
+    if (version === 4.1) return `${base}?version=4.1&nfsport=${nfs}`;
+    throw new LabError('INVALID_OPTION', `url: version must be 3 or 4.1, got ${String(version)}`);
+  }
+
+  async restart(): Promise<void> {
+    if (this.stopped) throw new LabError('STOPPED', 'NFS server was stopped');
+    // SIGTERM, then SIGKILL after 10 s; the wait strategy (RPC probes) runs again after the start.
+    await this.container.restart({ timeout: 10 });
+    await waitServing(this.host, this.ports, this.timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.container.stop({ timeout: 5, remove: true });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/** Starts an NFS server (building its image first if the cache is not current). */
+export async function startNfsServer(opts: StartNfsServerOptions = {}): Promise<NfsServer> {
+  validPort('nfsPort', opts.nfsPort);
+  validPort('mountPort', opts.mountPort);
+  validPort('rpcbindPort', opts.rpcbindPort);
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  // No Ryuk: its image cannot be pulled here. The lab's own session reaper cleans up instead.
+  process.env['TESTCONTAINERS_RYUK_DISABLED'] = 'true';
+  const { GenericContainer } = await import('testcontainers');
+
+  await buildImages('nfs', opts.onProgress === undefined ? {} : { onProgress: opts.onProgress });
+  const image = (await readFile(join(labCacheDir(), 'nfs.current', 'image'), 'utf8')).trim();
+  const session = opts.session ?? (await LabSession.current());
+  const name = session.nextName('nfs');
+  const exportDir = resolve(opts.exportDir ?? join(session.dir, name, 'export'));
+  await mkdir(exportDir, { recursive: true });
+
+  /** Publishes ports on 127.0.0.1 only (testcontainers' withExposedPorts binds 0.0.0.0). */
+  class LoopbackContainer extends GenericContainer {
+    withLoopbackPorts(ports: readonly { host: number; container: number }[]): this {
+      this.withExposedPorts(...ports.map((p) => ({ host: p.host, container: p.container })));
+      for (const p of ports) {
+        this.hostConfig.PortBindings = {
+          ...this.hostConfig.PortBindings,
+          [`${p.container}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(p.host) }],
+        };
+      }
+      return this;
+    }
+  }
+
+  /** Readiness = the RPC probes above, so testcontainers' restart() waits on them too. */
+  const rpcReady = (ports: PortSet): WaitStrategy => {
+    let startupTimeoutMs = timeoutMs;
+    const strategy: WaitStrategy = {
+      waitUntilReady: () => waitServing('127.0.0.1', ports, startupTimeoutMs),
+      withStartupTimeout: (ms: number) => {
+        startupTimeoutMs = ms;
+        return strategy;
+      },
+      isStartupTimeoutSet: () => true,
+      getStartupTimeout: () => startupTimeoutMs,
+    };
+    return strategy;
+  };
+
+  // Free ports can be taken between the probe and docker's bind: retry with new ones.
+  for (let attempt = 1; ; attempt++) {
+    const ports = await choosePorts(opts);
+    try {
+      const container = await new LoopbackContainer(image)
+        .withName(`nfsvol-lab-${session.id}-${name}${attempt > 1 ? `-${attempt}` : ''}`)
+        .withLabels(session.labels('nfs'))
+        .withEnvironment({ NFS_PORT: String(ports.nfs), MNT_PORT: String(ports.mount) })
+        .withLoopbackPorts([
+          { host: ports.nfs, container: ports.nfs },
+          { host: ports.mount, container: ports.mount },
+          { host: ports.rpcbind, container: CONTAINER_RPCBIND_PORT },
+        ])
+        .withBindMounts([{ source: exportDir, target: '/export', mode: 'rw' }])
+        // FSAL_VFS uses open_by_handle_at, which needs CAP_DAC_READ_SEARCH. (No SYS_RESOURCE: this
+        // machine's bounding set lacks it, and runc fails to start a container that asks for it.)
+        .withAddedCapabilities('DAC_READ_SEARCH')
+        // Docker's default seccomp profile denies name_to_handle_at (EPERM on the export root).
+        .withSecurityOpt('seccomp=unconfined')
+        .withWaitStrategy(rpcReady(ports))
+        .withStartupTimeout(timeoutMs)
+        .start();
+      return new GaneshaServer(container, ports, exportDir, timeoutMs);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const portClash = /port is already allocated|address already in use/i.test(message);
+      if (!portClash || attempt >= 3 || opts.nfsPort !== undefined) {
+        throw new LabError('NOT_READY', `NFS server did not start: ${message}`, { cause: error });
+      }
+    }
+  }
+}
