@@ -49,7 +49,10 @@ export interface StreamOptions {
 }
 
 export interface Usage {
+  /** Disk space used (sum of each entry's `used`, like `du`). */
   readonly bytes: number;
+  /** Sum of file sizes (like `du --apparent-size`). */
+  readonly apparentBytes: number;
   readonly files: number;
   readonly directories: number;
 }

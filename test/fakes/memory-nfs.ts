@@ -295,12 +295,13 @@ export class MemoryNfs implements NfsFs {
   async usage(path: string): Promise<Usage> {
     await this.enter('usage', path);
     const walk = (n: Node): Usage => {
-      if (n.kind !== 'directory') return { bytes: n.data.length, files: 1, directories: 0 };
-      let acc = { bytes: 0, files: 0, directories: 1 };
+      if (n.kind !== 'directory') return { bytes: n.data.length, apparentBytes: n.data.length, files: 1, directories: 0 };
+      let acc = { bytes: 0, apparentBytes: 0, files: 0, directories: 1 };
       for (const c of n.children.values()) {
         const u = walk(c);
         acc = {
           bytes: acc.bytes + u.bytes,
+          apparentBytes: acc.apparentBytes + u.apparentBytes,
           files: acc.files + u.files,
           directories: acc.directories + u.directories,
         };
