@@ -295,7 +295,8 @@ export class MemoryNfs implements NfsFs {
   async usage(path: string): Promise<Usage> {
     await this.enter('usage', path);
     const walk = (n: Node): Usage => {
-      if (n.kind !== 'directory') return { bytes: n.data.length, apparentBytes: n.data.length, files: 1, directories: 0 };
+      if (n.kind !== 'directory')
+        return { bytes: n.data.length, apparentBytes: n.data.length, files: 1, directories: 0 };
       let acc = { bytes: 0, apparentBytes: 0, files: 0, directories: 1 };
       for (const c of n.children.values()) {
         const u = walk(c);

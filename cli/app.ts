@@ -1,0 +1,108 @@
+import yargs, { type Argv } from 'yargs';
+import {
+  CommandRun,
+  EXIT,
+  UsageError,
+  exitCodeOf,
+  formatError,
+  type CliDeps,
+  type GlobalArgs,
+} from './context.js';
+import { hostCommand } from './commands/host.js';
+import { initCommand } from './commands/init.js';
+import { syncCommand } from './commands/sync.js';
+import { volumeCommand } from './commands/volume.js';
+
+/** Every runnable command path, for tests that walk the tree (e.g. "every command has examples"). */
+export const COMMANDS: readonly (readonly string[])[] = [
+  ['init'],
+  ['host'],
+  ['host', 'add'],
+  ['host', 'check'],
+  ['host', 'ls'],
+  ['host', 'rm'],
+  ['volume'],
+  ['volume', 'create'],
+  ['volume', 'ls'],
+  ['volume', 'inspect'],
+  ['volume', 'rm'],
+  ['volume', 'mount'],
+  ['volume', 'unmount'],
+  ['sync'],
+];
+
+interface Outcome {
+  code: number;
+  error?: unknown;
+}
+
+/**
+ * Builds the yargs parser. Handlers report through `outcome`; errors never leave a handler as
+ * exceptions, so the exit code is decided here, in one place.
+ */
+export function buildCli(deps: CliDeps, outcome: Outcome = { code: 0 }): Argv<GlobalArgs> {
+  const run = async (args: GlobalArgs, fn: (r: CommandRun) => Promise<void>): Promise<void> => {
+    const r = new CommandRun(deps, args);
+    try {
+      await fn(r);
+      outcome.code = r.exitCode;
+    } catch (err) {
+      outcome.code = exitCodeOf(err);
+      outcome.error = err;
+    }
+  };
+  return yargs()
+    .scriptName('nfsvol')
+    .usage('$0 <command>\n\nShared, persistent Docker volumes on NFS for many hosts.')
+    .option('config', {
+      type: 'string',
+      global: true,
+      describe: 'config file (default $NFSVOL_CONFIG or ~/.config/nfsvol/config.json)',
+    })
+    .option('json', { type: 'boolean', global: true, describe: 'print results as JSON' })
+    .option('quiet', { type: 'boolean', alias: 'q', global: true, describe: 'print nothing but errors' })
+    .option('verbose', {
+      type: 'boolean',
+      alias: 'v',
+      global: true,
+      describe: 'per-volume progress and error causes',
+    })
+    .command(initCommand(run))
+    .command(hostCommand(run))
+    .command(volumeCommand(run))
+    .command(syncCommand(run))
+    .demandCommand(1, 'name a command')
+    .example('$0 init nfs://nfs.lan/export', 'create the registry and local config')
+    .example('$0 host add web1 --ssh root@10.0.0.11 --accept-new-host-key', 'register a host')
+    .example('$0 volume create pgdata && docker run -v pgdata:/data ...', 'a volume every host can use')
+    .epilogue('Exit codes: 0 done, 1 failed, 2 usage error, 3 partly done (some hosts failed).')
+    .strict()
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg: string | null | undefined, err: Error | undefined) => {
+      throw err ?? new UsageError(msg ?? 'invalid command line');
+    });
+}
+
+/** Runs the CLI in-process; resolves to the exit code. */
+export async function runCli(args: readonly string[], deps: CliDeps): Promise<number> {
+  const outcome: Outcome = { code: EXIT.ok };
+  const parser = buildCli(deps, outcome);
+  const verbose = args.includes('--verbose') || args.includes('-v');
+  let output = '';
+  try {
+    await parser.parseAsync([...args], {}, (_err: Error | undefined, _argv: unknown, text: string) => {
+      output = text;
+    });
+  } catch (err) {
+    if (output) deps.io.stderr(`${output}\n`);
+    deps.io.stderr(formatError(err, verbose));
+    return exitCodeOf(err);
+  }
+  if (output) deps.io.stdout(`${output}\n`);
+  if (outcome.error !== undefined) {
+    deps.io.stderr(formatError(outcome.error, verbose));
+  }
+  return outcome.code;
+}

@@ -1,0 +1,144 @@
+import type { Argv, CommandModule } from 'yargs';
+import { EXIT, type CommandRun, type GlobalArgs } from '../context.js';
+import { hostLines, table } from '../render.js';
+
+type Run = (args: GlobalArgs, fn: (r: CommandRun) => Promise<void>) => Promise<void>;
+
+interface AddArgs extends GlobalArgs {
+  name: string;
+  ssh: string;
+  identity?: string | undefined;
+  'known-hosts'?: string | undefined;
+  'accept-new-host-key'?: boolean | undefined;
+  'nfs-address'?: string | undefined;
+}
+interface NameArgs extends GlobalArgs {
+  name: string;
+}
+
+function add(run: Run): CommandModule<GlobalArgs, AddArgs> {
+  return {
+    command: 'add <name>',
+    describe: 'Register a Docker host reached over SSH and define every volume on it',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('name', {
+          type: 'string',
+          demandOption: true,
+          describe: 'host name (letters, digits, _ . -)',
+        })
+        .option('ssh', { type: 'string', demandOption: true, describe: 'USER@ADDRESS[:PORT]' })
+        .option('identity', { type: 'string', describe: 'private key file (default: ssh-agent)' })
+        .option('known-hosts', { type: 'string', describe: 'known_hosts file (default ~/.ssh/known_hosts)' })
+        .option('accept-new-host-key', {
+          type: 'boolean',
+          default: false,
+          describe: 'pin the key the host presents if known_hosts does not list it',
+        })
+        .option('nfs-address', { type: 'string', describe: 'address this host uses to reach the NFS server' })
+        .example('$0 host add web1 --ssh root@10.0.0.11', 'key must be in ~/.ssh/known_hosts')
+        .example(
+          '$0 host add vm1 --ssh root@127.0.0.1:2222 --identity ~/.ssh/id_ed25519 --accept-new-host-key --nfs-address 10.0.2.2',
+          'pin a new host key; the host reaches the server at another address',
+        ) as Argv<AddArgs>,
+    handler: (argv) =>
+      run(argv, (r) =>
+        r.withCluster(async (c) => {
+          const config = await r.loadConfig();
+          const knownHosts = argv['known-hosts'] ?? config.knownHosts;
+          const res = await c.addHost({
+            name: argv.name,
+            ssh: argv.ssh,
+            ...(argv.identity === undefined ? {} : { identityFile: argv.identity }),
+            ...(knownHosts === undefined ? {} : { knownHosts }),
+            acceptNewHostKey: argv['accept-new-host-key'] === true,
+            ...(argv['nfs-address'] === undefined ? {} : { nfsAddress: argv['nfs-address'] }),
+          });
+          r.result(res, () =>
+            [
+              `added host ${res.host.name} (${res.host.ssh.user}@${res.host.ssh.address}:${res.host.ssh.port}, key ${res.host.hostKey.fingerprint}, docker ${res.dockerVersion})`,
+              ...hostLines([res.sync]),
+            ].join('\n'),
+          );
+          if (!res.sync.ok) r.settle(EXIT.partial);
+        }),
+      ),
+  };
+}
+
+function check(run: Run): CommandModule<GlobalArgs, NameArgs> {
+  return {
+    command: 'check <name>',
+    describe: 'Check SSH, Docker, kernel NFS support and a real test mount on a host',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('name', { type: 'string', demandOption: true })
+        .example('$0 host check web1', 'one pass/fail line per check') as Argv<NameArgs>,
+    handler: (argv) =>
+      run(argv, (r) =>
+        r.withCluster(async (c) => {
+          const res = await c.checkHost(argv.name);
+          r.result(res, () =>
+            res.checks.map((k) => `${k.ok ? 'PASS' : 'FAIL'}  ${k.check.padEnd(10)}  ${k.detail}`).join('\n'),
+          );
+          if (!res.ok) r.settle(EXIT.failed);
+        }),
+      ),
+  };
+}
+
+function ls(run: Run): CommandModule<GlobalArgs, GlobalArgs> {
+  return {
+    command: 'ls',
+    describe: 'List registered hosts and any work they still owe',
+    builder: (y: Argv<GlobalArgs>) =>
+      y.example('$0 host ls', 'table').example('$0 host ls --json', 'machine-readable'),
+    handler: (argv) =>
+      run(argv, (r) =>
+        r.withCluster(async (c) => {
+          const hosts = await c.listHosts();
+          r.result(hosts, () =>
+            table(
+              ['NAME', 'SSH', 'NFS ADDRESS', 'HOST KEY', 'PENDING'],
+              hosts.map((h) => [h.name, h.ssh, h.nfsAddress, h.fingerprint, h.pending.join(', ') || '-']),
+            ),
+          );
+        }),
+      ),
+  };
+}
+
+function rm(run: Run): CommandModule<GlobalArgs, NameArgs> {
+  return {
+    command: 'rm <name>',
+    describe: 'Unregister a host (its Docker definitions stay)',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('name', { type: 'string', demandOption: true })
+        .example('$0 host rm web1', '') as Argv<NameArgs>,
+    handler: (argv) =>
+      run(argv, (r) =>
+        r.withCluster(async (c) => {
+          const h = await c.removeHost(argv.name);
+          r.result({ removed: h.name }, () => `removed host ${h.name}`);
+        }),
+      ),
+  };
+}
+
+export function hostCommand(run: Run): CommandModule<GlobalArgs, GlobalArgs> {
+  return {
+    command: 'host <command>',
+    describe: 'Manage the Docker hosts volumes are defined on',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .command(add(run))
+        .command(check(run))
+        .command(ls(run))
+        .command(rm(run))
+        .demandCommand(1, 'name a host command')
+        .example('$0 host add web1 --ssh root@10.0.0.11', 'register a host')
+        .example('$0 host ls', 'list hosts'),
+    handler: () => undefined,
+  };
+}

@@ -1,0 +1,260 @@
+import type { Argv, CommandModule } from 'yargs';
+import { validateMountPath } from '../../driver/docker/volume-options.js';
+import type { DeletePolicy } from '../../driver/registry/records.js';
+import { parseId, parseLabels, parseMode, validateName, validateNames } from '../../driver/volume-name.js';
+import { EXIT, type CommandRun, type GlobalArgs } from '../context.js';
+import { hostLines, hostsFailed, labelsText, table } from '../render.js';
+
+type Run = (args: GlobalArgs, fn: (r: CommandRun) => Promise<void>) => Promise<void>;
+
+interface CreateArgs extends GlobalArgs {
+  names: string[];
+  uid?: string | undefined;
+  gid?: string | undefined;
+  mode?: string | undefined;
+  label?: string[] | undefined;
+  'on-delete': string;
+}
+interface NamesArgs extends GlobalArgs {
+  names: string[];
+  force?: boolean | undefined;
+}
+interface NameArgs extends GlobalArgs {
+  name: string;
+}
+interface MountArgs extends GlobalArgs {
+  name: string;
+  host: string;
+  path: string;
+}
+interface UnmountArgs extends GlobalArgs {
+  name: string;
+  host: string;
+}
+
+function create(run: Run): CommandModule<GlobalArgs, CreateArgs> {
+  return {
+    command: 'create <names..>',
+    describe: 'Create volumes (directories on the export + records), defined on every host',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('names', {
+          type: 'string',
+          array: true,
+          demandOption: true,
+          describe: 'one or more volume names',
+        })
+        .option('uid', { type: 'string', describe: 'owner uid of the directory (default 0)' })
+        .option('gid', { type: 'string', describe: 'owner gid of the directory (default 0)' })
+        .option('mode', { type: 'string', describe: 'octal mode of the directory (default 0755)' })
+        .option('label', {
+          type: 'string',
+          array: true,
+          describe: 'KEY=VALUE (repeatable; VALUE may contain =)',
+        })
+        .option('on-delete', {
+          type: 'string',
+          choices: ['retain', 'delete', 'archive'],
+          default: 'retain',
+          describe: 'what rm does with the data',
+        })
+        .example('$0 volume create pgdata --uid 999 --gid 999 --mode 0700', 'one volume')
+        .example(
+          '$0 volume create cache1 cache2 cache3 --on-delete delete --label team=web',
+          'several at once',
+        )
+        .example(
+          '$0 volume create logs --on-delete archive --label "opts=a=b"',
+          'a label value with =',
+        ) as Argv<CreateArgs>,
+    handler: (argv) =>
+      run(argv, async (r) => {
+        // Everything is validated before anything touches the export or a host.
+        const names = validateNames(argv.names);
+        const options = {
+          ...(argv.uid === undefined ? {} : { uid: parseId(argv.uid, 'uid') }),
+          ...(argv.gid === undefined ? {} : { gid: parseId(argv.gid, 'gid') }),
+          ...(argv.mode === undefined ? {} : { mode: parseMode(argv.mode) }),
+          labels: parseLabels(argv.label ?? []),
+          onDelete: argv['on-delete'] as DeletePolicy,
+        };
+        await r.withCluster(async (c) => {
+          const res = await c.createVolumes(names, options);
+          const failed = res.volumes.filter((v) => v.status === 'failed');
+          r.result(res, () => {
+            const created = res.volumes.filter((v) => v.status === 'created').length;
+            const existed = res.volumes.filter((v) => v.status === 'exists');
+            const lines = [`created ${created} volume(s)`];
+            if (existed.length) lines.push(`already existed: ${existed.map((v) => v.name).join(', ')}`);
+            for (const f of failed)
+              lines.push(`FAILED ${f.name}: ${f.error?.message ?? ''} (${f.error?.code ?? ''})`);
+            lines.push(...hostLines(res.hosts));
+            return lines.join('\n');
+          });
+          if (failed.length > 0) r.settle(EXIT.failed);
+          else if (hostsFailed(res.hosts)) r.settle(EXIT.partial);
+        });
+      }),
+  };
+}
+
+function ls(run: Run): CommandModule<GlobalArgs, GlobalArgs> {
+  return {
+    command: 'ls',
+    describe: 'List volumes',
+    builder: (y: Argv<GlobalArgs>) =>
+      y.example('$0 volume ls', 'table').example('$0 volume ls --json', 'JSON'),
+    handler: (argv) =>
+      run(argv, (r) =>
+        r.withCluster(async (c) => {
+          const vols = await c.listVolumes();
+          r.result(vols, () =>
+            table(
+              ['NAME', 'ON-DELETE', 'OWNER', 'MODE', 'LABELS'],
+              vols.map((v) => [
+                v.name,
+                v.onDelete,
+                `${v.uid}:${v.gid}`,
+                v.mode.toString(8).padStart(4, '0'),
+                labelsText(v.labels),
+              ]),
+            ),
+          );
+        }),
+      ),
+  };
+}
+
+function inspect(run: Run): CommandModule<GlobalArgs, NameArgs> {
+  return {
+    command: 'inspect <name>',
+    describe: 'Show a volume: path, options, labels, usage, hosts and mounts',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('name', { type: 'string', demandOption: true })
+        .example('$0 volume inspect pgdata', '') as Argv<NameArgs>,
+    handler: (argv) =>
+      run(argv, async (r) => {
+        const name = validateName(argv.name);
+        await r.withCluster(async (c) => {
+          const d = await c.inspectVolume(name);
+          r.result(d, () =>
+            [
+              `name:       ${d.name}`,
+              `path:       ${d.path}`,
+              `options:    ${Object.entries(d.options)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ')}`,
+              `owner:      ${d.uid}:${d.gid} mode ${d.mode.toString(8).padStart(4, '0')}`,
+              `on-delete:  ${d.onDelete}`,
+              `labels:     ${labelsText(d.labels) || '-'}`,
+              `usage:      ${d.usage.bytes} bytes, ${d.usage.files} files, ${d.usage.directories} directories`,
+              `hosts:      ${d.hosts.map((h) => `${h.host}${h.defined === 'pending' ? ' (pending)' : ''}`).join(', ') || '-'}`,
+              `mounts:     ${d.mounts.map((m) => `${m.host}:${m.path}`).join(', ') || '-'}`,
+              `created:    ${d.createdAt}`,
+            ].join('\n'),
+          );
+        });
+      }),
+  };
+}
+
+function rm(run: Run): CommandModule<GlobalArgs, NamesArgs> {
+  return {
+    command: 'rm <names..>',
+    describe: "Remove volumes, then apply each one's policy (delete, retain or archive) to its data",
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('names', { type: 'string', array: true, demandOption: true })
+        .option('force', { type: 'boolean', default: false, describe: 'remove even while a host mounts it' })
+        .example('$0 volume rm cache1 cache2', '')
+        .example('$0 volume rm pgdata --force', 'unmounts host mounts first') as Argv<NamesArgs>,
+    handler: (argv) =>
+      run(argv, async (r) => {
+        const names = validateNames(argv.names);
+        await r.withCluster(async (c) => {
+          const res = await c.removeVolumes(names, { force: argv.force === true });
+          const bad = res.volumes.filter((v) => v.status !== 'removed');
+          r.result(res, () =>
+            [
+              ...res.volumes.map((v) =>
+                v.status === 'removed'
+                  ? `removed ${v.name} (${v.policy ?? ''}${v.archivedAs ? ` -> ${v.archivedAs}` : ''})`
+                  : `${v.status.toUpperCase()} ${v.name}: ${v.error?.message ?? ''} (${v.error?.code ?? ''})`,
+              ),
+              ...hostLines(res.hosts),
+            ].join('\n'),
+          );
+          if (bad.length > 0) r.settle(EXIT.failed);
+          else if (hostsFailed(res.hosts)) r.settle(EXIT.partial);
+        });
+      }),
+  };
+}
+
+function mount(run: Run): CommandModule<GlobalArgs, MountArgs> {
+  return {
+    command: 'mount <name>',
+    describe: 'Mount a volume on a host with the kernel NFS client, and record it',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('name', { type: 'string', demandOption: true })
+        .option('host', { type: 'string', demandOption: true })
+        .option('path', {
+          type: 'string',
+          demandOption: true,
+          describe: 'absolute mount point (created if missing)',
+        })
+        .example('$0 volume mount pgdata --host web1 --path /mnt/pgdata', '') as Argv<MountArgs>,
+    handler: (argv) =>
+      run(argv, async (r) => {
+        validateName(argv.name);
+        validateName(argv.host, 'host');
+        validateMountPath(argv.path);
+        await r.withCluster(async (c) => {
+          const m = await c.mountVolume({ volume: argv.name, host: argv.host, path: argv.path });
+          r.result(m, () => `mounted ${m.volume} on ${m.host}:${m.path}`);
+        });
+      }),
+  };
+}
+
+function unmount(run: Run): CommandModule<GlobalArgs, UnmountArgs> {
+  return {
+    command: 'unmount <name>',
+    describe: 'Unmount a recorded host mount',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('name', { type: 'string', demandOption: true })
+        .option('host', { type: 'string', demandOption: true })
+        .example('$0 volume unmount pgdata --host web1', '') as Argv<UnmountArgs>,
+    handler: (argv) =>
+      run(argv, async (r) => {
+        validateName(argv.name);
+        validateName(argv.host, 'host');
+        await r.withCluster(async (c) => {
+          const m = await c.unmountVolume({ volume: argv.name, host: argv.host });
+          r.result(m, () => `unmounted ${m.volume} from ${m.host}:${m.path}`);
+        });
+      }),
+  };
+}
+
+export function volumeCommand(run: Run): CommandModule<GlobalArgs, GlobalArgs> {
+  return {
+    command: 'volume <command>',
+    describe: 'Create, list, inspect, remove and mount volumes',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .command(create(run))
+        .command(ls(run))
+        .command(inspect(run))
+        .command(rm(run))
+        .command(mount(run))
+        .command(unmount(run))
+        .demandCommand(1, 'name a volume command')
+        .example('$0 volume create pgdata', 'create a volume')
+        .example('$0 volume ls', 'list volumes'),
+    handler: () => undefined,
+  };
+}

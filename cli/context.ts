@@ -1,0 +1,128 @@
+import { Cluster, type ClusterOptions } from '../driver/cluster.js';
+import { loadConfig, resolveConfigPath, type LocalConfig } from '../driver/config.js';
+import { NfsvolError, ValidationError } from '../driver/errors.js';
+import type { ProgressEvent } from '../driver/events.js';
+
+/** Where the CLI writes, and the environment it reads. Injectable so tests run it in-process. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface CliDeps {
+  readonly io: CliIo;
+  /** Overrides for the driver (fake NFS and hosts in tests). */
+  readonly cluster?: ClusterOptions;
+}
+
+/** Options every command accepts. */
+export interface GlobalArgs {
+  readonly config?: string | undefined;
+  readonly json?: boolean | undefined;
+  readonly quiet?: boolean | undefined;
+  readonly verbose?: boolean | undefined;
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** A command line that cannot be run as given (exit 2). */
+export class UsageError extends NfsvolError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
+
+/** What one command invocation shares: flags, output, and the exit code it settles on. */
+export class CommandRun {
+  exitCode: ExitCode = EXIT.ok;
+  constructor(
+    readonly deps: CliDeps,
+    readonly args: GlobalArgs,
+  ) {}
+
+  get json(): boolean {
+    return this.args.json === true;
+  }
+
+  configPath(): string {
+    return resolveConfigPath({ flag: this.args.config, env: this.deps.io.env });
+  }
+
+  loadConfig(): Promise<LocalConfig> {
+    return loadConfig(this.configPath());
+  }
+
+  /** Prints a result: JSON with --json, else the text `render` makes. */
+  result(value: unknown, render: () => string): void {
+    if (this.json) {
+      this.deps.io.stdout(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
+    } else if (!this.args.quiet) {
+      const text = render();
+      if (text !== '') this.deps.io.stdout(text.endsWith('\n') ? text : `${text}\n`);
+    }
+  }
+
+  /** A progress line on stderr (never with --quiet; per-volume lines only with --verbose). */
+  progress = (e: ProgressEvent): void => {
+    if (this.args.quiet) return;
+    if (e.host === undefined && !this.args.verbose) return;
+    const who = e.host ? `${e.host}: ` : e.volume ? `${e.volume}: ` : '';
+    this.deps.io.stderr(`nfsvol: ${who}${e.message}\n`);
+  };
+
+  note(text: string): void {
+    if (!this.args.quiet && !this.json) this.deps.io.stderr(`nfsvol: ${text}\n`);
+  }
+
+  /** Opens the configured cluster, runs `fn`, closes it. */
+  async withCluster<T>(fn: (cluster: Cluster) => Promise<T>): Promise<T> {
+    const config = await this.loadConfig();
+    const cluster = await Cluster.open(config.url, { ...this.deps.cluster, progress: this.progress });
+    try {
+      if (cluster.id !== config.clusterId) {
+        throw new NfsvolError(
+          'CLUSTER_MISMATCH',
+          `${config.url} holds cluster ${cluster.id}, but ${this.configPath()} is for cluster ${config.clusterId}`,
+        );
+      }
+      return await fn(cluster);
+    } finally {
+      await cluster.close().catch(() => undefined);
+    }
+  }
+
+  /** Keeps the worst outcome seen: failed over partly done over done. */
+  settle(code: ExitCode): void {
+    const rank = (c: ExitCode): number =>
+      c === EXIT.failed ? 3 : c === EXIT.usage ? 2 : c === EXIT.partial ? 1 : 0;
+    if (rank(code) > rank(this.exitCode)) this.exitCode = code;
+  }
+}
+
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/** Exit code for an error that ended a command. */
+export function exitCodeOf(err: unknown): ExitCode {
+  return err instanceof UsageError || err instanceof ValidationError ? EXIT.usage : EXIT.failed;
+}
+
+/** `nfsvol: <message> (<code>)`, and with --verbose the chain of causes. */
+export function formatError(err: unknown, verbose: boolean): string {
+  const code = err instanceof NfsvolError ? err.code : 'INTERNAL';
+  const message = err instanceof Error ? err.message : String(err);
+  let out = `nfsvol: ${message} (${code})\n`;
+  if (verbose) {
+    let cause: unknown = err instanceof Error ? err.cause : undefined;
+    for (let depth = 0; cause !== undefined && depth < 8; depth++) {
+      const c = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+      out += `  caused by: ${c}\n`;
+      cause = cause instanceof Error ? cause.cause : undefined;
+    }
+    if (err instanceof Error && err.stack && !(err instanceof NfsvolError)) out += `${err.stack}\n`;
+  }
+  return out;
+}

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../driver/errors.js';
+import {
+  MAX_NAME_BYTES,
+  parseId,
+  parseLabels,
+  parseMode,
+  validateName,
+  validateNames,
+} from '../../driver/volume-name.js';
+
+export const HOSTILE_NAMES = [
+  '../x',
+  '..',
+  '.',
+  'a/b',
+  '/etc',
+  'a;rm -rf /',
+  '$(id)',
+  '`id`',
+  'a\nb',
+  'a\0b',
+  'a b',
+  '-rf',
+  '_x',
+  'x'.repeat(300),
+  'vol\u00e9',
+  '\u0432\u043e\u043b',
+  'a\u200bb',
+  "a'b",
+  'a"b',
+  'a|b',
+  'a&b',
+  'a>b',
+  'a*b',
+  '',
+  'a..b',
+];
+
+describe('validateName', () => {
+  it.each(['a', 'pgdata', 'vol-1', 'Vol_2.backup', '9lives', 'x'.repeat(MAX_NAME_BYTES)])(
+    'accepts %j',
+    (n) => {
+      expect(validateName(n)).toBe(n);
+    },
+  );
+
+  it.each(HOSTILE_NAMES)('refuses %j with a ValidationError naming the field', (n) => {
+    expect(() => validateName(n, 'volume')).toThrow(ValidationError);
+    try {
+      validateName(n, 'volume');
+    } catch (err) {
+      expect((err as ValidationError).field).toBe('volume');
+      expect((err as ValidationError).code).toBe('VALIDATION');
+    }
+  });
+
+  it('refuses a name one byte over the limit and counts bytes, not characters', () => {
+    expect(() => validateName('x'.repeat(MAX_NAME_BYTES + 1))).toThrow(/bytes long/);
+  });
+
+  it('refuses non-strings', () => {
+    expect(() => validateName(42)).toThrow(ValidationError);
+    expect(() => validateName(undefined)).toThrow(ValidationError);
+  });
+
+  it('validateNames fails on the first bad name of a list and de-duplicates good ones', () => {
+    expect(validateNames(['a', 'b', 'a'])).toEqual(['a', 'b']);
+    expect(() => validateNames(['a', '$(id)', 'b'])).toThrow(ValidationError);
+    expect(() => validateNames([])).toThrow(ValidationError);
+  });
+});
+
+describe('parseLabels', () => {
+  it('splits on the first = only, so values may contain =', () => {
+    expect(parseLabels(['opts=a=b=c', 'team=web', 'empty='])).toEqual({
+      opts: 'a=b=c',
+      team: 'web',
+      empty: '',
+    });
+  });
+  it.each(['novalue', '=x', 'bad key=x', 'k\n=x', 'nfsvol.managed=false', '$(id)=x'])('refuses %j', (l) => {
+    expect(() => parseLabels([l])).toThrow(ValidationError);
+  });
+  it('refuses values with newlines or NUL', () => {
+    expect(() => parseLabels(['k=a\nb'])).toThrow(ValidationError);
+    expect(() => parseLabels(['k=a\0b'])).toThrow(ValidationError);
+  });
+  it('keeps shell metacharacters in values as plain text', () => {
+    expect(parseLabels(['cmd=$(id);`x`'])).toEqual({ cmd: '$(id);`x`' });
+  });
+});
+
+describe('parseMode / parseId', () => {
+  it('parses octal modes', () => {
+    expect(parseMode('0755')).toBe(0o755);
+    expect(parseMode('700')).toBe(0o700);
+    expect(parseMode('0o2775')).toBe(0o2775);
+    expect(() => parseMode('0999')).toThrow(ValidationError);
+    expect(() => parseMode('rwx')).toThrow(ValidationError);
+  });
+  it('parses ids', () => {
+    expect(parseId('999', 'uid')).toBe(999);
+    expect(() => parseId('-1', 'uid')).toThrow(ValidationError);
+    expect(() => parseId('1e3', 'uid')).toThrow(ValidationError);
+  });
+});
