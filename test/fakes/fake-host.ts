@@ -74,8 +74,10 @@ export class FakeDockerHost {
         for (let i = 0; i < rest.length; i++) {
           const a = rest[i] ?? '';
           const next = rest[i + 1] ?? '';
-          if (a === '--driver') ((v.driver = next), i++);
-          else if (a === '--opt') {
+          if (a === '--driver') {
+            v.driver = next;
+            i++;
+          } else if (a === '--opt') {
             const eq = next.indexOf('=');
             v.options[next.slice(0, eq)] = next.slice(eq + 1);
             i++;
