@@ -664,23 +664,27 @@ async function mountExport(mount: RpcConnection, target: NfsTarget): Promise<Fh>
     return res.value.fhandle;
   }
   const status = mount3StatusName(res.status);
-  let detail = '';
-  if (res.status === 2 /* MNT3ERR_NOENT */) {
+  if (res.status === 2 || res.status === 13 || res.status === 1) {
+    // Servers answer NOENT or ACCES for a path they do not export (ganesha says ACCES), so
+    // look at the export list to tell "no such export" from "not allowed".
+    let exported: string[] | undefined;
     try {
-      const list = await mount.call(MOUNT3_PROGRAM, EXPORT, undefined);
-      detail = list.length
-        ? `; the server exports: ${list.map((e) => e.dir).join(', ')}`
-        : '; the server exports nothing';
+      exported = (await mount.call(MOUNT3_PROGRAM, EXPORT, undefined)).map((e) => e.dir);
     } catch {
       // the listing only improves the message
     }
-    throw new MountError(
-      status,
-      target.exportPath,
-      `export ${target.exportPath} does not exist on ${target.host}${detail}`,
-    );
-  }
-  if (res.status === 13 || res.status === 1) {
+    if (res.status === 2 || (exported !== undefined && !exported.includes(target.exportPath))) {
+      const list = exported?.length
+        ? `; the server exports: ${exported.join(', ')}`
+        : exported
+          ? '; the server exports nothing'
+          : '';
+      throw new MountError(
+        status,
+        target.exportPath,
+        `export ${target.exportPath} does not exist on ${target.host}${list}`,
+      );
+    }
     throw new MountError(
       status,
       target.exportPath,
