@@ -322,3 +322,14 @@ export class MemoryNfs implements NfsFs {
     await this.close();
   }
 }
+
+/** A handle on a shared MemoryNfs whose close() leaves the shared tree usable (one per "process"). */
+export function sharedView(fs: MemoryNfs): NfsFs {
+  return new Proxy(fs, {
+    get(target, prop) {
+      if (prop === 'close' || prop === Symbol.asyncDispose) return async () => undefined;
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}

@@ -1,0 +1,375 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Cluster } from '../../../driver/cluster.js';
+import { ValidationError } from '../../../driver/errors.js';
+import type { ProgressEvent } from '../../../driver/events.js';
+import { HostKeyMismatchError, HostKeyUnknownError } from '../../../driver/ssh/errors.js';
+import { fingerprint } from '../../../driver/ssh/known-hosts.js';
+import { FakeDockerHost, fakeKeyBlob, fakeOpener } from '../../fakes/fake-host.js';
+import { FakeNfsError, MemoryNfs, sharedView } from '../../fakes/memory-nfs.js';
+import { HOSTILE_NAMES } from '../../fakes/hostile-inputs.js';
+
+interface Lab {
+  fs: MemoryNfs;
+  hosts: Map<string, FakeDockerHost>;
+  cluster: Cluster;
+  events: ProgressEvent[];
+  knownHosts: string;
+  open(): Promise<Cluster>;
+}
+
+const opened: Cluster[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((c) => c.close()));
+});
+
+async function lab(version: '3' | '4.1' = '4.1'): Promise<Lab> {
+  const fs = new MemoryNfs();
+  const hosts = new Map<string, FakeDockerHost>();
+  for (const port of [2201, 2202, 2203])
+    hosts.set(`127.0.0.1:${port}`, new FakeDockerHost(`127.0.0.1:${port}`));
+  const events: ProgressEvent[] = [];
+  const options = {
+    connectNfs: async () => sharedView(fs),
+    openHost: fakeOpener(hosts),
+    progress: (e: ProgressEvent) => events.push(e),
+  };
+  const { cluster } = await Cluster.init({
+    ...options,
+    url: 'nfs://127.0.0.1:2049/export',
+    nfsVersion: version,
+  });
+  opened.push(cluster);
+  const dir = await mkdtemp(join(tmpdir(), 'nfsvol-cluster-'));
+  return {
+    fs,
+    hosts,
+    cluster,
+    events,
+    knownHosts: join(dir, 'known_hosts'),
+    open: async () => {
+      const c = await Cluster.open('nfs://127.0.0.1:2049/export', options);
+      opened.push(c);
+      return c;
+    },
+  };
+}
+
+function host(l: Lab, port: number): FakeDockerHost {
+  const h = l.hosts.get(`127.0.0.1:${port}`);
+  if (!h) throw new Error('no such fake host');
+  return h;
+}
+
+async function addHosts(l: Lab, n: number): Promise<void> {
+  for (let i = 1; i <= n; i++) {
+    await l.cluster.addHost({
+      name: `h${i}`,
+      ssh: `root@127.0.0.1:${2200 + i}`,
+      knownHosts: l.knownHosts,
+      acceptNewHostKey: true,
+      nfsAddress: '10.0.2.2',
+    });
+  }
+}
+
+describe('Cluster: volumes', () => {
+  it('creates directories and records, and defines every volume on every host', async () => {
+    const l = await lab();
+    await addHosts(l, 2);
+    const res = await l.cluster.createVolumes(['a', 'b'], {
+      uid: 999,
+      gid: 998,
+      mode: 0o700,
+      labels: { t: 'x=y' },
+    });
+    expect(res.volumes.map((v) => v.status)).toEqual(['created', 'created']);
+    expect(res.hosts.map((h) => [h.host, h.ok, [...h.defined].sort()])).toEqual([
+      ['h1', true, ['a', 'b']],
+      ['h2', true, ['a', 'b']],
+    ]);
+    const st = await l.fs.stat('a');
+    expect([st.type, st.mode, st.uid, st.gid]).toEqual(['directory', 0o700, 999, 998]);
+    expect(l.fs.list('.nfsvol/volumes')).toEqual(['a.json', 'b.json']);
+    expect(host(l, 2201).volumes.get('a')).toEqual({
+      driver: 'local',
+      options: { type: 'nfs4', o: 'addr=10.0.2.2,port=2049,vers=4.1', device: ':/export/a' },
+      labels: { 'nfsvol.managed': 'true', 'nfsvol.cluster': l.cluster.id },
+    });
+    const d = await l.cluster.inspectVolume('a');
+    expect(d.labels).toEqual({ t: 'x=y' });
+    expect(d.path).toBe('/export/a');
+    expect(d.hosts).toEqual([
+      { host: 'h1', defined: 'yes' },
+      { host: 'h2', defined: 'yes' },
+    ]);
+  });
+
+  it('is idempotent: creating an existing volume reports it and changes nothing', async () => {
+    const l = await lab();
+    await l.cluster.createVolumes(['a']);
+    const again = await l.cluster.createVolumes(['a']);
+    expect(again.volumes[0]?.status).toBe('exists');
+  });
+
+  it('retries retriable NFS errors and still creates each volume exactly once, even when a reply was lost', async () => {
+    const l = await lab();
+    // A create that happened on the server but whose reply was lost, then a plain transient error.
+    const original = l.fs.createExclusive.bind(l.fs);
+    let lost = 0;
+    l.fs.createExclusive = async (path, data, options) => {
+      await original(path, data, options);
+      if (path.endsWith('v1.json') && lost++ === 0) throw new FakeNfsError('RPC_TIMEOUT', 'reply lost', true);
+    };
+    l.fs.inject('mkdir', () => new FakeNfsError('NFS3ERR_JUKEBOX', 'try again', true), { path: /^v2$/ });
+    const names = Array.from({ length: 10 }, (_, i) => `v${i}`);
+    const res = await l.cluster.createVolumes(names);
+    expect(res.volumes.every((v) => v.status === 'created')).toBe(true);
+    expect(l.fs.list('.nfsvol/volumes')).toHaveLength(10);
+  });
+
+  it('a non-retriable NFS failure fails that volume only, with its code', async () => {
+    const l = await lab();
+    l.fs.inject('mkdir', () => new FakeNfsError('NFS3ERR_ACCES', 'denied'), { path: /^bad$/ });
+    const res = await l.cluster.createVolumes(['good', 'bad']);
+    expect(res.volumes.map((v) => [v.name, v.status])).toEqual([
+      ['good', 'created'],
+      ['bad', 'failed'],
+    ]);
+    expect(res.volumes[1]?.error?.message).toMatch(/NFS3ERR_ACCES/);
+  });
+
+  it('refuses hostile names before anything runs: no NFS call, no host command', async () => {
+    const l = await lab();
+    await addHosts(l, 2);
+    const before = [...l.fs.calls.values()].reduce((a, b) => a + b, 0);
+    const cmds = host(l, 2201).commands.length;
+    for (const name of HOSTILE_NAMES) {
+      await expect(l.cluster.createVolumes(['ok1', name])).rejects.toBeInstanceOf(ValidationError);
+      await expect(l.cluster.removeVolumes([name])).rejects.toBeInstanceOf(ValidationError);
+    }
+    await expect(l.cluster.createVolumes(['x'], { onDelete: 'shred' as 'delete' })).rejects.toThrow(
+      ValidationError,
+    );
+    await expect(l.cluster.mountVolume({ volume: 'a', host: 'h1', path: '/mnt/$(id)/../x' })).rejects.toThrow(
+      ValidationError,
+    );
+    expect([...l.fs.calls.values()].reduce((a, b) => a + b, 0)).toBe(before);
+    expect(host(l, 2201).commands.length).toBe(cmds);
+    expect(l.fs.has('ok1')).toBe(false);
+  });
+
+  it('rm applies each policy to the data and removes host definitions', async () => {
+    const l = await lab();
+    await addHosts(l, 1);
+    await l.cluster.createVolumes(['keep'], { onDelete: 'retain' });
+    await l.cluster.createVolumes(['gone'], { onDelete: 'delete' });
+    await l.cluster.createVolumes(['old'], { onDelete: 'archive' });
+    for (const v of ['keep', 'gone', 'old']) await l.fs.writeFile(`${v}/data.txt`, `data of ${v}`);
+    const res = await l.cluster.removeVolumes(['keep', 'gone', 'old']);
+    expect(res.volumes.map((v) => [v.name, v.status, v.policy])).toEqual([
+      ['keep', 'removed', 'retain'],
+      ['gone', 'removed', 'delete'],
+      ['old', 'removed', 'archive'],
+    ]);
+    expect(l.fs.peek('keep/data.txt')?.toString()).toBe('data of keep');
+    expect(l.fs.has('gone')).toBe(false);
+    expect(l.fs.has('old')).toBe(false);
+    const [archived] = l.fs.list('.nfsvol/archive');
+    expect(archived).toMatch(/^old-\d{8}T\d{9}Z$/);
+    expect(res.volumes[2]?.archivedAs).toBe(`.nfsvol/archive/${archived}`);
+    expect(l.fs.peek(`.nfsvol/archive/${archived}/data.txt`)?.toString()).toBe('data of old');
+    expect(l.fs.list('.nfsvol/volumes')).toEqual([]);
+    expect([...host(l, 2201).volumes.keys()]).toEqual([]);
+
+    // A retained name created again finds its old data.
+    const again = await l.cluster.createVolumes(['keep']);
+    expect(again.volumes[0]).toMatchObject({ status: 'created', reusedData: true });
+    expect(l.fs.peek('keep/data.txt')?.toString()).toBe('data of keep');
+  });
+
+  it('rm is refused while a host mounts the volume, unless forced', async () => {
+    const l = await lab();
+    await addHosts(l, 1);
+    await l.cluster.createVolumes(['db']);
+    await l.cluster.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/db' });
+    expect(host(l, 2201).mounts.get('/mnt/db')).toBe('10.0.2.2:/export/db');
+    const d = await l.cluster.inspectVolume('db');
+    expect(d.mounts).toMatchObject([{ host: 'h1', path: '/mnt/db' }]);
+
+    const refused = await l.cluster.removeVolumes(['db']);
+    expect(refused.volumes[0]).toMatchObject({ status: 'refused', error: { code: 'VOLUME_IN_USE' } });
+    expect(l.fs.list('.nfsvol/volumes')).toEqual(['db.json']);
+
+    const forced = await l.cluster.removeVolumes(['db'], { force: true });
+    expect(forced.volumes[0]?.status).toBe('removed');
+    expect(host(l, 2201).mounts.size).toBe(0);
+    expect(l.fs.list('.nfsvol/mounts')).toEqual([]);
+  });
+
+  it('mount is idempotent on the same path, unmount forgets it', async () => {
+    const l = await lab('3');
+    await addHosts(l, 1);
+    await l.cluster.createVolumes(['db']);
+    await l.cluster.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/db' });
+    await l.cluster.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/db' });
+    expect(host(l, 2201).commands.filter((c) => c[0] === 'mount')).toEqual([
+      ['mount', '-t', 'nfs', '-o', 'port=2049,vers=3,nolock', '10.0.2.2:/export/db', '/mnt/db'],
+    ]);
+    await expect(l.cluster.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/other' })).rejects.toThrow(
+      /already mounted/,
+    );
+    await l.cluster.unmountVolume({ volume: 'db', host: 'h1' });
+    expect(host(l, 2201).mounts.size).toBe(0);
+    await expect(l.cluster.unmountVolume({ volume: 'db', host: 'h1' })).rejects.toThrow(/not mounted/);
+  });
+});
+
+describe('Cluster: hosts and sync', () => {
+  it('host add pins the key (known_hosts + registry) and a later changed key is refused naming both fingerprints', async () => {
+    const l = await lab();
+    await expect(
+      l.cluster.addHost({ name: 'h1', ssh: 'root@127.0.0.1:2201', knownHosts: l.knownHosts }),
+    ).rejects.toBeInstanceOf(HostKeyUnknownError);
+    expect(await l.cluster.listHosts()).toEqual([]);
+
+    await addHosts(l, 1);
+    const original = host(l, 2201).hostKey;
+    expect(await readFile(l.knownHosts, 'utf8')).toContain('[127.0.0.1]:2201 ssh-ed25519');
+    expect((await l.cluster.listHosts())[0]?.fingerprint).toBe(fingerprint(original));
+
+    host(l, 2201).hostKey = fakeKeyBlob('impostor');
+    const c2 = await l.open();
+    const report = await c2.sync();
+    expect(report.ok).toBe(false);
+    expect(report.hosts[0]?.error?.code).toBe('HOST_KEY_MISMATCH');
+    expect(report.hosts[0]?.error?.message).toContain(fingerprint(original));
+    expect(report.hosts[0]?.error?.message).toContain(fingerprint(fakeKeyBlob('impostor')));
+    await expect(c2.checkHost('h1')).resolves.toMatchObject({
+      ok: false,
+      checks: [{ check: 'ssh', ok: false }],
+    });
+
+    // Adding a host whose key conflicts with known_hosts is refused too.
+    await expect(
+      l.cluster.addHost({
+        name: 'h9',
+        ssh: 'root@127.0.0.1:2201',
+        knownHosts: l.knownHosts,
+        acceptNewHostKey: true,
+      }),
+    ).rejects.toBeInstanceOf(HostKeyMismatchError);
+  });
+
+  it('a host added later gets every existing volume', async () => {
+    const l = await lab();
+    await addHosts(l, 1);
+    await l.cluster.createVolumes(['a', 'b', 'c']);
+    await l.cluster.addHost({
+      name: 'h3',
+      ssh: 'root@127.0.0.1:2203',
+      knownHosts: l.knownHosts,
+      acceptNewHostKey: true,
+    });
+    expect([...host(l, 2203).volumes.keys()].sort()).toEqual(['a', 'b', 'c']);
+    await expect(
+      l.cluster.addHost({ name: 'h3', ssh: 'root@127.0.0.1:2203', knownHosts: l.knownHosts }),
+    ).rejects.toThrow(/already registered/);
+  });
+
+  it('an unreachable host is recorded as pending; a later sync completes it and clears the record', async () => {
+    const l = await lab();
+    await addHosts(l, 2);
+    host(l, 2202).reachable = false;
+    const res = await l.cluster.createVolumes(['a', 'b']);
+    expect(res.volumes.every((v) => v.status === 'created')).toBe(true);
+    expect(res.hosts.find((h) => h.host === 'h2')).toMatchObject({ ok: false, unreachable: true });
+    expect((await l.cluster.listHosts()).find((h) => h.name === 'h2')?.pending).toEqual([
+      'define a',
+      'define b',
+    ]);
+    expect((await l.cluster.inspectVolume('a')).hosts).toEqual([
+      { host: 'h1', defined: 'yes' },
+      { host: 'h2', defined: 'pending' },
+    ]);
+
+    // Still down: sync reports it, the other host finishes.
+    const partial = await l.cluster.sync();
+    expect(partial.hosts.map((h) => [h.host, h.ok])).toEqual([
+      ['h1', true],
+      ['h2', false],
+    ]);
+    expect(l.events.some((e) => e.host === 'h2' && /pending/.test(e.message))).toBe(true);
+
+    host(l, 2202).reachable = true;
+    const done = await l.cluster.sync({ hosts: ['h2'] });
+    expect(done.ok).toBe(true);
+    expect([...(done.hosts[0]?.defined ?? [])].sort()).toEqual(['a', 'b']);
+    expect((await l.cluster.listHosts()).every((h) => h.pending.length === 0)).toBe(true);
+    expect(l.fs.list('.nfsvol/pending')).toEqual([]);
+  });
+
+  it('sync removes definitions of deleted volumes, reports drift, and leaves foreign volumes alone', async () => {
+    const l = await lab();
+    await addHosts(l, 1);
+    await l.cluster.createVolumes(['a', 'b', 'c']);
+    const h = host(l, 2201);
+    // Deleted while the host was away: its definition lingers.
+    h.volumes.set('stale', {
+      driver: 'local',
+      options: {},
+      labels: { 'nfsvol.managed': 'true', 'nfsvol.cluster': l.cluster.id },
+    });
+    // Someone edited a definition by hand.
+    const b = h.volumes.get('b');
+    if (b) b.options['o'] = 'addr=10.9.9.9,vers=4.1';
+    // A same-named volume nfsvol did not make.
+    h.volumes.delete('c');
+    h.volumes.set('c', { driver: 'local', options: {}, labels: {} });
+    h.volumes.set('unrelated', { driver: 'local', options: {}, labels: {} });
+
+    const report = await l.cluster.sync();
+    const r = report.hosts[0];
+    expect(r?.removed).toEqual(['stale']);
+    expect(r?.drifted.map((d) => d.volume)).toEqual(['b']);
+    expect(r?.conflicts).toEqual(['c']);
+    expect(r?.ok).toBe(false);
+    expect(h.volumes.has('unrelated')).toBe(true);
+    expect(h.volumes.has('c')).toBe(true);
+  });
+
+  it('host check runs ssh, docker, kernel NFS and a real test mount', async () => {
+    const l = await lab();
+    await addHosts(l, 1);
+    const res = await l.cluster.checkHost('h1');
+    expect(res.checks.map((c) => [c.check, c.ok])).toEqual([
+      ['ssh', true],
+      ['docker', true],
+      ['nfs-kernel', true],
+      ['nfs-mount', true],
+    ]);
+    expect(res.ok).toBe(true);
+    const h = host(l, 2201);
+    expect(h.commands).toContainEqual([
+      'mount',
+      '-t',
+      'nfs4',
+      '-o',
+      'port=2049,vers=4.1',
+      '10.0.2.2:/export',
+      '/tmp/nfsvol-check.abc123',
+    ]);
+    expect(h.commands).toContainEqual(['umount', '/tmp/nfsvol-check.abc123']);
+    expect(h.mounts.size).toBe(0);
+  });
+
+  it('host rm forgets the host, its mounts and pending work', async () => {
+    const l = await lab();
+    await addHosts(l, 2);
+    await l.cluster.removeHost('h2');
+    expect((await l.cluster.listHosts()).map((h) => h.name)).toEqual(['h1']);
+    await expect(l.cluster.removeHost('h2')).rejects.toThrow(/no host named/);
+  });
+});
