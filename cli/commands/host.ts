@@ -1,4 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
+import { parseSshAddress, validateAddress } from '../../driver/hosts.js';
+import { validateName } from '../../driver/volume-name.js';
 import { EXIT, type CommandRun, type GlobalArgs } from '../context.js';
 import { hostLines, table } from '../render.js';
 
@@ -42,8 +44,12 @@ function add(run: Run): CommandModule<GlobalArgs, AddArgs> {
           'pin a new host key; the host reaches the server at another address',
         ) as Argv<AddArgs>,
     handler: (argv) =>
-      run(argv, (r) =>
-        r.withCluster(async (c) => {
+      run(argv, async (r) => {
+        // Validate before opening the export or connecting anywhere.
+        validateName(argv.name, 'host name');
+        parseSshAddress(argv.ssh);
+        if (argv['nfs-address'] !== undefined) validateAddress(argv['nfs-address'], 'nfs-address');
+        await r.withCluster(async (c) => {
           const config = await r.loadConfig();
           const knownHosts = argv['known-hosts'] ?? config.knownHosts;
           const res = await c.addHost({
@@ -61,8 +67,8 @@ function add(run: Run): CommandModule<GlobalArgs, AddArgs> {
             ].join('\n'),
           );
           if (!res.sync.ok) r.settle(EXIT.partial);
-        }),
-      ),
+        });
+      }),
   };
 }
 

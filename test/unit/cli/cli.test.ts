@@ -1,0 +1,212 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { COMMANDS, runCli } from '../../../cli/app.js';
+import { FakeDockerHost, fakeOpener } from '../../fakes/fake-host.js';
+import { HOSTILE_NAMES } from '../../fakes/hostile-inputs.js';
+import { MemoryNfs, sharedView } from '../../fakes/memory-nfs.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function setup(): Promise<{
+  fs: MemoryNfs;
+  hosts: Map<string, FakeDockerHost>;
+  config: string;
+  dir: string;
+  cli: (...args: string[]) => Promise<Run>;
+}> {
+  const dir = await mkdtemp(join(tmpdir(), 'nfsvol-cli-'));
+  const fs = new MemoryNfs();
+  const hosts = new Map<string, FakeDockerHost>();
+  for (const port of [2201, 2202]) hosts.set(`127.0.0.1:${port}`, new FakeDockerHost(`127.0.0.1:${port}`));
+  const config = join(dir, 'config.json');
+  const cli = async (...args: string[]): Promise<Run> => {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(args, {
+      io: {
+        stdout: (t) => (stdout += t),
+        stderr: (t) => (stderr += t),
+        env: { NFSVOL_CONFIG: config },
+      },
+      cluster: { connectNfs: async () => sharedView(fs), openHost: fakeOpener(hosts) },
+    });
+    return { code, stdout, stderr };
+  };
+  return { fs, hosts, config, dir, cli };
+}
+
+async function ready(): Promise<Awaited<ReturnType<typeof setup>>> {
+  const s = await setup();
+  expect((await s.cli('init', 'nfs://127.0.0.1:2049/export', '--nfs-version', '3', '-q')).code).toBe(0);
+  for (const [i, port] of [2201, 2202].entries()) {
+    const r = await s.cli(
+      'host',
+      'add',
+      `h${i + 1}`,
+      '--ssh',
+      `root@127.0.0.1:${port}`,
+      '--known-hosts',
+      join(s.dir, 'known_hosts'),
+      '--accept-new-host-key',
+      '--quiet',
+    );
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+  }
+  return s;
+}
+
+describe('nfsvol CLI', () => {
+  it.each(COMMANDS.map((c) => [c.join(' ')]))('%s --help shows examples and exits 0', async (cmd) => {
+    const s = await setup();
+    const r = await s.cli(...cmd.split(' '), '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toContain(`nfsvol ${cmd}`);
+  });
+
+  it('top-level --help lists the exit codes', async () => {
+    const r = await (await setup()).cli('--help');
+    expect(r.stdout).toMatch(/Exit codes: 0 done, 1 failed, 2 usage error, 3 partly done/);
+  });
+
+  it('usage errors exit 2 with one line', async () => {
+    const s = await setup();
+    for (const args of [[], ['bogus'], ['volume'], ['volume', 'create'], ['init'], ['host', 'add', 'x']]) {
+      const r = await s.cli(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^nfsvol: .+ \(USAGE\)\n$/m);
+    }
+  });
+
+  it('init writes the config; commands before init fail with a clear line (exit 1)', async () => {
+    const s = await setup();
+    const before = await s.cli('volume', 'ls');
+    expect(before.code).toBe(1);
+    expect(before.stderr).toBe(
+      `nfsvol: no config at ${s.config}; run 'nfsvol init nfs://SERVER/EXPORT' first (or pass --config) (NOT_INITIALIZED)\n`,
+    );
+    const r = await s.cli('init', 'nfs://127.0.0.1:2049/export', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { created: boolean; clusterId: string };
+    expect(out.created).toBe(true);
+    expect(JSON.parse(await readFile(s.config, 'utf8'))).toMatchObject({
+      schema: 1,
+      clusterId: out.clusterId,
+    });
+  });
+
+  it('creates, lists, inspects and removes volumes with --json results', async () => {
+    const s = await ready();
+    const c = await s.cli('volume', 'create', 'a', 'b', '--label', 'opts=x=y', '--mode', '0700', '--json');
+    expect(c.code).toBe(0);
+    const created = JSON.parse(c.stdout) as {
+      volumes: { name: string; status: string }[];
+      hosts: { ok: boolean }[];
+    };
+    expect(created.volumes.map((v) => v.status)).toEqual(['created', 'created']);
+    expect(created.hosts).toHaveLength(2);
+
+    const ls = await s.cli('volume', 'ls', '--json');
+    expect((JSON.parse(ls.stdout) as { name: string }[]).map((v) => v.name)).toEqual(['a', 'b']);
+    const text = await s.cli('volume', 'ls');
+    expect(text.stdout).toMatch(/^NAME +ON-DELETE +OWNER +MODE +LABELS\na +retain +0:0 +0700 +opts=x=y\n/);
+
+    const ins = await s.cli('volume', 'inspect', 'a', '--json');
+    expect(JSON.parse(ins.stdout)).toMatchObject({ name: 'a', path: '/export/a', labels: { opts: 'x=y' } });
+
+    const rm = await s.cli('volume', 'rm', 'a', 'b');
+    expect(rm.code).toBe(0);
+    expect(rm.stdout).toContain('removed a (retain)');
+  });
+
+  it('exit 3 when some hosts failed, and the output says which', async () => {
+    const s = await ready();
+    const h2 = s.hosts.get('127.0.0.1:2202');
+    if (h2) h2.reachable = false;
+    const r = await s.cli('volume', 'create', 'v1');
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/host h2: FAILED .*HOST_UNREACHABLE.*pending/);
+    expect(r.stdout).toMatch(/host h1: ok/);
+    expect(r.stderr).toMatch(/nfsvol: h2: failed/);
+    const ls = await s.cli('host', 'ls', '--json');
+    expect(JSON.parse(ls.stdout)).toMatchObject([
+      { name: 'h1', pending: [] },
+      { name: 'h2', pending: ['define v1'] },
+    ]);
+    if (h2) h2.reachable = true;
+    const sync = await s.cli('sync');
+    expect(sync.code).toBe(0);
+    expect(sync.stdout).toContain('host h2: ok, 1 defined');
+  });
+
+  it('hostile names exit 2 before touching the export or any host', async () => {
+    const s = await ready();
+    const calls = [...s.fs.calls.values()].reduce((a, b) => a + b, 0);
+    const cmds = [...s.hosts.values()].map((h) => h.commands.length);
+    for (const name of HOSTILE_NAMES) {
+      const r = await s.cli('volume', 'create', name);
+      expect(r.code, JSON.stringify(name)).toBe(2);
+      expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    }
+    expect((await s.cli('volume', 'create', 'ok', '--label', 'bad key=x')).code).toBe(2);
+    expect((await s.cli('volume', 'mount', 'ok', '--host', 'h1', '--path', 'rel')).code).toBe(2);
+    expect((await s.cli('host', 'add', 'h3', '--ssh', 'root@$(id)')).code).toBe(2);
+    expect([...s.fs.calls.values()].reduce((a, b) => a + b, 0)).toBe(calls);
+    expect([...s.hosts.values()].map((h) => h.commands.length)).toEqual(cmds);
+  });
+
+  it('a corrupt config is named and never overwritten, even by init', async () => {
+    const s = await setup();
+    await writeFile(s.config, '{"schema": 9}');
+    const r = await s.cli('volume', 'ls');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(s.config);
+    expect(r.stderr).toContain('REGISTRY_SCHEMA_NEWER');
+    const init = await s.cli('init', 'nfs://127.0.0.1/export');
+    expect(init.code).toBe(1);
+    expect(await readFile(s.config, 'utf8')).toBe('{"schema": 9}');
+  });
+
+  it('--quiet prints nothing on success; --verbose shows causes', async () => {
+    const s = await ready();
+    expect(await s.cli('volume', 'create', 'q', '--quiet')).toEqual({ code: 0, stdout: '', stderr: '' });
+    s.fs.put('.nfsvol/volumes/broken.json', 'garbage');
+    const r = await s.cli('volume', 'ls', '--verbose');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^nfsvol: \.nfsvol\/volumes\/broken\.json is corrupt: not valid JSON.*\(REGISTRY_CORRUPT\)\n {2}caused by: SyntaxError/,
+    );
+  });
+
+  it('rm refused while mounted exits 1 and says where it is mounted', async () => {
+    const s = await ready();
+    await s.cli('volume', 'create', 'db', '-q');
+    expect((await s.cli('volume', 'mount', 'db', '--host', 'h1', '--path', '/mnt/db')).code).toBe(0);
+    const r = await s.cli('volume', 'rm', 'db');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('REFUSED db: db is mounted on h1:/mnt/db');
+    expect((await s.cli('volume', 'rm', 'db', '--force')).code).toBe(0);
+  });
+});
+
+describe('nfsvol as a process', () => {
+  it('runs through its shebang entry point', async () => {
+    const { stdout } = await promisify(execFile)('npx', ['tsx', 'cli/main.ts', 'volume', '--help'], {
+      env: { ...process.env, NFSVOL_CONFIG: '/nonexistent/config.json' },
+    });
+    expect(stdout).toContain('nfsvol volume create');
+    expect((await readFile('cli/main.ts', 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
+    const err = await promisify(execFile)('npx', ['tsx', 'cli/main.ts', 'volume', 'create', '$(id)']).catch(
+      (e: unknown) => e as { code: number; stderr: string },
+    );
+    expect(err).toMatchObject({ code: 2 });
+  }, 30_000);
+});
