@@ -1,0 +1,203 @@
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Server, utils, type ParsedKey } from 'ssh2';
+import {
+  HostKeyMismatchError,
+  SshCommandError,
+  SshConnectError,
+  SshTimeoutError,
+} from '../../../driver/ssh/errors.js';
+import { fingerprint, hostKeyOf } from '../../../driver/ssh/known-hosts.js';
+import { CappedBuffer, SshHost, pinnedKeyVerifier } from '../../../driver/ssh/ssh-host.js';
+
+/**
+ * A real ssh2 server on loopback. It accepts any public key and "runs" a few fake commands, so
+ * the client side (quoting, channels, caps, host keys, retries) is exercised over real SSH.
+ */
+const serverKey = utils.generateKeyPairSync('ed25519');
+const otherKey = utils.generateKeyPairSync('ed25519');
+const clientKey = utils.generateKeyPairSync('ed25519');
+
+function blobOf(pub: string): Buffer {
+  const parsed = utils.parseKey(pub);
+  if (parsed instanceof Error) throw parsed;
+  return (Array.isArray(parsed) ? (parsed[0] as ParsedKey) : parsed).getPublicSSH();
+}
+
+let server: Server;
+let port = 0;
+let connections = 0;
+let commands: string[] = [];
+let maxConcurrent = 0;
+
+beforeAll(async () => {
+  let concurrent = 0;
+  server = new Server({ hostKeys: [serverKey.private] }, (client) => {
+    connections++;
+    client.on('authentication', (ctx) =>
+      ctx.method === 'publickey' ? ctx.accept() : ctx.reject(['publickey']),
+    );
+    client.on('session', (accept) => {
+      const session = accept();
+      session.on('exec', (acceptExec, _reject, info) => {
+        const stream = acceptExec();
+        commands.push(info.command);
+        concurrent++;
+        maxConcurrent = Math.max(maxConcurrent, concurrent);
+        const done = (code: number): void => {
+          concurrent--;
+          stream.exit(code);
+          stream.end();
+        };
+        const cmd = info.command;
+        if (cmd === 'big') {
+          const chunk = Buffer.alloc(64 * 1024, 'x');
+          for (let i = 0; i < 40; i++) stream.write(chunk);
+          done(0);
+        } else if (cmd === 'binary') {
+          stream.write(Buffer.from([0x6f, 0x6b, 0xff, 0xfe, 0xc3]));
+          done(0);
+        } else if (cmd === 'fail') {
+          stream.stderr.write('something broke\n');
+          done(3);
+        } else if (cmd === 'hang') {
+          // never answers
+        } else if (cmd.startsWith('sleep ')) {
+          setTimeout(() => done(0), Number(cmd.slice(6)));
+        } else if (cmd === 'cat') {
+          const chunks: Buffer[] = [];
+          stream.on('data', (d: Buffer) => chunks.push(d));
+          stream.on('end', () => {
+            stream.write(Buffer.concat(chunks));
+            done(0);
+          });
+        } else {
+          stream.write(`${cmd}\n`);
+          done(0);
+        }
+      });
+    });
+    client.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+function host(
+  verifyKey = serverKey.public,
+  options: { connectRetries?: number; portOverride?: number } = {},
+): SshHost {
+  return new SshHost(
+    {
+      name: 'h1',
+      host: '127.0.0.1',
+      port: options.portOverride ?? port,
+      user: 'root',
+      privateKey: clientKey.private,
+    },
+    {
+      verifyHostKey: pinnedKeyVerifier('h1', hostKeyOf(blobOf(verifyKey))),
+      readyTimeoutMs: 5_000,
+      ...(options.connectRetries === undefined ? {} : { connectRetries: options.connectRetries }),
+      maxChannels: 3,
+    },
+  );
+}
+
+describe('SshHost over a real ssh2 server', () => {
+  it('quotes argv and reuses one connection for many concurrent commands, capped at maxChannels', async () => {
+    commands = [];
+    maxConcurrent = 0;
+    const before = connections;
+    await using h = host();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => h.run(['echo', `a b ${i}`, "it's"])),
+    );
+    expect(results.map((r) => r.stdout.trim())).toEqual(
+      Array.from({ length: 8 }, (_, i) => `echo 'a b ${i}' 'it'\\''s'`),
+    );
+    expect(connections - before).toBe(1);
+    expect(maxConcurrent).toBeLessThanOrEqual(3);
+  });
+
+  it('non-zero exit is SshCommandError with host, exit code and stderr; check:false returns it', async () => {
+    await using h = host();
+    const err = await h.run(['fail']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SshCommandError);
+    expect(err).toMatchObject({
+      host: 'h1',
+      exitCode: 3,
+      stderr: 'something broke\n',
+      code: 'SSH_COMMAND_FAILED',
+    });
+    expect(await h.run(['fail'], { check: false })).toMatchObject({ exitCode: 3 });
+  });
+
+  it('caps captured output and decodes invalid UTF-8 without throwing', async () => {
+    await using h = host();
+    const big = await h.run(['big'], { maxOutputBytes: 100_000 });
+    expect(big.stdout.length).toBe(100_000);
+    expect(big.truncated).toBe(true);
+    const bin = await h.run(['binary']);
+    expect(bin.stdout).toBe('ok\ufffd\ufffd\ufffd');
+  });
+
+  it('sends stdin', async () => {
+    await using h = host();
+    expect((await h.run(['cat'], { stdin: 'hello' })).stdout).toBe('hello');
+  });
+
+  it('times out a command that never answers, and the connection stays usable', async () => {
+    await using h = host();
+    await expect(h.run(['hang'], { timeoutMs: 200 })).rejects.toBeInstanceOf(SshTimeoutError);
+    expect((await h.run(['echo', 'still'])).stdout).toBe('echo still\n');
+  });
+
+  it('aborts on signal', async () => {
+    await using h = host();
+    const ac = new AbortController();
+    const p = h.run(['sleep', '5000'], { signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('stop')), 100);
+    await expect(p).rejects.toThrow('stop');
+  });
+
+  it('refuses a host whose key differs from the pinned one, naming both fingerprints, without retrying', async () => {
+    const before = connections;
+    await using h = host(otherKey.public);
+    const err = await h.run(['echo', 'x']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HostKeyMismatchError);
+    expect((err as Error).message).toContain(fingerprint(blobOf(serverKey.public)));
+    expect((err as Error).message).toContain(fingerprint(blobOf(otherKey.public)));
+    expect(connections - before).toBe(1);
+    expect(commands).not.toContain('echo x');
+  });
+
+  it('retries a refused connection (transient) and then reports HOST_UNREACHABLE', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const closedPort = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    await using h = host(serverKey.public, { connectRetries: 1, portOverride: closedPort });
+    const t0 = Date.now();
+    const err = await h.run(['echo']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SshConnectError);
+    expect(err).toMatchObject({ code: 'HOST_UNREACHABLE', retriable: true });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+  });
+});
+
+describe('CappedBuffer', () => {
+  it('keeps at most max bytes across chunks', () => {
+    const b = new CappedBuffer(5);
+    b.push(Buffer.from('abc'));
+    b.push(Buffer.from('defg'));
+    b.push(Buffer.from('h'));
+    expect(b.text()).toBe('abcde');
+    expect(b.truncated).toBe(true);
+  });
+});
