@@ -68,6 +68,8 @@ export interface NfsClientOptions {
 const ZERO_VERF = new Uint8Array(8);
 const MAX_IO = 1024 * 1024;
 const DIR_CONCURRENCY = 16;
+/** Largest READDIRPLUS reply asked for. */
+const READDIR_MAX = 1024 * 1024;
 
 /** One connected, mounted NFSv3 export. */
 export interface Nfs3Session {
@@ -268,27 +270,36 @@ export class NfsClient implements NfsFs, Nfs3Session {
     return attrs ?? (await this.call(GETATTR, { object: fh }, joinPath(parts))).objAttributes;
   }
 
-  async *readdirIter(path: string): AsyncIterable<DirEntry> {
+  /**
+   * A directory's entries a READDIRPLUS reply at a time (up to 1 MiB each), so a caller can
+   * stream a huge directory without holding it whole.
+   */
+  async *readdirPages(path: string): AsyncIterable<DirEntry[]> {
     const parts = splitPath(path);
     const dir = await this.resolveParts(parts);
     const dirPath = joinPath(parts);
+    const prefix = dirPath ? `${dirPath}/` : '';
     let cookie = 0n;
     let cookieverf: Uint8Array = ZERO_VERF;
-    const dircount = Math.max(4096, Math.min(this.fsinfo.dtpref || 8192, 65536));
+    const maxcount = Math.min(READDIR_MAX, this.fsinfo.rtmax || READDIR_MAX);
     for (;;) {
       const res = await this.call(
         READDIRPLUS,
-        { dir, cookie, cookieverf, dircount, maxcount: dircount * 8 },
+        { dir, cookie, cookieverf, dircount: maxcount / 16, maxcount },
         dirPath,
       );
+      const page: DirEntry[] = [];
       for (const e of res.entries) {
         cookie = e.cookie;
         if (e.name === '.' || e.name === '..') continue;
-        if (e.handle && e.attributes?.type === 'directory') {
-          this.cache.set(dirPath ? `${dirPath}/${e.name}` : e.name, e.handle);
-        }
-        yield { name: e.name, fileid: e.fileid, ...(e.attributes ? { stat: e.attributes } : {}) };
+        if (e.handle && e.attributes?.type === 'directory') this.cache.set(prefix + e.name, e.handle);
+        page.push(
+          e.attributes
+            ? { name: e.name, fileid: e.fileid, stat: e.attributes }
+            : { name: e.name, fileid: e.fileid },
+        );
       }
+      yield page;
       if (res.eof) return;
       if (res.entries.length === 0) {
         throw new NfsError('NFS3ERR_SERVERFAULT', 'READDIRPLUS', `/${dirPath}`, {
@@ -299,10 +310,14 @@ export class NfsClient implements NfsFs, Nfs3Session {
     }
   }
 
+  async *readdirIter(path: string): AsyncIterable<DirEntry> {
+    for await (const page of this.readdirPages(path)) yield* page;
+  }
+
   async readdir(path: string): Promise<DirEntry[]> {
-    const out: DirEntry[] = [];
-    for await (const e of this.readdirIter(path)) out.push(e);
-    return out;
+    const pages: DirEntry[][] = [];
+    for await (const page of this.readdirPages(path)) pages.push(page);
+    return pages.flat();
   }
 
   async readFile(path: string): Promise<Buffer> {
@@ -470,7 +485,7 @@ export class NfsClient implements NfsFs, Nfs3Session {
       // is not reliable on every server, so start again from cookie 0 until the directory is empty.
       const res = await this.call(
         READDIRPLUS,
-        { dir, cookie: 0n, cookieverf: ZERO_VERF, dircount: 32768, maxcount: 262144 },
+        { dir, cookie: 0n, cookieverf: ZERO_VERF, dircount: READDIR_MAX / 16, maxcount: READDIR_MAX },
         path,
       );
       const entries = res.entries.filter((e) => e.name !== '.' && e.name !== '..');
@@ -529,17 +544,18 @@ export class NfsClient implements NfsFs, Nfs3Session {
     if (root.type !== 'directory') return { ...total, files: 1 };
     const walk = async (dirPath: string): Promise<void> => {
       const subdirs: string[] = [];
-      for await (const e of this.readdirIter(dirPath)) {
-        const st = e.stat ?? (await this.stat(`${dirPath}/${e.name}`));
-        total.bytes += st.used;
-        if (st.type === 'directory') {
-          total.directories++;
-          subdirs.push(`${dirPath}/${e.name}`);
-        } else {
-          total.files++;
-          total.apparentBytes += st.size;
+      for await (const page of this.readdirPages(dirPath))
+        for (const e of page) {
+          const st = e.stat ?? (await this.stat(`${dirPath}/${e.name}`));
+          total.bytes += st.used;
+          if (st.type === 'directory') {
+            total.directories++;
+            subdirs.push(`${dirPath}/${e.name}`);
+          } else {
+            total.files++;
+            total.apparentBytes += st.size;
+          }
         }
-      }
       await mapLimit(subdirs, DIR_CONCURRENCY, walk);
     };
     await walk(joinPath(splitPath(path)));
