@@ -2,6 +2,13 @@
 // with a kernel NFS client, sshd and dockerd), built from Debian packages by deploy/lab/build.sh.
 // Used by the integration tests and the demo. See docs/lab.md.
 export { startNfsServer, type NfsServer, type StartNfsServerOptions } from './nfs-server.js';
+export {
+  startHosts,
+  type LabHost,
+  type StartHostsOptions,
+  type ExecResult,
+  type ExecOptions,
+} from './hosts.js';
 export { LabError, LabCommandError, LabNotReadyError, type LabErrorCode } from './errors.js';
 export { buildImages, labCacheDir, type BuildTarget } from './util.js';
 export { reapOrphans, LabSession, SESSION_LABEL } from './session.js';

@@ -45,7 +45,7 @@ export function runDir(): string {
 export class LabSession {
   private static forThisProcess: Promise<LabSession> | undefined;
   private readonly children = new Set<ChildProcess>();
-  private counter = 0;
+  private readonly counters = new Map<string, number>();
 
   private constructor(
     readonly id: string,
@@ -106,8 +106,9 @@ export class LabSession {
 
   /** A unique name within this session ("nfs1", "lab2", ...). */
   nextName(prefix: string): string {
-    this.counter += 1;
-    return `${prefix}${this.counter}`;
+    const n = (this.counters.get(prefix) ?? 0) + 1;
+    this.counters.set(prefix, n);
+    return `${prefix}${n}`;
   }
 
   /** Remembers a child process so the exit hook can SIGKILL it. */
