@@ -145,7 +145,7 @@ export class NfsClient implements NfsFs, Nfs3Session {
       return new NfsClient(target, nfs, mount, root, info.value, options);
     } catch (err) {
       await Promise.all([mount.close(), nfs.close()]);
-      throw err;
+      throw explainRefusal(err, target);
     }
   }
 
@@ -616,6 +616,25 @@ function accessHint(status: number, target: NfsTarget): string | undefined {
 
 type ConnOptions = Omit<RpcConnectionOptions, 'port'>;
 
+/**
+ * A server that insists on a privileged source port answers AUTH_TOOWEAK (nfs-ganesha's
+ * PrivilegedPort) or MNT3ERR_ACCES / NFS3ERR_PERM (kernel nfsd without `insecure`): say so.
+ */
+function explainRefusal(err: unknown, target: NfsTarget): unknown {
+  if (!(err instanceof RpcError) || err.authStat !== 'AUTH_TOOWEAK') return err;
+  const how = target.reservedPort
+    ? 'nfsvol already used a reserved source port, so the server wants a stronger flavor than AUTH_SYS'
+    : 'the export requires a privileged source port (below 1024): run nfsvol as root (it then binds one; reserved=1 in the URL), or allow other ports on the server: "insecure" in /etc/exports (kernel nfsd), "PrivilegedPort = false" (nfs-ganesha)';
+  return new MountError(
+    'MOUNT_PRIVILEGED_PORT',
+    target.exportPath,
+    `${target.host} refused ${target.exportPath} (AUTH_TOOWEAK): ${how}`,
+    {
+      cause: err,
+    },
+  );
+}
+
 /** Asks rpcbind for the MOUNT and NFS ports unless the URL gave them. */
 async function discoverPorts(target: NfsTarget, common: ConnOptions): Promise<[number, number]> {
   if (target.port !== undefined && target.mountPort !== undefined) return [target.mountPort, target.port];
@@ -691,15 +710,15 @@ async function mountExport(mount: RpcConnection, target: NfsTarget): Promise<Fh>
     }
     if (res.status === 2 || (exported !== undefined && !exported.includes(target.exportPath))) {
       const list = exported?.length
-        ? `; the server exports: ${exported.join(', ')}`
+        ? `; exports this client may mount: ${exported.join(', ')}`
         : exported
-          ? '; the server exports nothing'
+          ? '; the server lists no export for this client'
           : '';
-      throw new MountError(
-        status,
-        target.exportPath,
-        `export ${target.exportPath} does not exist on ${target.host}${list}`,
-      );
+      const what =
+        res.status === 2
+          ? `export ${target.exportPath} does not exist on ${target.host}`
+          : `export ${target.exportPath} does not exist on ${target.host}, or this client may not mount it (${status})`;
+      throw new MountError(status, target.exportPath, `${what}${list}`);
     }
     throw new MountError(
       status,
