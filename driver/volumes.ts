@@ -1,5 +1,5 @@
 import pRetry from 'p-retry';
-import { mapSettled } from './concurrency.js';
+import { mapSettled, sleep } from './concurrency.js';
 import { mountTargetOf, type ClusterContext } from './context.js';
 import {
   dockerVolumeOptions,
@@ -10,7 +10,7 @@ import {
 import { NfsvolError, ValidationError, isRetriable } from './errors.js';
 import { errorInfo, type ErrorInfo } from './events.js';
 import { hasNfsStatus } from './nfs-status.js';
-import { RecordExistsError } from './registry/errors.js';
+import { IncompleteRecordError, RecordExistsError } from './registry/errors.js';
 import {
   SCHEMA_VERSION,
   type DeletePolicy,
@@ -79,7 +79,6 @@ export async function createVolumes(
 ): Promise<CreateVolumesResult> {
   const valid = validateNames(names);
   validateCreateOptions(options);
-  const reg = ctx.registry;
   const opId = randomId();
   const signal = options.signal;
   const settled = await mapSettled(
@@ -102,7 +101,6 @@ export async function createVolumes(
   );
   const created = volumes.filter((v) => v.status !== 'failed').map((v) => v.name);
   const hosts = created.length > 0 ? await defineEverywhere(ctx, created, signal) : [];
-  void reg;
   return { volumes, hosts };
 }
 
@@ -144,7 +142,11 @@ async function createOne(
     await reg.volumes.create(name, record);
   } catch (err) {
     if (!(err instanceof RecordExistsError)) throw err;
-    const existing = await reg.volumes.get(name);
+    const existing = await readOrRepair(ctx, name, record);
+    if (existing === record) {
+      ctx.progress({ volume: name, message: 'created (completed an interrupted record)' });
+      return { name, status: 'created', reusedData };
+    }
     // Our own record from an attempt whose reply was lost: the create did happen.
     if (existing.createdBy === opId) return { name, status: 'created', reusedData: false };
     return { name, status: 'exists', reusedData: true };
@@ -152,6 +154,29 @@ async function createOne(
   ctx.progress({ volume: name, message: reusedData ? 'created (found existing data)' : 'created' });
   return { name, status: 'created', reusedData };
 }
+
+/**
+ * Reads a record that EXCLUSIVE create said exists. An empty one is a create whose WRITE never
+ * came (its client died, or the server restarted in between): give its writer a moment, then
+ * complete it with our record through tmp + RENAME. Returns `ours` when it did that.
+ */
+async function readOrRepair(ctx: ClusterContext, name: string, ours: VolumeRecord): Promise<VolumeRecord> {
+  const reg = ctx.registry;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await reg.volumes.get(name);
+    } catch (err) {
+      if (!(err instanceof IncompleteRecordError)) throw err;
+      if (attempt >= INCOMPLETE_WAITS) break;
+      await sleep(INCOMPLETE_WAIT_MS);
+    }
+  }
+  await reg.volumes.replace(name, ours);
+  return ours;
+}
+
+const INCOMPLETE_WAITS = 10;
+const INCOMPLETE_WAIT_MS = 200;
 
 async function defineEverywhere(
   ctx: ClusterContext,

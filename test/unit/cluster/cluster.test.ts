@@ -130,6 +130,14 @@ describe('Cluster: volumes', () => {
     expect(l.fs.list('.nfsvol/volumes')).toHaveLength(10);
   });
 
+  it('completes a record left empty by a create that died between CREATE and WRITE', async () => {
+    const l = await lab();
+    l.fs.put('.nfsvol/volumes/half.json', '');
+    const res = await l.cluster.createVolumes(['half']);
+    expect(res.volumes[0]?.status).toBe('created');
+    expect((await l.cluster.inspectVolume('half')).onDelete).toBe('retain');
+  });
+
   it('a non-retriable NFS failure fails that volume only, with its code', async () => {
     const l = await lab();
     l.fs.inject('mkdir', () => new FakeNfsError('NFS3ERR_ACCES', 'denied'), { path: /^bad$/ });
