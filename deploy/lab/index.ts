@@ -10,6 +10,6 @@ export {
   type ExecOptions,
 } from './hosts.js';
 export { LabError, LabCommandError, LabNotReadyError, type LabErrorCode } from './errors.js';
-export { buildImages, labCacheDir, type BuildTarget } from './util.js';
-export { reapOrphans, LabSession, SESSION_LABEL } from './session.js';
+export { buildImages, labCacheDir, pollUntil, type BuildTarget } from './util.js';
+export { listLabResources, reapOrphans, LabSession, SESSION_LABEL, type LabResources } from './session.js';
 export { RPC_PROGRAM, rpcbindGetPort, rpcNull } from './rpc-probe.js';

@@ -178,3 +178,31 @@ export async function reapOrphans(opts: { readonly includePersistent?: boolean }
   if (stale.length > 0) await run(['docker', 'rm', '-f', '-v', ...stale]).catch(() => undefined);
   return [...new Set(reaped)];
 }
+
+export interface LabResources {
+  /** qemu processes whose command line names the session's state directory. */
+  readonly qemuPids: readonly number[];
+  /** Containers (running or not) labelled with the session. */
+  readonly containerIds: readonly string[];
+}
+
+/** What of a session (or of every lab session, when id is omitted) is still there. */
+export async function listLabResources(sessionId?: string): Promise<LabResources> {
+  const needle = join(runDir(), sessionId ?? '') + (sessionId === undefined ? '' : '/');
+  const qemuPids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    const argv0 = cmdline.split('\0')[0] ?? '';
+    if (argv0.includes('qemu-system') && cmdline.includes(needle)) qemuPids.push(Number(entry));
+  }
+  const filter = sessionId === undefined ? SESSION_LABEL : `${SESSION_LABEL}=${sessionId}`;
+  const { stdout } = await run(['docker', 'ps', '-aq', '--filter', `label=${filter}`]);
+  const containerIds = stdout.split('\n').filter((line) => line.trim() !== '');
+  return { qemuPids, containerIds };
+}
