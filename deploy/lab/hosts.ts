@@ -67,6 +67,8 @@ export interface LabHost extends AsyncDisposable {
   regenerateHostKey(): Promise<void>;
   /** The VM's serial console output so far (boot messages, init's "nfsvol-lab:" lines). */
   consoleLog(): Promise<string>;
+  /** Closes the SSH connection exec uses (the next exec opens a new one). */
+  disconnect(): void;
   /** Powers off for good. Idempotent. */
   stop(): Promise<void>;
 }
@@ -344,6 +346,10 @@ class LabVm implements LabHost {
       });
     }
     return this.ssh;
+  }
+
+  disconnect(): void {
+    this.dropSsh();
   }
 
   private dropSsh(): void {
