@@ -24,7 +24,7 @@ export interface RegistryOptions {
   readonly root?: string;
   /** Clock, injectable for tests. @default Date.now */
   readonly now?: () => number;
-  /** Record reads kept in flight while listing. @default 32 */
+  /** Record reads kept in flight while listing. @default 64 */
   readonly listConcurrency?: number;
   /** A lock older than this is considered abandoned and broken. @default 30_000 */
   readonly lockStaleMs?: number;
@@ -52,6 +52,8 @@ export class RecordCollection<K extends Kind> {
     private readonly kind: K,
     private readonly tmpDir: string,
     private readonly listConcurrency: number,
+    /** Listing cache (see list()); absent = every listing reads every record. */
+    private readonly cacheFile?: string,
   ) {}
 
   path(key: string): string {
@@ -138,26 +140,115 @@ export class RecordCollection<K extends Kind> {
   /**
    * Reads every record, sorted by key. Records being created right now (empty) or removed
    * while listing are skipped; a corrupt or newer record fails the listing with its file name.
+   *
+   * With a cache file, a record whose directory entry (READDIRPLUS: fileid, size, mtime) matches
+   * the cached one is taken from the cache instead of being read: records are never changed in
+   * place (a replace RENAMEs a new file over them), so a changed record has a new fileid. The
+   * cache is only a hint: missing, stale or corrupt, it costs reads, never correctness.
    */
   async list(): Promise<RecordOf<K>[]> {
-    const keys = await this.keys();
-    const settled = await mapSettled(keys, this.listConcurrency, (k) => this.tryGet(k));
-    const out: RecordOf<K>[] = [];
-    for (const r of settled) {
-      if (r.status === 'fulfilled') {
-        if (r.value) out.push(r.value);
-      } else if (!(r.reason instanceof IncompleteRecordError)) {
-        throw r.reason;
+    const entries: { key: string; stamp: string | undefined }[] = [];
+    try {
+      for await (const e of this.fs.readdirIter(this.dir)) {
+        if (!e.name.endsWith('.json') || e.name.length <= 5) continue;
+        const st = e.stat;
+        const stamp =
+          st && st.type === 'file' && st.size > 0
+            ? `${e.fileid}:${st.size}:${st.mtime.getTime()}:${st.ctime.getTime()}`
+            : undefined;
+        entries.push({ key: e.name.slice(0, -5), stamp });
       }
+    } catch (err) {
+      if (hasNfsStatus(err, 'NOENT')) return [];
+      throw err;
     }
-    return out;
+    entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const cache = this.cacheFile ? await this.readCache() : new Map<string, CacheEntry>();
+    const fresh = new Map<string, CacheEntry>();
+    const out = new Array<RecordOf<K> | undefined>(entries.length);
+    const misses: number[] = [];
+    entries.forEach((e, i) => {
+      const hit = e.stamp === undefined ? undefined : cache.get(e.key);
+      if (hit && hit.stamp === e.stamp) {
+        try {
+          out[i] = parseRecord(this.path(e.key), Buffer.from(hit.text), this.kind);
+          fresh.set(e.key, hit);
+          return;
+        } catch {
+          // a bad cache entry is just a miss
+        }
+      }
+      misses.push(i);
+    });
+    const settled = await mapSettled(misses, this.listConcurrency, async (i) => {
+      const e = entries[i];
+      if (!e) return;
+      let bytes: Buffer;
+      try {
+        bytes = await this.fs.readFile(this.path(e.key));
+      } catch (err) {
+        if (hasNfsStatus(err, 'NOENT')) return;
+        throw err;
+      }
+      if (bytes.length === 0) return; // being created
+      out[i] = parseRecord(this.path(e.key), bytes, this.kind);
+      if (e.stamp !== undefined) fresh.set(e.key, { stamp: e.stamp, text: bytes.toString('utf8') });
+    });
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (this.cacheFile && (misses.length > 0 || fresh.size !== cache.size)) {
+      await this.writeCache(fresh).catch(() => undefined);
+    }
+    return out.filter((r): r is RecordOf<K> => r !== undefined);
   }
+
+  private async readCache(): Promise<Map<string, CacheEntry>> {
+    const map = new Map<string, CacheEntry>();
+    if (!this.cacheFile) return map;
+    try {
+      const json: unknown = JSON.parse((await this.fs.readFile(this.cacheFile)).toString('utf8'));
+      const o = json as { schema?: unknown; kind?: unknown; entries?: unknown };
+      if (o.schema !== SCHEMA_VERSION || o.kind !== `${this.kind}-cache` || !Array.isArray(o.entries))
+        return map;
+      for (const e of o.entries as unknown[]) {
+        if (Array.isArray(e) && e.length === 3 && e.every((x) => typeof x === 'string')) {
+          const [key, stamp, text] = e as [string, string, string];
+          map.set(key, { stamp, text });
+        }
+      }
+    } catch {
+      // absent or unreadable: an empty cache
+    }
+    return map;
+  }
+
+  private async writeCache(entries: ReadonlyMap<string, CacheEntry>): Promise<void> {
+    if (!this.cacheFile) return;
+    const body = JSON.stringify({
+      schema: SCHEMA_VERSION,
+      kind: `${this.kind}-cache`,
+      entries: [...entries].map(([k, v]) => [k, v.stamp, v.text]),
+    });
+    const tmp = `${this.tmpDir}/cache-${this.kind}-${randomId()}.json`;
+    await this.fs.writeFile(tmp, body);
+    await this.fs.rename(tmp, this.cacheFile).catch(async (err: unknown) => {
+      await this.fs.rm(tmp).catch(() => undefined);
+      throw err;
+    });
+  }
+}
+
+interface CacheEntry {
+  /** `fileid:size:mtime:ctime` of the record file when it was read. */
+  readonly stamp: string;
+  readonly text: string;
 }
 
 /**
  * The cluster's state on the export, under `.nfsvol/`:
  *
  *     cluster.json            schema, cluster id, NFS settings (written once by init)
+ *     volumes.cache.json      listing cache, validated entry by entry (a hint only)
  *     volumes/<name>.json     one per volume
  *     hosts/<name>.json       one per host, with its pinned SSH host key
  *     mounts/<vol>@<host>.json  host mounts made by `volume mount`
@@ -189,8 +280,15 @@ export class Registry {
     this.lockTimeoutMs = options.lockTimeoutMs ?? 15_000;
     this.tmpDir = `${this.root}/tmp`;
     this.archiveDir = `${this.root}/archive`;
-    const c = options.listConcurrency ?? 32;
-    this.volumes = new RecordCollection(fs, `${this.root}/volumes`, 'volume', this.tmpDir, c);
+    const c = options.listConcurrency ?? 64;
+    this.volumes = new RecordCollection(
+      fs,
+      `${this.root}/volumes`,
+      'volume',
+      this.tmpDir,
+      c,
+      `${this.root}/volumes.cache.json`,
+    );
     this.hosts = new RecordCollection(fs, `${this.root}/hosts`, 'host', this.tmpDir, c);
     this.mounts = new RecordCollection(fs, `${this.root}/mounts`, 'mount', this.tmpDir, c);
     this.pending = new RecordCollection(fs, `${this.root}/pending`, 'pending', this.tmpDir, c);

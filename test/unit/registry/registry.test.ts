@@ -240,3 +240,50 @@ describe('withLock', () => {
     expect(fs.has('.nfsvol/locks/z.lock')).toBe(false);
   });
 });
+
+describe('listing cache', () => {
+  it('reads each record once; later listings take unchanged records from the cache', async () => {
+    const { fs, reg } = await fresh();
+    for (let i = 0; i < 20; i++) await reg.volumes.create(`v${i}`, vol(`v${i}`));
+    const reads = (): number => fs.calls.get('readFile') ?? 0;
+    const r0 = reads();
+    expect(await reg.volumes.list()).toHaveLength(20);
+    const r1 = reads();
+    expect(r1 - r0).toBeGreaterThanOrEqual(20);
+    expect(fs.has('.nfsvol/volumes.cache.json')).toBe(true);
+    expect((await reg.volumes.list()).map((v) => v.name)).toHaveLength(20);
+    expect(reads() - r1).toBe(1); // the cache file only
+  });
+
+  it('a replaced, removed or added record is seen at once', async () => {
+    const { reg } = await fresh();
+    await reg.volumes.create('a', vol('a'));
+    await reg.volumes.create('b', vol('b'));
+    await reg.volumes.list();
+    await reg.volumes.replace('a', vol('a', { labels: { changed: 'yes' } }));
+    await reg.volumes.remove('b');
+    await reg.volumes.create('c', vol('c'));
+    const listed = await reg.volumes.list();
+    expect(listed.map((v) => [v.name, v.labels])).toEqual([
+      ['a', { changed: 'yes' }],
+      ['c', {}],
+    ]);
+  });
+
+  it('a corrupt or forged cache costs reads, never correctness', async () => {
+    const { fs, reg } = await fresh();
+    await reg.volumes.create('a', vol('a'));
+    fs.put('.nfsvol/volumes.cache.json', 'garbage');
+    expect((await reg.volumes.list()).map((v) => v.name)).toEqual(['a']);
+    // A cache entry whose stamp does not match the directory entry is ignored.
+    fs.put(
+      '.nfsvol/volumes.cache.json',
+      JSON.stringify({
+        schema: 1,
+        kind: 'volume-cache',
+        entries: [['a', 'wrong', JSON.stringify(vol('forged'))]],
+      }),
+    );
+    expect((await reg.volumes.list()).map((v) => v.name)).toEqual(['a']);
+  });
+});
