@@ -56,7 +56,7 @@ export interface ClusterOptions {
   readonly nfsConcurrency?: number;
   /** Hosts worked on in parallel. @default 8 */
   readonly hostConcurrency?: number;
-  /** Docker commands in flight per host. @default 4 */
+  /** Docker operations in flight per host. @default 8 */
   readonly perHostConcurrency?: number;
   readonly registry?: RegistryOptions;
 }
@@ -89,7 +89,7 @@ export class Cluster implements AsyncDisposable {
       progress: options.progress ?? (() => undefined),
       nfsConcurrency: positive(options.nfsConcurrency, 32, 'nfsConcurrency'),
       hostConcurrency: positive(options.hostConcurrency, 8, 'hostConcurrency'),
-      perHostConcurrency: positive(options.perHostConcurrency, 4, 'perHostConcurrency'),
+      perHostConcurrency: positive(options.perHostConcurrency, 8, 'perHostConcurrency'),
     };
   }
 

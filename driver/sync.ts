@@ -1,13 +1,8 @@
 import { mapSettled } from './concurrency.js';
 import { mountTargetOf, type ClusterContext } from './context.js';
-import { driftOf, isManagedBy, parseVolumeInspect, parseVolumeLs } from './docker/inspect.js';
-import {
-  CLUSTER_LABEL,
-  dockerVolumeCreateArgv,
-  dockerVolumeInspectArgv,
-  dockerVolumeOptions,
-  dockerVolumeRmArgv,
-} from './docker/volume-options.js';
+import { openDockerEngine, type DockerEngine } from './docker/engine.js';
+import { driftOf, isManagedBy } from './docker/inspect.js';
+import { dockerVolumeOptions, volumeDefinition } from './docker/volume-options.js';
 import { errorInfo, type ErrorInfo } from './events.js';
 import {
   SCHEMA_VERSION,
@@ -15,7 +10,6 @@ import {
   type PendingOperation,
   type VolumeRecord,
 } from './registry/records.js';
-import type { RemoteHost } from './ssh/remote-host.js';
 
 /** What happened on one host. `ok` is false when the host failed or an item on it did. */
 export interface HostSyncResult {
@@ -39,8 +33,6 @@ export interface SyncReport {
   readonly ok: boolean;
 }
 
-const INSPECT_BATCH = 200;
-
 function emptyResult(host: string): HostSyncResult {
   return {
     host,
@@ -61,12 +53,10 @@ export async function defineOnHost(
   volumes: readonly string[],
   signal?: AbortSignal,
 ): Promise<HostSyncResult> {
-  return workOnHost(ctx, host, signal, async (remote) => {
-    const existing = new Set(
-      parseVolumeLs((await remote.run(['docker', 'volume', 'ls', '--quiet'], { signal })).stdout),
-    );
+  return workOnHost(ctx, host, signal, async (engine) => {
+    const existing = new Set((await engine.listVolumes(ctx.registry.cluster.id, signal)).map((v) => v.name));
     const todo = volumes.filter((v) => !existing.has(v));
-    return { ...(await applyDefinitions(ctx, host, remote, todo, [], signal)), host: host.name };
+    return applyDefinitions(ctx, host, engine, todo, [], signal);
   });
 }
 
@@ -77,10 +67,21 @@ export async function undefineOnHost(
   volumes: readonly string[],
   signal?: AbortSignal,
 ): Promise<HostSyncResult> {
-  return workOnHost(ctx, host, signal, async (remote) => {
-    const ours = new Set(await managedNames(ctx, remote, signal));
-    const todo = volumes.filter((v) => ours.has(v));
-    return { ...(await applyDefinitions(ctx, host, remote, [], todo, signal)), host: host.name };
+  return workOnHost(ctx, host, signal, async (engine) => {
+    const clusterId = ctx.registry.cluster.id;
+    const ours = new Set(
+      (await engine.listVolumes(clusterId, signal))
+        .filter((v) => isManagedBy(v, clusterId))
+        .map((v) => v.name),
+    );
+    return applyDefinitions(
+      ctx,
+      host,
+      engine,
+      [],
+      volumes.filter((v) => ours.has(v)),
+      signal,
+    );
   });
 }
 
@@ -94,32 +95,23 @@ export async function reconcileHost(
   volumes: readonly VolumeRecord[],
   signal?: AbortSignal,
 ): Promise<HostSyncResult> {
-  return workOnHost(ctx, host, signal, async (remote) => {
+  return workOnHost(ctx, host, signal, async (engine) => {
     const clusterId = ctx.registry.cluster.id;
-    const all = new Set(
-      parseVolumeLs((await remote.run(['docker', 'volume', 'ls', '--quiet'], { signal })).stdout),
-    );
-    const ours = new Set(await managedNames(ctx, remote, signal));
+    const present = await engine.listVolumes(clusterId, signal);
+    const all = new Set(present.map((v) => v.name));
+    const ours = new Map(present.filter((v) => isManagedBy(v, clusterId)).map((v) => [v.name, v]));
     const wanted = new Set(volumes.map((v) => v.name));
     const toDefine = [...wanted].filter((v) => !all.has(v));
     const conflicts = [...wanted].filter((v) => all.has(v) && !ours.has(v));
-    const toRemove = [...ours].filter((v) => !wanted.has(v));
-    const present = [...wanted].filter((v) => ours.has(v));
-    const drifted: { volume: string; drift: string[] }[] = [];
+    const toRemove = [...ours.keys()].filter((v) => !wanted.has(v));
     const target = mountTargetOf(ctx, host);
-    for (let i = 0; i < present.length; i += INSPECT_BATCH) {
-      const batch = present.slice(i, i + INSPECT_BATCH);
-      const res = await remote.run(dockerVolumeInspectArgv(batch), {
-        signal,
-        maxOutputBytes: 16 * 1024 * 1024,
-      });
-      for (const info of parseVolumeInspect(host.name, res.stdout)) {
-        if (!isManagedBy(info, clusterId)) continue;
-        const drift = driftOf(info, dockerVolumeOptions(target, info.name));
-        if (drift.length > 0) drifted.push({ volume: info.name, drift });
-      }
+    const drifted: { volume: string; drift: string[] }[] = [];
+    for (const [name, info] of ours) {
+      if (!wanted.has(name)) continue;
+      const drift = driftOf(info, dockerVolumeOptions(target, name));
+      if (drift.length > 0) drifted.push({ volume: name, drift });
     }
-    const applied = await applyDefinitions(ctx, host, remote, toDefine, toRemove, signal);
+    const applied = await applyDefinitions(ctx, host, engine, toDefine, toRemove, signal);
     const failed = [
       ...applied.failed,
       ...conflicts.map((volume) => ({
@@ -130,26 +122,14 @@ export async function reconcileHost(
         },
       })),
     ];
-    return { ...applied, host: host.name, drifted, conflicts, failed, ok: failed.length === 0 };
+    return { ...applied, drifted, conflicts, failed, ok: failed.length === 0 };
   });
-}
-
-async function managedNames(
-  ctx: ClusterContext,
-  remote: RemoteHost,
-  signal?: AbortSignal,
-): Promise<string[]> {
-  const res = await remote.run(
-    ['docker', 'volume', 'ls', '--quiet', '--filter', `label=${CLUSTER_LABEL}=${ctx.registry.cluster.id}`],
-    { signal },
-  );
-  return parseVolumeLs(res.stdout);
 }
 
 async function applyDefinitions(
   ctx: ClusterContext,
   host: HostRecord,
-  remote: RemoteHost,
+  engine: DockerEngine,
   toDefine: readonly string[],
   toRemove: readonly string[],
   signal?: AbortSignal,
@@ -164,11 +144,8 @@ async function applyDefinitions(
     work,
     ctx.perHostConcurrency,
     async (w) => {
-      const argv =
-        w.op === 'define'
-          ? dockerVolumeCreateArgv(target, w.volume, clusterId)
-          : dockerVolumeRmArgv([w.volume]);
-      await remote.run(argv, { signal });
+      if (w.op === 'define') await engine.createVolume(volumeDefinition(target, w.volume, clusterId), signal);
+      else await engine.removeVolume(w.volume, signal);
     },
     signal,
   );
@@ -192,12 +169,12 @@ async function workOnHost(
   ctx: ClusterContext,
   host: HostRecord,
   signal: AbortSignal | undefined,
-  fn: (remote: RemoteHost) => Promise<HostSyncResult>,
+  fn: (engine: DockerEngine) => Promise<HostSyncResult>,
 ): Promise<HostSyncResult> {
   ctx.progress({ host: host.name, message: 'working' });
   let result: HostSyncResult;
   try {
-    result = await fn(ctx.hosts.get(host));
+    result = await fn(await openDockerEngine(ctx.hosts.get(host), signal));
   } catch (err) {
     // Connection-level failure: drop the connection so the next attempt opens a fresh one.
     await ctx.hosts.drop(host.name);

@@ -75,27 +75,28 @@ export function dockerVolumeOptions(target: MountTarget, volume: string): Record
   };
 }
 
+/** A Docker volume definition nfsvol makes. */
+export interface VolumeDefinition {
+  readonly name: string;
+  /** The local driver's `--opt` values (type, o, device). */
+  readonly options: Readonly<Record<string, string>>;
+  readonly clusterId: string;
+}
+
+export function volumeDefinition(target: MountTarget, volume: string, clusterId: string): VolumeDefinition {
+  return { name: volume, options: dockerVolumeOptions(target, volume), clusterId };
+}
+
 /** `docker volume create` as an argument vector: the local driver, backed by NFS, labelled as ours. */
+export function dockerVolumeCreateArgvOf(def: VolumeDefinition): string[] {
+  const argv = ['docker', 'volume', 'create', '--driver', 'local'];
+  for (const [k, v] of Object.entries(def.options)) argv.push('--opt', `${k}=${v}`);
+  argv.push('--label', `${MANAGED_LABEL}=true`, '--label', `${CLUSTER_LABEL}=${def.clusterId}`, def.name);
+  return argv;
+}
+
 export function dockerVolumeCreateArgv(target: MountTarget, volume: string, clusterId: string): string[] {
-  const opts = dockerVolumeOptions(target, volume);
-  return [
-    'docker',
-    'volume',
-    'create',
-    '--driver',
-    'local',
-    '--opt',
-    `type=${opts['type']}`,
-    '--opt',
-    `o=${opts['o']}`,
-    '--opt',
-    `device=${opts['device']}`,
-    '--label',
-    `${MANAGED_LABEL}=true`,
-    '--label',
-    `${CLUSTER_LABEL}=${clusterId}`,
-    volume,
-  ];
+  return dockerVolumeCreateArgvOf(volumeDefinition(target, volume, clusterId));
 }
 
 export function dockerVolumeRmArgv(volumes: readonly string[]): string[] {

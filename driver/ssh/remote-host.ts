@@ -1,3 +1,5 @@
+import type { Duplex } from 'node:stream';
+
 /** Options for one remote command. */
 export interface RunOptions {
   /** Bytes written to the command's stdin, then EOF. @default none */
@@ -27,5 +29,10 @@ export interface RunResult {
 export interface RemoteHost extends AsyncDisposable {
   readonly name: string;
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /**
+   * Opens a stream to a Unix socket on the host (SSH direct-streamlocal forwarding), when the
+   * transport supports it. Used to speak the Docker Engine API without starting `docker`.
+   */
+  connectUnixSocket?(path: string, signal?: AbortSignal): Promise<Duplex>;
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
 import pRetry from 'p-retry';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { NfsvolError } from '../errors.js';
@@ -231,6 +232,42 @@ export class SshHost implements RemoteHost {
       return await this.exec(client, argv, command, options);
     } finally {
       this.release();
+    }
+  }
+
+  /**
+   * Opens a channel to a Unix socket on the host (OpenSSH direct-streamlocal). The channel takes
+   * one of the `maxChannels` slots until it closes.
+   */
+  async connectUnixSocket(path: string, signal?: AbortSignal): Promise<Duplex> {
+    await this.acquire();
+    let released = false;
+    const release = (): void => {
+      if (!released) {
+        released = true;
+        this.release();
+      }
+    };
+    try {
+      const client = await this.connection(signal);
+      const channel = await new Promise<ClientChannel>((resolve, reject) => {
+        client.openssh_forwardOutStreamLocal(path, (err: Error | undefined, ch: ClientChannel) => {
+          if (err) {
+            reject(
+              new NfsvolError('SSH_CHANNEL_REFUSED', `${this.name}: cannot open ${path}: ${err.message}`, {
+                cause: err,
+              }),
+            );
+          } else {
+            resolve(ch);
+          }
+        });
+      });
+      channel.once('close', release);
+      return channel;
+    } catch (err) {
+      release();
+      throw err;
     }
   }
 

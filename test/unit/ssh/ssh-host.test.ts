@@ -78,6 +78,15 @@ beforeAll(async () => {
         }
       });
     });
+    client.on('openssh.streamlocal', (accept, reject, info) => {
+      if (info.socketPath !== '/echo.sock') {
+        reject();
+        return;
+      }
+      const ch = accept();
+      ch.on('data', (d: Buffer) => ch.write(d));
+      ch.on('end', () => ch.end());
+    });
     client.on('error', () => undefined);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -188,6 +197,27 @@ describe('SshHost over a real ssh2 server', () => {
     expect(err).toBeInstanceOf(SshConnectError);
     expect(err).toMatchObject({ code: 'HOST_UNREACHABLE', retriable: true });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+  });
+});
+
+describe('SshHost.connectUnixSocket', () => {
+  it('forwards a channel to a Unix socket on the host, and a refused one is SSH_CHANNEL_REFUSED', async () => {
+    await using h = host();
+    const ch = await h.connectUnixSocket('/echo.sock');
+    const echoed = new Promise<string>((resolve) => ch.once('data', (d: Buffer) => resolve(d.toString())));
+    ch.write('ping');
+    expect(await echoed).toBe('ping');
+    ch.end();
+    await expect(h.connectUnixSocket('/nope.sock')).rejects.toMatchObject({ code: 'SSH_CHANNEL_REFUSED' });
+    // Slots are given back: more channels than maxChannels can be opened one after another.
+    for (let i = 0; i < 5; i++) {
+      const c = await h.connectUnixSocket('/echo.sock');
+      await new Promise<void>((r) => {
+        c.resume();
+        c.once('close', () => r());
+        c.end();
+      });
+    }
   });
 });
 
