@@ -231,7 +231,7 @@ CONF
     -drive "file=$work/disk.img,if=virtio,format=raw" \
     -nic none -serial "file:$console" -monitor none </dev/null ||
     die "provisioning boot failed (console log $console)"
-  grep -q 'nfsvol-lab: provisioned' "$console" || {
+  grep -q 'nfsvol-lab: .*provisioned' "$console" || {
     tail -n 40 "$console" >&2
     die "provisioning boot did not finish (console log $console)"
   }

@@ -11,7 +11,7 @@ import type { StartedTestContainer, WaitStrategy } from 'testcontainers';
 import { LabError } from './errors.js';
 import { RPC_PROGRAM, rpcbindGetPort, rpcNull } from './rpc-probe.js';
 import { LabSession } from './session.js';
-import { buildImages, freePort, labCacheDir, pollUntil } from './util.js';
+import { buildImages, freePort, labCacheDir, pollUntil, run } from './util.js';
 
 export interface NfsServer extends AsyncDisposable {
   /** '127.0.0.1': where this machine reaches the server. */
@@ -211,9 +211,10 @@ export async function startNfsServer(opts: StartNfsServerOptions = {}): Promise<
   // Free ports can be taken between the probe and docker's bind: retry with new ones.
   for (let attempt = 1; ; attempt++) {
     const ports = await choosePorts(opts);
+    const containerName = `nfsvol-lab-${session.id}-${name}${attempt > 1 ? `-${attempt}` : ''}`;
     try {
       const container = await new LoopbackContainer(image)
-        .withName(`nfsvol-lab-${session.id}-${name}${attempt > 1 ? `-${attempt}` : ''}`)
+        .withName(containerName)
         .withLabels(session.labels('nfs'))
         .withEnvironment({ NFS_PORT: String(ports.nfs), MNT_PORT: String(ports.mount) })
         .withLoopbackPorts([
@@ -232,6 +233,8 @@ export async function startNfsServer(opts: StartNfsServerOptions = {}): Promise<
         .start();
       return new GaneshaServer(container, ports, exportDir, timeoutMs);
     } catch (error) {
+      // A container that was created but failed to start (port clash) stays behind: remove it.
+      await run(['docker', 'rm', '-f', containerName]).catch(() => undefined);
       const message = error instanceof Error ? error.message : String(error);
       const portClash = /port is already allocated|address already in use/i.test(message);
       if (!portClash || attempt >= 3 || opts.nfsPort !== undefined) {
