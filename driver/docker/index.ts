@@ -1,2 +1,3 @@
+export * from './engine.js';
 export * from './inspect.js';
 export * from './volume-options.js';
