@@ -1,7 +1,11 @@
 import { ValidationError } from './errors.js';
 
-/** Docker's rule for volume names (moby `volume/local`: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`). */
-const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/**
+ * Docker's rule for volume names as the daemon enforces it (moby `volume/local`:
+ * `[a-zA-Z0-9][a-zA-Z0-9_.-]+`, so at least two characters; a one-character name is refused
+ * by `docker volume create` with "volume name is too short").
+ */
+const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 /**
  * Longest accepted name in bytes. The name becomes a file name on the export (NAME_MAX 255) and
@@ -35,7 +39,7 @@ export function validateName(name: unknown, field = 'name'): string {
   if (!NAME_PATTERN.test(name)) {
     throw new ValidationError(
       field,
-      `${describe(name)} is not a valid name: use letters, digits, '_', '.', '-', starting with a letter or digit`,
+      `${describe(name)} is not a valid name: use at least 2 of letters, digits, '_', '.', '-', starting with a letter or digit`,
     );
   }
   // '.' and '..' cannot match the pattern (first char must be alphanumeric), but a name that

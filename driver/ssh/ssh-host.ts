@@ -161,31 +161,41 @@ export class SshHost implements RemoteHost {
       },
     };
     return new Promise<Client>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        client.removeListener('ready', onReady);
+      let settled = false;
+      // ssh2 may emit several errors for one failure (a handshake timeout, then "connection lost"):
+      // one listener stays for the client's whole life, so no error is ever unhandled.
+      client.on('error', (err: Error) => {
+        if (this.client === client) this.client = undefined;
+        if (settled) return;
+        settled = true;
         client.end();
         if (keyError !== undefined) {
           reject(keyError);
           return;
         }
-        const retriable = isTransient(err);
-        reject(new SshConnectError(this.name, err.message, { retriable, cause: err }));
-      };
-      const onReady = (): void => {
-        client.removeListener('error', onError);
-        client.on('error', () => {
-          if (this.client === client) this.client = undefined;
-        });
-        client.on('close', () => {
-          if (this.client === client) this.client = undefined;
-        });
+        reject(new SshConnectError(this.name, err.message, { retriable: isTransient(err), cause: err }));
+      });
+      client.on('close', () => {
+        if (this.client === client) this.client = undefined;
+        if (settled) return;
+        settled = true;
+        reject(
+          keyError ??
+            new SshConnectError(this.name, 'connection closed during handshake', { retriable: true }),
+        );
+      });
+      client.once('ready', () => {
+        if (settled) {
+          client.end();
+          return;
+        }
+        settled = true;
         resolve(client);
-      };
-      client.once('error', onError);
-      client.once('ready', onReady);
+      });
       try {
         client.connect(config);
       } catch (err) {
+        settled = true;
         reject(new SshConnectError(this.name, (err as Error).message, { retriable: false, cause: err }));
       }
     });

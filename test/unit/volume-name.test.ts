@@ -11,7 +11,7 @@ import {
 } from '../../driver/volume-name.js';
 
 describe('validateName', () => {
-  it.each(['a', 'pgdata', 'vol-1', 'Vol_2.backup', '9lives', 'x'.repeat(MAX_NAME_BYTES)])(
+  it.each(['ab', 'pgdata', 'vol-1', 'Vol_2.backup', '9lives', 'x'.repeat(MAX_NAME_BYTES)])(
     'accepts %j',
     (n) => {
       expect(validateName(n)).toBe(n);
@@ -28,6 +28,10 @@ describe('validateName', () => {
     }
   });
 
+  it('refuses one-character names, as the Docker daemon does', () => {
+    expect(() => validateName('a')).toThrow(/at least 2/);
+  });
+
   it('refuses a name one byte over the limit and counts bytes, not characters', () => {
     expect(() => validateName('x'.repeat(MAX_NAME_BYTES + 1))).toThrow(/bytes long/);
   });
@@ -38,8 +42,8 @@ describe('validateName', () => {
   });
 
   it('validateNames fails on the first bad name of a list and de-duplicates good ones', () => {
-    expect(validateNames(['a', 'b', 'a'])).toEqual(['a', 'b']);
-    expect(() => validateNames(['a', '$(id)', 'b'])).toThrow(ValidationError);
+    expect(validateNames(['aa', 'bb', 'aa'])).toEqual(['aa', 'bb']);
+    expect(() => validateNames(['aa', '$(id)', 'bb'])).toThrow(ValidationError);
     expect(() => validateNames([])).toThrow(ValidationError);
   });
 });

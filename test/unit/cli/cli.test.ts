@@ -105,7 +105,7 @@ describe('nfsvol CLI', () => {
 
   it('creates, lists, inspects and removes volumes with --json results', async () => {
     const s = await ready();
-    const c = await s.cli('volume', 'create', 'a', 'b', '--label', 'opts=x=y', '--mode', '0700', '--json');
+    const c = await s.cli('volume', 'create', 'va', 'vb', '--label', 'opts=x=y', '--mode', '0700', '--json');
     expect(c.code).toBe(0);
     const created = JSON.parse(c.stdout) as {
       volumes: { name: string; status: string }[];
@@ -115,16 +115,16 @@ describe('nfsvol CLI', () => {
     expect(created.hosts).toHaveLength(2);
 
     const ls = await s.cli('volume', 'ls', '--json');
-    expect((JSON.parse(ls.stdout) as { name: string }[]).map((v) => v.name)).toEqual(['a', 'b']);
+    expect((JSON.parse(ls.stdout) as { name: string }[]).map((v) => v.name)).toEqual(['va', 'vb']);
     const text = await s.cli('volume', 'ls');
-    expect(text.stdout).toMatch(/^NAME +ON-DELETE +OWNER +MODE +LABELS\na +retain +0:0 +0700 +opts=x=y\n/);
+    expect(text.stdout).toMatch(/^NAME +ON-DELETE +OWNER +MODE +LABELS\nva +retain +0:0 +0700 +opts=x=y\n/);
 
-    const ins = await s.cli('volume', 'inspect', 'a', '--json');
-    expect(JSON.parse(ins.stdout)).toMatchObject({ name: 'a', path: '/export/a', labels: { opts: 'x=y' } });
+    const ins = await s.cli('volume', 'inspect', 'va', '--json');
+    expect(JSON.parse(ins.stdout)).toMatchObject({ name: 'va', path: '/export/va', labels: { opts: 'x=y' } });
 
-    const rm = await s.cli('volume', 'rm', 'a', 'b');
+    const rm = await s.cli('volume', 'rm', 'va', 'vb');
     expect(rm.code).toBe(0);
-    expect(rm.stdout).toContain('removed a (retain)');
+    expect(rm.stdout).toContain('removed va (retain)');
   });
 
   it('exit 3 when some hosts failed, and the output says which', async () => {
@@ -177,7 +177,7 @@ describe('nfsvol CLI', () => {
 
   it('--quiet prints nothing on success; --verbose shows causes', async () => {
     const s = await ready();
-    expect(await s.cli('volume', 'create', 'q', '--quiet')).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await s.cli('volume', 'create', 'qq', '--quiet')).toEqual({ code: 0, stdout: '', stderr: '' });
     s.fs.put('.nfsvol/volumes/broken.json', 'garbage');
     const r = await s.cli('volume', 'ls', '--verbose');
     expect(r.code).toBe(1);

@@ -79,7 +79,7 @@ describe('Cluster: volumes', () => {
   it('creates directories and records, and defines every volume on every host', async () => {
     const l = await lab();
     await addHosts(l, 2);
-    const res = await l.cluster.createVolumes(['a', 'b'], {
+    const res = await l.cluster.createVolumes(['va', 'vb'], {
       uid: 999,
       gid: 998,
       mode: 0o700,
@@ -87,20 +87,20 @@ describe('Cluster: volumes', () => {
     });
     expect(res.volumes.map((v) => v.status)).toEqual(['created', 'created']);
     expect(res.hosts.map((h) => [h.host, h.ok, [...h.defined].sort()])).toEqual([
-      ['h1', true, ['a', 'b']],
-      ['h2', true, ['a', 'b']],
+      ['h1', true, ['va', 'vb']],
+      ['h2', true, ['va', 'vb']],
     ]);
-    const st = await l.fs.stat('a');
+    const st = await l.fs.stat('va');
     expect([st.type, st.mode, st.uid, st.gid]).toEqual(['directory', 0o700, 999, 998]);
-    expect(l.fs.list('.nfsvol/volumes')).toEqual(['a.json', 'b.json']);
-    expect(host(l, 2201).volumes.get('a')).toEqual({
+    expect(l.fs.list('.nfsvol/volumes')).toEqual(['va.json', 'vb.json']);
+    expect(host(l, 2201).volumes.get('va')).toEqual({
       driver: 'local',
-      options: { type: 'nfs4', o: 'addr=10.0.2.2,port=2049,vers=4.1', device: ':/export/a' },
+      options: { type: 'nfs4', o: 'addr=10.0.2.2,port=2049,vers=4.1', device: ':/export/va' },
       labels: { 'nfsvol.managed': 'true', 'nfsvol.cluster': l.cluster.id },
     });
-    const d = await l.cluster.inspectVolume('a');
+    const d = await l.cluster.inspectVolume('va');
     expect(d.labels).toEqual({ t: 'x=y' });
-    expect(d.path).toBe('/export/a');
+    expect(d.path).toBe('/export/va');
     expect(d.hosts).toEqual([
       { host: 'h1', defined: 'yes' },
       { host: 'h2', defined: 'yes' },
@@ -109,8 +109,8 @@ describe('Cluster: volumes', () => {
 
   it('is idempotent: creating an existing volume reports it and changes nothing', async () => {
     const l = await lab();
-    await l.cluster.createVolumes(['a']);
-    const again = await l.cluster.createVolumes(['a']);
+    await l.cluster.createVolumes(['va']);
+    const again = await l.cluster.createVolumes(['va']);
     expect(again.volumes[0]?.status).toBe('exists');
   });
 
@@ -161,7 +161,7 @@ describe('Cluster: volumes', () => {
     await expect(l.cluster.createVolumes(['x'], { onDelete: 'shred' as 'delete' })).rejects.toThrow(
       ValidationError,
     );
-    await expect(l.cluster.mountVolume({ volume: 'a', host: 'h1', path: '/mnt/$(id)/../x' })).rejects.toThrow(
+    await expect(l.cluster.mountVolume({ volume: 'va', host: 'h1', path: '/mnt/$(id)/../x' })).rejects.toThrow(
       ValidationError,
     );
     expect([...l.fs.calls.values()].reduce((a, b) => a + b, 0)).toBe(before);
@@ -274,14 +274,14 @@ describe('Cluster: hosts and sync', () => {
   it('a host added later gets every existing volume', async () => {
     const l = await lab();
     await addHosts(l, 1);
-    await l.cluster.createVolumes(['a', 'b', 'c']);
+    await l.cluster.createVolumes(['va', 'vb', 'vc']);
     await l.cluster.addHost({
       name: 'h3',
       ssh: 'root@127.0.0.1:2203',
       knownHosts: l.knownHosts,
       acceptNewHostKey: true,
     });
-    expect([...host(l, 2203).volumes.keys()].sort()).toEqual(['a', 'b', 'c']);
+    expect([...host(l, 2203).volumes.keys()].sort()).toEqual(['va', 'vb', 'vc']);
     await expect(
       l.cluster.addHost({ name: 'h3', ssh: 'root@127.0.0.1:2203', knownHosts: l.knownHosts }),
     ).rejects.toThrow(/already registered/);
@@ -291,14 +291,14 @@ describe('Cluster: hosts and sync', () => {
     const l = await lab();
     await addHosts(l, 2);
     host(l, 2202).reachable = false;
-    const res = await l.cluster.createVolumes(['a', 'b']);
+    const res = await l.cluster.createVolumes(['va', 'vb']);
     expect(res.volumes.every((v) => v.status === 'created')).toBe(true);
     expect(res.hosts.find((h) => h.host === 'h2')).toMatchObject({ ok: false, unreachable: true });
     expect((await l.cluster.listHosts()).find((h) => h.name === 'h2')?.pending).toEqual([
-      'define a',
-      'define b',
+      'define va',
+      'define vb',
     ]);
-    expect((await l.cluster.inspectVolume('a')).hosts).toEqual([
+    expect((await l.cluster.inspectVolume('va')).hosts).toEqual([
       { host: 'h1', defined: 'yes' },
       { host: 'h2', defined: 'pending' },
     ]);
@@ -314,7 +314,7 @@ describe('Cluster: hosts and sync', () => {
     host(l, 2202).reachable = true;
     const done = await l.cluster.sync({ hosts: ['h2'] });
     expect(done.ok).toBe(true);
-    expect([...(done.hosts[0]?.defined ?? [])].sort()).toEqual(['a', 'b']);
+    expect([...(done.hosts[0]?.defined ?? [])].sort()).toEqual(['va', 'vb']);
     expect((await l.cluster.listHosts()).every((h) => h.pending.length === 0)).toBe(true);
     expect(l.fs.list('.nfsvol/pending')).toEqual([]);
   });
@@ -322,7 +322,7 @@ describe('Cluster: hosts and sync', () => {
   it('sync removes definitions of deleted volumes, reports drift, and leaves foreign volumes alone', async () => {
     const l = await lab();
     await addHosts(l, 1);
-    await l.cluster.createVolumes(['a', 'b', 'c']);
+    await l.cluster.createVolumes(['va', 'vb', 'vc']);
     const h = host(l, 2201);
     // Deleted while the host was away: its definition lingers.
     h.volumes.set('stale', {
@@ -331,21 +331,21 @@ describe('Cluster: hosts and sync', () => {
       labels: { 'nfsvol.managed': 'true', 'nfsvol.cluster': l.cluster.id },
     });
     // Someone edited a definition by hand.
-    const b = h.volumes.get('b');
+    const b = h.volumes.get('vb');
     if (b) b.options['o'] = 'addr=10.9.9.9,vers=4.1';
     // A same-named volume nfsvol did not make.
-    h.volumes.delete('c');
-    h.volumes.set('c', { driver: 'local', options: {}, labels: {} });
+    h.volumes.delete('vc');
+    h.volumes.set('vc', { driver: 'local', options: {}, labels: {} });
     h.volumes.set('unrelated', { driver: 'local', options: {}, labels: {} });
 
     const report = await l.cluster.sync();
     const r = report.hosts[0];
     expect(r?.removed).toEqual(['stale']);
-    expect(r?.drifted.map((d) => d.volume)).toEqual(['b']);
-    expect(r?.conflicts).toEqual(['c']);
+    expect(r?.drifted.map((d) => d.volume)).toEqual(['vb']);
+    expect(r?.conflicts).toEqual(['vc']);
     expect(r?.ok).toBe(false);
     expect(h.volumes.has('unrelated')).toBe(true);
-    expect(h.volumes.has('c')).toBe(true);
+    expect(h.volumes.has('vc')).toBe(true);
   });
 
   it('host check runs ssh, docker, kernel NFS and a real test mount', async () => {

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Server, utils, type ParsedKey } from 'ssh2';
 import {
@@ -197,6 +197,29 @@ describe('SshHost over a real ssh2 server', () => {
     expect(err).toBeInstanceOf(SshConnectError);
     expect(err).toMatchObject({ code: 'HOST_UNREACHABLE', retriable: true });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+  });
+});
+
+describe('SshHost against a host that accepts TCP but never speaks SSH (a cut link behind a NAT)', () => {
+  it('times out the handshake, retries, reports HOST_UNREACHABLE, and no stray error event escapes', async () => {
+    const sockets: Socket[] = [];
+    const mute = createServer((sock) => sockets.push(sock));
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
+    const mutePort = (mute.address() as AddressInfo).port;
+    try {
+      await using h = new SshHost(
+        { name: 'cut', host: '127.0.0.1', port: mutePort, user: 'root', privateKey: clientKey.private },
+        { verifyHostKey: async () => undefined, readyTimeoutMs: 300, connectRetries: 1 },
+      );
+      const err = await h.run(['true']).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'HOST_UNREACHABLE', retriable: true });
+      expect(sockets.length).toBe(2);
+      // The peer now drops the half-open connections: late errors must not crash the process.
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await new Promise<void>((r) => mute.close(() => r()));
+    }
   });
 });
 
