@@ -74,7 +74,7 @@ export interface SshTarget {
 
 export interface SshHostOptions {
   readonly verifyHostKey: HostKeyVerifier;
-  /** Handshake deadline per attempt. @default 20_000 */
+  /** Handshake deadline per attempt. @default 12_000 */
   readonly readyTimeoutMs?: number;
   /** Extra connection attempts on transient network errors (only those). @default 2 */
   readonly connectRetries?: number;
@@ -144,7 +144,7 @@ export class SshHost implements RemoteHost {
       host: t.host,
       port: t.port ?? 22,
       username: t.user,
-      readyTimeout: this.options.readyTimeoutMs ?? 20_000,
+      readyTimeout: this.options.readyTimeoutMs ?? 12_000,
       keepaliveInterval: 10_000,
       keepaliveCountMax: 3,
       ...(privateKey !== undefined ? { privateKey } : {}),
@@ -207,7 +207,12 @@ export class SshHost implements RemoteHost {
       retries: this.options.connectRetries ?? 2,
       minTimeout: 300,
       maxTimeout: 2_000,
-      shouldRetry: ({ error }) => error instanceof NfsvolError && error.retriable,
+      // A refused or reset connection is retried; a silent one (handshake timeout: host down
+      // behind a NAT, link cut) only once, so an unreachable host costs ~2 x readyTimeout.
+      shouldRetry: ({ error, attemptNumber }) =>
+        error instanceof NfsvolError &&
+        error.retriable &&
+        !(attemptNumber >= 2 && /Timed out while waiting for handshake/.test(error.message)),
       ...(signal ? { signal } : {}),
     })
       .then((c) => {

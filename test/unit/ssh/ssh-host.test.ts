@@ -201,7 +201,7 @@ describe('SshHost over a real ssh2 server', () => {
 });
 
 describe('SshHost against a host that accepts TCP but never speaks SSH (a cut link behind a NAT)', () => {
-  it('times out the handshake, retries, reports HOST_UNREACHABLE, and no stray error event escapes', async () => {
+  it('times out the handshake, retries once only, reports HOST_UNREACHABLE, and no stray error event escapes', async () => {
     const sockets: Socket[] = [];
     const mute = createServer((sock) => sockets.push(sock));
     await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
@@ -209,7 +209,7 @@ describe('SshHost against a host that accepts TCP but never speaks SSH (a cut li
     try {
       await using h = new SshHost(
         { name: 'cut', host: '127.0.0.1', port: mutePort, user: 'root', privateKey: clientKey.private },
-        { verifyHostKey: async () => undefined, readyTimeoutMs: 300, connectRetries: 1 },
+        { verifyHostKey: async () => undefined, readyTimeoutMs: 300, connectRetries: 3 },
       );
       const err = await h.run(['true']).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'HOST_UNREACHABLE', retriable: true });
