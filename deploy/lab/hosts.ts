@@ -168,6 +168,11 @@ function qmp(socketName: string, execute: string, args?: Record<string, unknown>
   });
 }
 
+interface SshConnection {
+  readonly client: Client;
+  readonly ready: Promise<Client>;
+}
+
 class LabVm implements LabHost {
   readonly sshHost = '127.0.0.1' as const;
   readonly user = 'root' as const;
@@ -177,7 +182,7 @@ class LabVm implements LabHost {
   private child: ChildProcess | undefined;
   private exited: Promise<void> | undefined;
   private exitInfo: string | undefined;
-  private ssh: Promise<Client> | undefined;
+  private ssh: SshConnection | undefined;
   private stopped = false;
 
   constructor(
@@ -265,7 +270,7 @@ class LabVm implements LabHost {
     this.exited = new Promise((resolvePromise) => {
       child.once('exit', (code, signal) => {
         this.exitInfo = `qemu exited (${signal ?? `code ${code}`})`;
-        this.ssh = undefined;
+        this.dropSsh();
         resolvePromise();
       });
       child.once('error', (error) => {
@@ -306,63 +311,91 @@ class LabVm implements LabHost {
   /** How long the last boot took (spawn to sshd + dockerd ready). */
   bootMs = 0;
 
-  private connectSsh(): Promise<Client> {
-    const expected = Buffer.from(this.hostKey.split(' ')[1] ?? '', 'base64');
-    return new Promise((resolvePromise, reject) => {
-      const client = new Client();
-      let ready = false;
+  /**
+   * Opens an SSH connection that accepts only this VM's current host key. The Client is returned
+   * at once (so a dropped attempt can be destroyed before its handshake ends) with a promise of
+   * readiness.
+   */
+  private connectSsh(): SshConnection {
+    const expectedKey = this.hostKey;
+    const expected = Buffer.from(expectedKey.split(' ')[1] ?? '', 'base64');
+    const client = new Client();
+    let presented: Buffer | undefined;
+    const ready = new Promise<Client>((resolvePromise, reject) => {
+      let isReady = false;
       client.once('ready', () => {
-        ready = true;
+        isReady = true;
         resolvePromise(client);
       });
       client.on('error', (error) => {
-        if (!ready) reject(new LabError('SSH_ERROR', `${this.name}: ${error.message}`, { cause: error }));
-        this.ssh = undefined;
+        if (isReady) return;
+        const mismatch =
+          presented !== undefined && !presented.equals(expected)
+            ? ` (host presented a key other than the pinned ${expectedKey.slice(0, 40)}...)`
+            : '';
+        reject(new LabError('SSH_ERROR', `${this.name}: ${error.message}${mismatch}`, { cause: error }));
       });
       client.once('close', () => {
-        if (!ready) reject(new LabError('SSH_ERROR', `${this.name}: connection closed`));
-        this.ssh = undefined;
-      });
-      client.connect({
-        host: this.sshHost,
-        port: this.sshPort,
-        username: this.user,
-        privateKey: this.privateKey,
-        readyTimeout: 20_000,
-        keepaliveInterval: 5_000,
-        keepaliveCountMax: 3,
-        // Pinning: the raw host key blob must be the one generated for this VM.
-        hostVerifier: (key: Buffer) => key.equals(expected),
+        if (!isReady) reject(new LabError('SSH_ERROR', `${this.name}: connection closed`));
+        if (this.ssh?.client === client) this.ssh = undefined;
       });
     });
+    client.connect({
+      host: this.sshHost,
+      port: this.sshPort,
+      username: this.user,
+      privateKey: this.privateKey,
+      readyTimeout: 20_000,
+      keepaliveInterval: 5_000,
+      keepaliveCountMax: 3,
+      // Pinning: the raw host key blob must be the one generated for this VM.
+      hostVerifier: (key: Buffer) => {
+        presented = key;
+        return key.equals(expected);
+      },
+    });
+    return { client, ready };
   }
 
   private sshClient(): Promise<Client> {
     if (this.ssh === undefined) {
-      const pending = this.connectSsh();
-      this.ssh = pending;
-      pending.catch(() => {
-        if (this.ssh === pending) this.ssh = undefined;
+      const connection = this.connectSsh();
+      this.ssh = connection;
+      connection.ready.catch(() => {
+        if (this.ssh === connection) this.ssh = undefined;
       });
     }
-    return this.ssh;
+    return this.ssh.ready;
   }
 
   disconnect(): void {
     this.dropSsh();
   }
 
+  /** Forgets the current connection and destroys it, even mid-handshake. */
   private dropSsh(): void {
-    const pending = this.ssh;
+    const connection = this.ssh;
     this.ssh = undefined;
-    pending?.then((client) => client.end()).catch(() => undefined);
+    connection?.client.destroy();
   }
 
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     if (argv.length === 0) throw new LabError('INVALID_OPTION', 'exec: empty argv');
     const command = argv.map(shellQuote).join(' ');
-    const client = await this.sshClient();
     const timeoutMs = opts.timeoutMs ?? 120_000;
+    const started = Date.now();
+    // The timeout covers connecting too (a cut link makes the handshake hang, not fail).
+    let connectTimer: NodeJS.Timeout | undefined;
+    const client = await Promise.race([
+      this.sshClient(),
+      new Promise<never>((_, reject) => {
+        connectTimer = setTimeout(() => {
+          this.dropSsh();
+          reject(new LabError('SSH_ERROR', `${this.name}: no SSH connection within ${timeoutMs} ms`));
+        }, timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(connectTimer));
+    const remainingMs = Math.max(1, timeoutMs - (Date.now() - started));
     return new Promise((resolvePromise, reject) => {
       client.exec(command, (error, stream) => {
         if (error !== undefined && error !== null) {
@@ -379,7 +412,7 @@ class LabVm implements LabHost {
           reject(
             new LabError('SSH_ERROR', `${this.name}: ${argv.join(' ')} timed out after ${timeoutMs} ms`),
           );
-        }, timeoutMs);
+        }, remainingMs);
         stream.on('data', (chunk: Buffer) => stdout.push(chunk));
         stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
         stream.on('exit', (exitCode: number | null) => {

@@ -1,5 +1,5 @@
 // Nothing of the lab outlives its owner: after stop()/dispose, and after the owning process is
-// killed (SIGTERM, or SIGKILL, which no handler can catch), no qemu and no container remain.
+// killed (SIGINT, SIGTERM, or SIGKILL, which no handler can catch), no qemu and no container remain.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +42,7 @@ describe('lab: nothing leaks', () => {
     expect(await listLabResources(session.id)).toEqual({ qemuPids: [], containerIds: [] });
   });
 
-  it.each(['SIGKILL', 'SIGTERM'] as const)(
+  it.each(['SIGKILL', 'SIGTERM', 'SIGINT'] as const)(
     'a test process killed with %s leaves no qemu, no container and no state',
     async (signal) => {
       const target: { pid?: number } = {};
