@@ -306,9 +306,13 @@ function stamp(iso: string): string {
 }
 
 /**
- * Removes volumes: refuses while a host mounts one (unless `force`), removes the definitions
- * from hosts (unreachable hosts get a pending removal), removes the record, then applies the
- * volume's policy to its data: delete, retain, or archive into `.nfsvol/archive/NAME-<time>`.
+ * Removes volumes, in an order that never deletes data under a user:
+ *  1. refuse a volume a host mounts (`volume mount`) unless `force`;
+ *  2. remove its Docker definitions from every host; a host whose containers use it refuses,
+ *     and then the volume is refused too (unless `force`) and defined again where it was removed;
+ *  3. remove the record and apply the volume's policy to its data: delete, retain, or archive
+ *     into `.nfsvol/archive/NAME-<time>`.
+ * Hosts that cannot be reached get a pending removal, finished by a later sync.
  */
 export async function removeVolumes(
   ctx: ClusterContext,
@@ -317,23 +321,67 @@ export async function removeVolumes(
 ): Promise<RemoveVolumesResult> {
   const valid = validateNames(names);
   const reg = ctx.registry;
+  const force = options.force === true;
   const hosts = await reg.hosts.list();
-  const settled = await mapSettled(valid, ctx.nfsConcurrency, (name) =>
+  const outcomes = new Map<string, RemoveOutcome>();
+
+  // 1. Records exist; nothing is mounted (checked again under the lock in step 3).
+  const checked = await mapSettled(valid, ctx.nfsConcurrency, async (name) => {
+    await reg.volumes.get(name);
+    const refusal = await mountRefusal(ctx, name, force);
+    if (refusal) outcomes.set(name, refusal);
+  });
+  checked.forEach((r, i) => {
+    const name = valid[i];
+    if (name && r.status === 'rejected')
+      outcomes.set(name, { name, status: 'failed', error: errorInfo(r.reason) });
+  });
+  const candidates = valid.filter((n) => !outcomes.has(n));
+
+  // 2. Definitions leave the hosts.
+  const undefined_ =
+    candidates.length === 0
+      ? []
+      : (
+          await mapSettled(hosts, ctx.hostConcurrency, (host) =>
+            undefineOnHost(ctx, host, candidates, options.signal),
+          )
+        ).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  if (!force) {
+    const users = new Map<string, string[]>();
+    for (const r of undefined_) {
+      for (const f of r.failed) {
+        if (isInUse(f.error)) users.set(f.volume, [...(users.get(f.volume) ?? []), r.host]);
+      }
+    }
+    for (const [volume, on] of users) {
+      outcomes.set(volume, {
+        name: volume,
+        status: 'refused',
+        error: {
+          code: 'VOLUME_IN_USE',
+          message: `${volume} is used by containers on ${on.join(', ')}; remove them or pass --force`,
+        },
+      });
+    }
+    // Put back the definitions already removed for refused volumes, so no host loses it.
+    await mapSettled(undefined_, ctx.hostConcurrency, async (r) => {
+      const back = r.removed.filter((v) => users.has(v));
+      const host = hosts.find((h) => h.name === r.host);
+      if (back.length > 0 && host) await defineOnHost(ctx, host, back, options.signal);
+    });
+  }
+
+  // 3. Records and data.
+  const final = candidates.filter((n) => !outcomes.has(n));
+  const applied = await mapSettled(final, ctx.nfsConcurrency, (name) =>
     reg.withLock(`volume-${name}`, async (): Promise<RemoveOutcome> => {
       const rec = await reg.volumes.get(name);
-      const mounts = await mountsOf(ctx, name);
-      if (mounts.length > 0) {
-        if (!options.force) {
-          return {
-            name,
-            status: 'refused',
-            error: {
-              code: 'VOLUME_IN_USE',
-              message: `${name} is mounted on ${mounts.map((m) => `${m.host}:${m.path}`).join(', ')}; unmount it or pass --force`,
-            },
-          };
-        }
-        for (const m of mounts) await unmountRecorded(ctx, hosts, m).catch(() => undefined);
+      const refusal = await mountRefusal(ctx, name, force);
+      if (refusal) return refusal;
+      if (force) {
+        for (const m of await mountsOf(ctx, name))
+          await unmountRecorded(ctx, hosts, m).catch(() => undefined);
       }
       await reg.volumes.remove(name);
       const dir = reg.volumeDir(name);
@@ -350,29 +398,61 @@ export async function removeVolumes(
       return { name, status: 'removed', policy: rec.onDelete, ...(archivedAs ? { archivedAs } : {}) };
     }),
   );
-  const volumes: RemoveOutcome[] = settled.map((r, i) =>
-    r.status === 'fulfilled'
-      ? r.value
-      : { name: valid[i] ?? '?', status: 'failed', error: errorInfo(r.reason) },
-  );
-  const removed = volumes.filter((v) => v.status === 'removed').map((v) => v.name);
-  const hostResults =
-    removed.length === 0
-      ? []
-      : (
-          await mapSettled(hosts, ctx.hostConcurrency, async (host) => {
-            const result = await undefineOnHost(ctx, host, removed, options.signal);
-            await settlePending(
-              ctx,
-              host.name,
-              result,
-              removed.map((volume) => ({ op: 'remove' as const, volume })),
-              false,
-            );
-            return result;
-          })
-        ).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  return { volumes, hosts: hostResults };
+  applied.forEach((r, i) => {
+    const name = final[i];
+    if (!name) return;
+    outcomes.set(
+      name,
+      r.status === 'fulfilled' ? r.value : { name, status: 'failed', error: errorInfo(r.reason) },
+    );
+  });
+
+  // Hosts owe the removals they could not do; only removed volumes count.
+  const removed = new Set([...outcomes.values()].filter((o) => o.status === 'removed').map((o) => o.name));
+  const hostResults = undefined_.map((r) => {
+    const failed = r.failed.filter((f) => removed.has(f.volume));
+    return { ...r, failed, ok: !r.unreachable && failed.length === 0 };
+  });
+  if (removed.size > 0) {
+    await mapSettled(hostResults, ctx.hostConcurrency, (r) =>
+      settlePending(
+        ctx,
+        r.host,
+        r,
+        [...removed].map((volume) => ({ op: 'remove' as const, volume })),
+        false,
+      ),
+    );
+  }
+  return {
+    volumes: valid.map(
+      (n) =>
+        outcomes.get(n) ?? { name: n, status: 'failed', error: { code: 'INTERNAL', message: 'no outcome' } },
+    ),
+    hosts: hostResults,
+  };
+}
+
+function isInUse(e: ErrorInfo): boolean {
+  return e.code === 'VOLUME_IN_USE' || /volume is in use/i.test(e.message);
+}
+
+async function mountRefusal(
+  ctx: ClusterContext,
+  name: string,
+  force: boolean,
+): Promise<RemoveOutcome | undefined> {
+  if (force) return undefined;
+  const mounts = await mountsOf(ctx, name);
+  if (mounts.length === 0) return undefined;
+  return {
+    name,
+    status: 'refused',
+    error: {
+      code: 'VOLUME_IN_USE',
+      message: `${name} is mounted on ${mounts.map((m) => `${m.host}:${m.path}`).join(', ')}; unmount it or pass --force`,
+    },
+  };
 }
 
 async function unmountRecorded(

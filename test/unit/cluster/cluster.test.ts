@@ -161,9 +161,9 @@ describe('Cluster: volumes', () => {
     await expect(l.cluster.createVolumes(['x'], { onDelete: 'shred' as 'delete' })).rejects.toThrow(
       ValidationError,
     );
-    await expect(l.cluster.mountVolume({ volume: 'va', host: 'h1', path: '/mnt/$(id)/../x' })).rejects.toThrow(
-      ValidationError,
-    );
+    await expect(
+      l.cluster.mountVolume({ volume: 'va', host: 'h1', path: '/mnt/$(id)/../x' }),
+    ).rejects.toThrow(ValidationError);
     expect([...l.fs.calls.values()].reduce((a, b) => a + b, 0)).toBe(before);
     expect(host(l, 2201).commands.length).toBe(cmds);
     expect(l.fs.has('ok1')).toBe(false);
@@ -215,6 +215,36 @@ describe('Cluster: volumes', () => {
     expect(forced.volumes[0]?.status).toBe('removed');
     expect(host(l, 2201).mounts.size).toBe(0);
     expect(l.fs.list('.nfsvol/mounts')).toEqual([]);
+  });
+
+  it('rm is refused while a container on any host uses the volume: no data lost, definitions put back', async () => {
+    const l = await lab();
+    await addHosts(l, 2);
+    await l.cluster.createVolumes(['db', 'tmp1'], { onDelete: 'delete' });
+    await l.fs.writeFile('db/data', 'precious');
+    host(l, 2202).inUse.add('db');
+    const res = await l.cluster.removeVolumes(['db', 'tmp1']);
+    expect(res.volumes.map((v) => [v.name, v.status, v.error?.code])).toEqual([
+      ['db', 'refused', 'VOLUME_IN_USE'],
+      ['tmp1', 'removed', undefined],
+    ]);
+    expect(res.volumes[0]?.error?.message).toContain('used by containers on h2');
+    expect(l.fs.peek('db/data')?.toString()).toBe('precious');
+    expect(l.fs.list('.nfsvol/volumes')).toEqual(['db.json']);
+    expect([...host(l, 2201).volumes.keys()]).toEqual(['db']);
+    expect([...host(l, 2202).volumes.keys()]).toEqual(['db']);
+    expect(res.hosts.every((h) => h.ok)).toBe(true);
+
+    // --force removes it; the host that still uses it keeps its definition and owes the removal.
+    const forced = await l.cluster.removeVolumes(['db'], { force: true });
+    expect(forced.volumes[0]?.status).toBe('removed');
+    expect(l.fs.has('db')).toBe(false);
+    expect(forced.hosts.find((h) => h.host === 'h2')?.ok).toBe(false);
+    expect((await l.cluster.listHosts()).find((h) => h.name === 'h2')?.pending).toContain('remove db');
+    host(l, 2202).inUse.delete('db');
+    const sync = await l.cluster.sync();
+    expect(sync.ok).toBe(true);
+    expect([...host(l, 2202).volumes.keys()]).toEqual([]);
   });
 
   it('mount is idempotent on the same path, unmount forgets it', async () => {
