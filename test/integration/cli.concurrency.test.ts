@@ -61,4 +61,32 @@ describe('nfsvol CLI: concurrency on a real NFS server', () => {
     expect(statuses.filter((s) => s.status === 'created')).toHaveLength(10);
     expect(statuses.filter((s) => s.status === 'exists')).toHaveLength(40);
   });
+
+  it('the NFS server restarts while 500 volumes are being created: each exists exactly once, exit 0', async () => {
+    const names = Array.from({ length: 500 }, (_, i) => `restart-${i}`);
+    const user = users[0]!;
+    let finished = false;
+    const creating = user.run(['volume', 'create', ...names, '--json']).finally(() => {
+      finished = true;
+    });
+    // Restart once the CLI is past start-up and creating (records appear on the export).
+    const dir = join(server.exportDir, '.nfsvol', 'volumes');
+    for (let i = 0; i < 200; i++) {
+      if ((await readdir(dir)).some((f) => f.startsWith('restart-'))) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(finished, 'the CLI was still creating when the server went down').toBe(false);
+    await server.restart();
+    const r = await creating;
+    expectCode(r, 0, 'create across a restart');
+    const out = JSON.parse(r.stdout) as { volumes: { name: string; status: string }[] };
+    expect(out.volumes.filter((v) => v.status === 'created')).toHaveLength(500);
+    const records = (await readdir(dir)).filter((f) => f.startsWith('restart-') && f.endsWith('.json'));
+    expect(records).toHaveLength(500);
+    const dirs = (await readdir(server.exportDir)).filter((e) => e.startsWith('restart-'));
+    expect(dirs.sort()).toEqual(records.map((f) => f.slice(0, -5)).sort());
+    for (const f of records) {
+      expect((await stat(join(dir, f))).size, f).toBeGreaterThan(0);
+    }
+  });
 });

@@ -210,6 +210,23 @@ describe('nfsvol CLI on the lab', () => {
     for (const h of hosts) expect(await dockerVolumes(h)).toEqual(['shared', 'while-down']);
   });
 
+  it('a host whose link is cut is reported and recorded as pending while the others finish; sync after the link returns completes it', async () => {
+    const h3 = hosts[2]!;
+    await h3.setLink(false);
+    try {
+      const r = await user.run(['volume', 'create', 'during-cut']);
+      expectCode(r, 3, 'create with h3 cut');
+      expect(r.stdout).toMatch(/host h3: FAILED .*\(HOST_UNREACHABLE\); pending/);
+      expect(r.stdout).toMatch(/host h1: ok, 1 defined/);
+      expect(r.stdout).toMatch(/host h2: ok, 1 defined/);
+    } finally {
+      await h3.setLink(true);
+    }
+    const sync = await user.run(['sync', '--host', 'h3']);
+    expectCode(sync, 0, 'sync after the link returns');
+    expect(await dockerVolumes(h3)).toEqual(['during-cut', 'shared', 'while-down']);
+  });
+
   it('a changed host key is refused, naming both fingerprints; other hosts still sync (exit 3)', async () => {
     const h2 = hosts[1]!;
     const before = (
