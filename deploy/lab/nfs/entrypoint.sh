@@ -11,7 +11,7 @@ MNT_PORT="${MNT_PORT:-20048}"
 EXPORT_DIR="${EXPORT_DIR:-/export}"
 LOG_LEVEL="${GANESHA_LOG_LEVEL:-NIV_EVENT}"
 
-mkdir -p /run/rpcbind /var/run/ganesha /var/lib/nfs/ganesha "$EXPORT_DIR"
+mkdir -p /run/rpcbind /var/run/ganesha /var/lib/nfs/ganesha "$EXPORT_DIR" /srv/secure /srv/denied
 rm -f /run/rpcbind.sock /run/rpcbind/*.xdr
 # -w: warm start off (no state file); rpcbind daemonises and stays in this container.
 rpcbind -w || rpcbind
@@ -44,6 +44,30 @@ EXPORT {
   SecType = sys;
   Protocols = 3, 4;
   Transports = TCP;
+  FSAL { Name = VFS; }
+}
+# Two more exports so tests can see refusals a real server gives:
+# /secure wants a privileged source port (ganesha answers AUTH_TOOWEAK otherwise, as kernel
+# nfsd without "insecure" refuses with MNT3ERR_ACCES); /denied admits a client that is not us.
+EXPORT {
+  Export_Id = 2;
+  Path = /srv/secure;
+  Pseudo = /secure;
+  Access_Type = RW;
+  Squash = No_Root_Squash;
+  Protocols = 3, 4;
+  Transports = TCP;
+  PrivilegedPort = true;
+  FSAL { Name = VFS; }
+}
+EXPORT {
+  Export_Id = 3;
+  Path = /srv/denied;
+  Pseudo = /denied;
+  Access_Type = None;
+  Protocols = 3, 4;
+  Transports = TCP;
+  CLIENT { Clients = 192.0.2.1; Access_Type = RW; }
   FSAL { Name = VFS; }
 }
 LOG {
