@@ -167,6 +167,15 @@ describe('nfsvol CLI on the lab', () => {
     expect(rm.stdout).toContain('shared is mounted on h3:/mnt/shared');
     expectCode(await user.run(['volume', 'unmount', 'shared', '--host', 'h3']), 0, 'unmount');
     expect((await h3.exec(['mountpoint', '-q', '/mnt/shared'])).code).not.toBe(0);
+
+    // A container that uses the volume also blocks rm: nothing is deleted, no host loses it.
+    await h3.check(['docker', 'create', '--name', 'holder', '-v', 'shared:/data', 'busybox', 'true']);
+    const inUse = await user.run(['volume', 'rm', 'shared']);
+    expectCode(inUse, 1, 'rm while a container uses it');
+    expect(inUse.stdout).toMatch(/REFUSED shared: shared is used by containers on .*h3/);
+    for (const h of hosts) expect(await dockerVolumes(h)).toContain('shared');
+    expect(await readFile(join(server.exportDir, 'shared', 'msg'), 'utf8')).toBe('written on h1\n');
+    await h3.check(['docker', 'rm', 'holder']);
   });
 
   it('rm with each policy does what it says on the export, and definitions leave every host', async () => {
