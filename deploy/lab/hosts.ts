@@ -49,6 +49,8 @@ export interface LabHost extends AsyncDisposable {
   readonly nfsAddress: string;
   /** True while the VM's qemu process runs. */
   readonly running: boolean;
+  /** How long the last boot took, from starting qemu to sshd + dockerd ready (ms). */
+  readonly lastBootMs: number;
   /** Runs argv on the host over SSH (each word shell-quoted for the remote shell). */
   exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
   /** Like exec, but rejects with LabError('SSH_ERROR') when the exit code is not 0. */
@@ -82,7 +84,7 @@ export interface StartHostsOptions {
   readonly sshPorts?: readonly number[];
   /** How long one boot (to sshd + dockerd ready) may take. @default 180000 */
   readonly bootTimeoutMs?: number;
-  /** Image build progress (only printed when something is built). @default stderr */
+  /** Image build progress (@default stderr) and, when given, each host's boot progress. */
   readonly onProgress?: (line: string) => void;
   /** @internal Session to own the VMs; lab:up passes its persistent one. */
   readonly session?: LabSession;
@@ -305,11 +307,10 @@ class LabVm implements LabHost {
         },
       },
     );
-    this.bootMs = Date.now() - started;
+    this.lastBootMs = Date.now() - started;
   }
 
-  /** How long the last boot took (spawn to sshd + dockerd ready). */
-  bootMs = 0;
+  lastBootMs = 0;
 
   /**
    * Opens an SSH connection that accepts only this VM's current host key. The Client is returned
@@ -564,7 +565,15 @@ export async function startHosts(n: number, opts: StartHostsOptions = {}): Promi
   const hosts = await Promise.all(
     ports.map((port) => createHost(session, session.nextName(prefix), port, image, opts)),
   );
-  const boots = await Promise.allSettled(hosts.map((host) => host.powerOn()));
+  const boots = await Promise.allSettled(
+    hosts.map(async (host) => {
+      opts.onProgress?.(`[lab] ${host.name}: booting (ssh 127.0.0.1:${host.sshPort})`);
+      await host.powerOn();
+      opts.onProgress?.(
+        `[lab] ${host.name}: sshd and dockerd ready after ${(host.lastBootMs / 1000).toFixed(1)} s`,
+      );
+    }),
+  );
   const failed = boots.find((b): b is PromiseRejectedResult => b.status === 'rejected');
   if (failed !== undefined) {
     await Promise.allSettled(hosts.map((host) => host.stop()));
