@@ -178,6 +178,10 @@ export async function startNfsServer(opts: StartNfsServerOptions = {}): Promise<
   const name = session.nextName('nfs');
   const exportDir = resolve(opts.exportDir ?? join(session.dir, name, 'export'));
   await mkdir(exportDir, { recursive: true });
+  // The extra exports (/secure, /denied) need a real file system too: FSAL_VFS cannot export
+  // the container's overlayfs.
+  const extraDir = join(session.dir, name, 'extra');
+  await Promise.all(['secure', 'denied'].map((d) => mkdir(join(extraDir, d), { recursive: true })));
 
   /** Publishes ports on 127.0.0.1 only (testcontainers' withExposedPorts binds 0.0.0.0). */
   class LoopbackContainer extends GenericContainer {
@@ -222,7 +226,11 @@ export async function startNfsServer(opts: StartNfsServerOptions = {}): Promise<
           { host: ports.mount, container: ports.mount },
           { host: ports.rpcbind, container: CONTAINER_RPCBIND_PORT },
         ])
-        .withBindMounts([{ source: exportDir, target: '/export', mode: 'rw' }])
+        .withBindMounts([
+          { source: exportDir, target: '/export', mode: 'rw' },
+          { source: join(extraDir, 'secure'), target: '/srv/secure', mode: 'rw' },
+          { source: join(extraDir, 'denied'), target: '/srv/denied', mode: 'rw' },
+        ])
         // FSAL_VFS uses open_by_handle_at, which needs CAP_DAC_READ_SEARCH. (No SYS_RESOURCE: this
         // machine's bounding set lacks it, and runc fails to start a container that asks for it.)
         .withAddedCapabilities('DAC_READ_SEARCH')

@@ -606,12 +606,16 @@ function sameVerf(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(a, b) === 0;
 }
 
+const PRIVILEGED_PORT_FIX =
+  'run nfsvol as root (it then binds one; reserved=1 in the URL), or allow other ports on the server: "insecure" in /etc/exports (kernel nfsd), "PrivilegedPort = false" (nfs-ganesha)';
+const PRIVILEGED_PORT_HINT = `if the export requires a privileged source port (below 1024): ${PRIVILEGED_PORT_FIX}`;
+
 /** What to tell a user whose call was refused for want of permission. */
 function accessHint(status: number, target: NfsTarget): string | undefined {
   if (status !== 1 && status !== 13) return undefined;
   return target.reservedPort
     ? `server refused uid ${target.uid}: check root squashing and the export's client list`
-    : 'server refused the call: kernel nfsd refuses source ports above 1023 unless the export has "insecure"; run as root (reserved port) or add "insecure" to the export';
+    : `server refused the call; ${PRIVILEGED_PORT_HINT}`;
 }
 
 type ConnOptions = Omit<RpcConnectionOptions, 'port'>;
@@ -624,7 +628,7 @@ function explainRefusal(err: unknown, target: NfsTarget): unknown {
   if (!(err instanceof RpcError) || err.authStat !== 'AUTH_TOOWEAK') return err;
   const how = target.reservedPort
     ? 'nfsvol already used a reserved source port, so the server wants a stronger flavor than AUTH_SYS'
-    : 'the export requires a privileged source port (below 1024): run nfsvol as root (it then binds one; reserved=1 in the URL), or allow other ports on the server: "insecure" in /etc/exports (kernel nfsd), "PrivilegedPort = false" (nfs-ganesha)';
+    : `the export requires a privileged source port (below 1024): ${PRIVILEGED_PORT_FIX}`;
   return new MountError(
     'MOUNT_PRIVILEGED_PORT',
     target.exportPath,
@@ -718,7 +722,8 @@ async function mountExport(mount: RpcConnection, target: NfsTarget): Promise<Fh>
         res.status === 2
           ? `export ${target.exportPath} does not exist on ${target.host}`
           : `export ${target.exportPath} does not exist on ${target.host}, or this client may not mount it (${status})`;
-      throw new MountError(status, target.exportPath, `${what}${list}`);
+      const port = res.status !== 2 && !target.reservedPort ? `; ${PRIVILEGED_PORT_HINT}` : '';
+      throw new MountError(status, target.exportPath, `${what}${list}${port}`);
     }
     throw new MountError(
       status,

@@ -7,6 +7,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream as fsReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,7 @@ import { MountError, NfsClient, NfsError, RpcError } from '../../driver/nfs/inde
 import { isRetriable } from '../../driver/errors.js';
 import { startNfsServer, type NfsServer } from '../../deploy/lab/index.js';
 
+const run = promisify(execFile);
 let server: NfsServer;
 let nfs: NfsClient;
 let url: string;
@@ -228,14 +231,46 @@ describe('NfsClient against nfs-ganesha (NFSv3)', () => {
     else expect(h.digest('hex')).toBe(want);
   });
 
+  it('refuses an export this client may not mount, with the reason', async () => {
+    const err = await NfsClient.connect(
+      `nfs://127.0.0.1/denied?version=3&rpcbindport=${server.rpcbindPort}`,
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 'MNT3ERR_ACCES' });
+    expect((err as Error).message).toMatch(/this client may not mount it/);
+  });
+
+  it('explains a refusal for want of a privileged source port, and passes with one', async () => {
+    // Published ports go through docker-proxy, which hides the client's source port, so talk to
+    // the container's own address on the bridge (a test host this run created).
+    const { stdout } = await run('docker', [
+      'inspect',
+      '-f',
+      '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}',
+      server.containerId,
+    ]);
+    const ip = stdout.trim();
+    expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const q = `version=3&nfsport=${server.nfsPort}&mountport=${server.mountPort}`;
+    const err = await NfsClient.connect(`nfs://${ip}/secure?${q}&reserved=0`).catch((e: unknown) => e);
+    // ganesha refuses the MNT (MNT3ERR_ACCES, as kernel mountd does) or, when the MNT passes,
+    // the first NFS call (AUTH_TOOWEAK); either way the message says what to change.
+    expect(err).toBeInstanceOf(MountError);
+    expect(['MOUNT_PRIVILEGED_PORT', 'MNT3ERR_ACCES']).toContain((err as MountError).code);
+    expect((err as Error).message).toMatch(/requires a privileged source port \(below 1024\).*"insecure"/);
+    if (process.getuid?.() === 0) {
+      await using ok = await NfsClient.connect(`nfs://${ip}/secure?${q}&reserved=1`);
+      expect((await ok.stat('/')).type).toBe('directory');
+    }
+  });
+
   it('says clearly when the export does not exist, and when nothing serves', async () => {
     const err = await NfsClient.connect(
       `nfs://127.0.0.1/nope?version=3&rpcbindport=${server.rpcbindPort}`,
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MountError);
     expect(['MNT3ERR_NOENT', 'MNT3ERR_ACCES']).toContain((err as MountError).status); // ganesha says ACCES
-    expect((err as Error).message).toBe(
-      'export /nope does not exist on 127.0.0.1; the server exports: /export',
+    expect((err as Error).message).toMatch(
+      /^export \/nope does not exist on 127.0.0.1.*; exports this client may mount: \/export/,
     );
     const refused = await NfsClient.connect('nfs://127.0.0.1:1/export?version=3&mountport=1').catch(
       (e: unknown) => e,
