@@ -1,0 +1,167 @@
+/**
+ * What the lab benchmarks share: the real CLI as users run it (compiled once to JavaScript, the
+ * `bin` of the package, so no TypeScript loader is timed), its peak RSS, and the OpenSSH client
+ * a user's baseline script calls.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { LabHost } from '../deploy/lab/index.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+export const argNumber = (name: string, def: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+
+export const benchArgs = (): string => {
+  const rest = process.argv.slice(2);
+  return rest.length ? ` ${rest.join(' ')}` : '';
+};
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Wall time of the process, seconds. */
+  readonly seconds: number;
+  /** Peak resident set size of the CLI process (GNU time %M), KiB. */
+  readonly maxRssKiB: number;
+}
+
+export interface BenchUser {
+  readonly home: string;
+  run(args: readonly string[], opts?: { readonly timeoutMs?: number }): Promise<CliRun>;
+}
+
+let built: Promise<string> | undefined;
+
+/** Compiles driver/ and cli/ once to a temporary directory; returns the path of cli/main.js. */
+export function buildCli(): Promise<string> {
+  built ??= (async () => {
+    const out = await mkdtemp(join(tmpdir(), 'nfsvol-bench-dist-'));
+    await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--outDir', out], {
+      cwd: ROOT,
+    });
+    // The package is ESM; the compiled tree needs the package type and its node_modules.
+    await writeFile(join(out, 'package.json'), JSON.stringify({ type: 'module' }));
+    await run('ln', ['-s', join(ROOT, 'node_modules'), join(out, 'node_modules')]);
+    return join(out, 'cli', 'main.js');
+  })();
+  return built;
+}
+
+/** A user with its own HOME and config, running the compiled CLI under GNU time. */
+export async function benchUser(): Promise<BenchUser> {
+  const main = await buildCli();
+  const home = await mkdtemp(join(tmpdir(), 'nfsvol-bench-user-'));
+  const timeFile = join(home, 'time.txt');
+  return {
+    home,
+    run: (args, opts = {}) =>
+      new Promise((resolve, reject) => {
+        const t0 = performance.now();
+        const child = spawn('/usr/bin/time', ['-f', '%M', '-o', timeFile, process.execPath, main, ...args], {
+          env: { ...process.env, HOME: home, NFSVOL_CONFIG: '', SSH_AUTH_SOCK: '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on('data', (b: Buffer) => out.push(b));
+        child.stderr.on('data', (b: Buffer) => err.push(b));
+        const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 600_000);
+        child.on('error', reject);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          const seconds = (performance.now() - t0) / 1000;
+          void readFile(timeFile, 'utf8').then(
+            (t) =>
+              resolve({
+                code: code ?? -1,
+                stdout: Buffer.concat(out).toString(),
+                stderr: Buffer.concat(err).toString(),
+                seconds,
+                maxRssKiB: Number(t.trim().split('\n').pop()),
+              }),
+            reject,
+          );
+        });
+      }),
+  };
+}
+
+/** Runs the CLI and throws with its output unless it exits with `code`. */
+export async function cliOk(user: BenchUser, args: readonly string[], code = 0): Promise<CliRun> {
+  const r = await user.run(args);
+  if (r.code !== code) {
+    throw new Error(
+      `nfsvol ${args.slice(0, 3).join(' ')}...: exit ${r.code}\n${r.stdout.slice(0, 2000)}\n${r.stderr.slice(0, 2000)}`,
+    );
+  }
+  return r;
+}
+
+/** Arguments for `nfsvol host add` of a lab host, its key pinned from a known_hosts file. */
+export async function hostAddArgs(user: BenchUser, name: string, h: LabHost): Promise<string[]> {
+  const kh = join(user.home, `known_hosts-${name}`);
+  await writeFile(kh, `${h.knownHostsLine}\n`);
+  return [
+    'host',
+    'add',
+    name,
+    '--ssh',
+    `${h.user}@${h.sshHost}:${h.sshPort}`,
+    '--identity',
+    h.privateKeyPath,
+    '--known-hosts',
+    kh,
+    '--nfs-address',
+    h.nfsAddress,
+  ];
+}
+
+/**
+ * The OpenSSH client as a user's script calls it: one `ssh host CMD` process per command, strict
+ * host-key checking against the lab's known_hosts line. `command` is one shell string, as a user
+ * would write it.
+ */
+export async function sshCommand(h: LabHost, command: string): Promise<void> {
+  const dir = await sshDir(h);
+  await run('ssh', [
+    ...['-i', h.privateKeyPath, '-p', String(h.sshPort)],
+    ...['-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes'],
+    ...['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=30', `${h.user}@${h.sshHost}`, command],
+  ]);
+}
+
+const sshDirs = new Map<LabHost, Promise<string>>();
+function sshDir(h: LabHost): Promise<string> {
+  let d = sshDirs.get(h);
+  if (!d) {
+    d = (async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'nfsvol-bench-ssh-'));
+      await writeFile(join(dir, 'known_hosts'), `${h.knownHostsLine}\n`);
+      return dir;
+    })();
+    sshDirs.set(h, d);
+  }
+  return d;
+}
+
+/** `1-min 5-min 15-min` load averages, for the section. */
+export const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+
+export const names = (prefix: string, n: number, from = 0): string[] =>
+  Array.from({ length: n }, (_, i) => `${prefix}${String(from + i).padStart(5, '0')}`);
+
+/** Samples as `{key: [s, s, ...]}` rounded to ms, for the section's detail line. */
+export const samplesJson = (s: Record<string, number[]>): string =>
+  JSON.stringify(Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v.map((x) => +x.toFixed(3))])));
