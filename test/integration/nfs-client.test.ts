@@ -63,7 +63,7 @@ describe('NfsClient against nfs-ganesha (NFSv3)', () => {
       `nfs://127.0.0.1:${server.nfsPort}/export?version=3&mountport=${server.mountPort}`,
     );
     expect((await direct.stat('/')).type).toBe('directory');
-    expect(await nfs.exports()).toEqual([{ dir: '/export', groups: [] }]);
+    expect(await nfs.exports()).toContainEqual({ dir: '/export', groups: [] });
   });
 
   it('creates directories with mode, uid and gid that the export shows', async () => {
