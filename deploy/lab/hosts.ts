@@ -232,17 +232,19 @@ class LabVm implements LabHost {
   }
 
   private qemuArgv(): string[] {
+    // qemu option values are comma-separated: a comma in a path is written twice.
+    const q = (path: string): string => path.replaceAll(',', ',,');
     return [
       'qemu-system-x86_64',
       ...['-accel', 'tcg', '-m', String(this.memoryMiB), '-smp', '1', '-display', 'none', '-no-reboot'],
       ...['-name', `nfsvol-lab-${this.name}`],
       ...['-kernel', this.image.kernel, '-initrd', this.image.initrd],
       ...['-append', 'console=ttyS0 panic=-1 quiet'],
-      ...['-drive', `file=${join(this.dir, 'disk.qcow2')},if=virtio,format=qcow2`],
-      ...['-drive', `file=${join(this.dir, 'config.tar')},if=virtio,format=raw,readonly=on`],
+      ...['-drive', `file=${q(join(this.dir, 'disk.qcow2'))},if=virtio,format=qcow2`],
+      ...['-drive', `file=${q(join(this.dir, 'config.tar'))},if=virtio,format=raw,readonly=on`],
       ...['-netdev', `user,id=n0,ipv6=off,hostfwd=tcp:127.0.0.1:${this.sshPort}-:22`],
       ...['-device', 'virtio-net-pci,netdev=n0', '-device', 'virtio-rng-pci'],
-      ...['-serial', `file:${join(this.dir, 'console.log')}`, '-monitor', 'none'],
+      ...['-serial', `file:${q(join(this.dir, 'console.log'))}`, '-monitor', 'none'],
       ...['-chardev', `socket,id=qmp0,path=${this.qmpSocket},abstract=on,tight=off,server=on,wait=off`],
       ...['-mon', 'chardev=qmp0,mode=control'],
       ...['-pidfile', join(this.dir, 'qemu.pid')],

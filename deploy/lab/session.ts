@@ -55,14 +55,18 @@ export class LabSession {
 
   /** The session of this process: created on first use, reaped when the process ends. */
   static current(): Promise<LabSession> {
-    LabSession.forThisProcess ??= LabSession.create(
-      `p${process.pid}-${randomBytes(3).toString('hex')}`,
-      false,
-    );
+    if (LabSession.forThisProcess === undefined) {
+      const created = LabSession.create(`p${process.pid}-${randomBytes(3).toString('hex')}`, false);
+      LabSession.forThisProcess = created;
+      // A failed start (docker down, say) is not remembered: the next call tries again.
+      created.catch(() => {
+        if (LabSession.forThisProcess === created) LabSession.forThisProcess = undefined;
+      });
+    }
     return LabSession.forThisProcess;
   }
 
-  /** A session that outlives this process (lab:up), reaped only by reapSession/lab:down. */
+  /** A session that outlives this process (lab:up), reaped only by reapSessionDirs (lab:down). */
   static async persistentSession(id: string): Promise<LabSession> {
     return LabSession.create(id, true);
   }
