@@ -48,9 +48,14 @@ async function up(args: string[]): Promise<void> {
   if (!Number.isInteger(n) || n < 1 || n > 8) throw new LabError('INVALID_OPTION', '--hosts must be 1..8');
   const stateFile = join(runDir(), MANUAL, 'state.json');
   if (existsSync(stateFile)) {
-    process.stdout.write(await readFile(join(runDir(), MANUAL, 'summary.txt'), 'utf8').catch(() => ''));
-    say('already up (state in ' + stateFile + '); run `npm run lab:down` first to start afresh');
-    return;
+    const state = JSON.parse(await readFile(stateFile, 'utf8')) as { hosts?: unknown[] };
+    const running = await listLabResources(MANUAL);
+    if (running.containerIds.length > 0 && running.qemuPids.length === (state.hosts?.length ?? -1)) {
+      process.stdout.write(await readFile(join(runDir(), MANUAL, 'summary.txt'), 'utf8').catch(() => ''));
+      say(`already up (state in ${stateFile}); run \`npm run lab:down\` first to start afresh`);
+      return;
+    }
+    say('the previous lab is no longer (fully) running: reaping it and starting afresh');
   }
   await reapSessionDirs([join(runDir(), MANUAL)]);
   say('building images if needed');
