@@ -1,0 +1,61 @@
+/**
+ * Memory: peak RSS (GNU time %M) of the CLI process for provisioning (one `volume create` of
+ * 1k, 5k, 10k volumes) and listing (`volume ls` of 1k, 6k, 16k volumes, the registry as it grows;
+ * each both with no listing cache and with a warm one). The baseline column is the CLI's own RSS
+ * at the smallest size: the ratio shows how flat it stays.
+ * Run: npm run bench -- memory [--sizes 1000,5000,10000]
+ */
+import { startNfsServer } from '../deploy/lab/index.js';
+import { table, writeSection, type Row } from './_report.js';
+import { benchArgs, benchUser, cliOk, load, names } from './_lab.js';
+
+const i = process.argv.indexOf('--sizes');
+const SIZES = (i > 0 ? (process.argv[i + 1] ?? '') : '1000,5000,10000').split(',').map(Number);
+
+await using server = await startNfsServer();
+const user = await benchUser();
+await cliOk(user, ['init', server.url(3)]);
+const loadBefore = load();
+const idle = await cliOk(user, ['volume', 'ls']);
+
+const mib = (kib: number): number => kib / 1024;
+const create: { n: number; rss: number; s: number }[] = [];
+const lsCold: { n: number; rss: number; s: number }[] = [];
+const lsWarm: { n: number; rss: number; s: number }[] = [];
+let total = 0;
+for (const [k, n] of SIZES.entries()) {
+  const c = await cliOk(user, ['volume', 'create', '--quiet', ...names(`m${k}-`, n)]);
+  create.push({ n, rss: mib(c.maxRssKiB), s: c.seconds });
+  total += n;
+  // The new records are not in the listing cache yet: this ls reads each of them.
+  const cold = await cliOk(user, ['volume', 'ls', '--json']);
+  const listed = (JSON.parse(cold.stdout) as unknown[]).length;
+  if (listed !== total) throw new Error(`ls listed ${listed}, expected ${total}`);
+  lsCold.push({ n: total, rss: mib(cold.maxRssKiB), s: cold.seconds });
+  const warm = await cliOk(user, ['volume', 'ls', '--json']);
+  lsWarm.push({ n: total, rss: mib(warm.maxRssKiB), s: warm.seconds });
+}
+
+const rowsOf = (what: string, xs: { n: number; rss: number }[]): Row[] =>
+  xs.map((x) => ({
+    what: `${what}, ${x.n.toLocaleString('en')} volumes`,
+    ours: x.rss,
+    baseline: xs[0]!.rss,
+    baselineName: `the same at ${xs[0]!.n.toLocaleString('en')}`,
+    unit: 'MiB',
+    target: 'flat (ratio ≈ 1)',
+  }));
+const rows: Row[] = [
+  ...rowsOf('`volume create` peak RSS', create),
+  ...rowsOf('`volume ls --json` peak RSS, new records', lsCold),
+  ...rowsOf('`volume ls --json` peak RSS, cached', lsWarm),
+];
+const out = table(rows).replace('ratio (baseline / nfsvol)', 'ratio (smallest / this)');
+const detail = [
+  `Peak RSS of the compiled CLI process (GNU time %M), one run per size. \`volume ls\` with an empty registry: ${mib(idle.maxRssKiB).toFixed(0)} MiB (Node itself and the CLI's modules).`,
+  `Wall times (s): create ${create.map((x) => `${x.n}: ${x.s.toFixed(2)}`).join(', ')}; ls new records ${lsCold.map((x) => `${x.n}: ${x.s.toFixed(2)}`).join(', ')}; ls cached ${lsWarm.map((x) => `${x.n}: ${x.s.toFixed(2)}`).join(', ')}.`,
+  `Load average (1/5/15 min) before: ${loadBefore}; after: ${load()}.`,
+].join('\n');
+console.log(out);
+console.log(detail);
+writeSection('memory', `npm run bench -- memory${benchArgs()}`, `${out}\n\n${detail}\n`);
