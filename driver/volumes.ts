@@ -495,7 +495,10 @@ export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise
     await remote.run(['mkdir', '-p', '--', path], { signal: o.signal });
     const probe = await remote.run(['mountpoint', '-q', '--', path], { check: false, signal: o.signal });
     if (probe.exitCode !== 0) {
-      await remote.run(hostMountArgv(mountTargetOf(ctx, host), volume, path), { signal: o.signal });
+      await remote.run(hostMountArgv(mountTargetOf(ctx, host), volume, path), {
+        signal: o.signal,
+        timeoutMs: 60_000,
+      });
     }
     const rec: MountRecord = {
       schema: SCHEMA_VERSION,

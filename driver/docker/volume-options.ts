@@ -9,7 +9,16 @@ export const CLUSTER_LABEL = 'nfsvol.cluster';
 const MOUNT_OPTION = /^[a-zA-Z0-9_][a-zA-Z0-9_.:-]*(=[a-zA-Z0-9_.:/-]+)?$/;
 
 /** Options nfsvol sets itself from the cluster settings; a user may not override them. */
-const RESERVED_OPTIONS = new Set(['addr', 'port', 'vers', 'nfsvers', 'mountport', 'proto', 'clientaddr']);
+const RESERVED_OPTIONS = new Set([
+  'addr',
+  'port',
+  'vers',
+  'nfsvers',
+  'mountport',
+  'mountproto',
+  'proto',
+  'clientaddr',
+]);
 
 /** Parses `--mount-options hard,timeo=600` into a validated list. */
 export function parseMountOptions(value: string | readonly string[] | undefined): string[] {
@@ -53,7 +62,11 @@ export function mountOptionString(target: MountTarget, withAddr: boolean): strin
   if (nfs.port !== undefined) opts.push(`port=${nfs.port}`);
   opts.push(`vers=${nfs.version}`);
   if (nfs.version === '3') {
-    if (nfs.mountPort !== undefined) opts.push(`mountport=${nfs.mountPort}`);
+    // With a port *and* a protocol given, mount.nfs skips its rpcbind probes (nfs-utils
+    // nfs_probe_bothports); without them it asks the server's port 111, which may not be
+    // reachable (the lab publishes rpcbind elsewhere) and the mount hangs.
+    opts.push('proto=tcp');
+    if (nfs.mountPort !== undefined) opts.push(`mountport=${nfs.mountPort}`, 'mountproto=tcp');
     if (!nfs.mountOptions.some((o) => o === 'lock' || o === 'nolock')) opts.push('nolock');
   }
   opts.push(...nfs.mountOptions);

@@ -254,7 +254,7 @@ describe('Cluster: volumes', () => {
     await l.cluster.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/db' });
     await l.cluster.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/db' });
     expect(host(l, 2201).commands.filter((c) => c[0] === 'mount')).toEqual([
-      ['mount', '-t', 'nfs', '-o', 'port=2049,vers=3,nolock', '10.0.2.2:/export/db', '/mnt/db'],
+      ['mount', '-t', 'nfs', '-o', 'port=2049,vers=3,proto=tcp,nolock', '10.0.2.2:/export/db', '/mnt/db'],
     ]);
     await expect(l.cluster.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/other' })).rejects.toThrow(
       /already mounted/,

@@ -61,7 +61,7 @@ describe('docker volume create argv', () => {
   it('NFSv3: type nfs, mountport and nolock, then user options; trailing slash of the export dropped', () => {
     expect(dockerVolumeOptions(t3, 'v')).toEqual({
       type: 'nfs',
-      o: 'addr=10.0.2.2,port=2049,vers=3,mountport=20048,nolock,hard,timeo=600',
+      o: 'addr=10.0.2.2,port=2049,vers=3,proto=tcp,mountport=20048,mountproto=tcp,nolock,hard,timeo=600',
       device: ':/export/v',
     });
   });
@@ -70,7 +70,7 @@ describe('docker volume create argv', () => {
     const { port: _p, ...noPort } = v3;
     expect(
       dockerVolumeOptions({ nfs: { ...noPort, mountOptions: ['lock'] }, address: 'nfs' }, 'v')['o'],
-    ).toBe('addr=nfs,vers=3,mountport=20048,lock');
+    ).toBe('addr=nfs,vers=3,proto=tcp,mountport=20048,mountproto=tcp,lock');
   });
 
   it('host mounts use the address in the source, not in -o', () => {
@@ -97,12 +97,20 @@ describe('parseMountOptions', () => {
     expect(parseMountOptions(['a', 'b=c'])).toEqual(['a', 'b=c']);
     expect(parseMountOptions(undefined)).toEqual([]);
   });
-  it.each(['a b', 'x=$(id)', 'x;y', 'addr=1.2.3.4', 'vers=3', 'port=1', '`id`', 'a\nb'])(
-    'refuses %j',
-    (o) => {
-      expect(() => parseMountOptions(o)).toThrow(ValidationError);
-    },
-  );
+  it.each([
+    'a b',
+    'x=$(id)',
+    'x;y',
+    'addr=1.2.3.4',
+    'vers=3',
+    'port=1',
+    'proto=udp',
+    'mountproto=udp',
+    '`id`',
+    'a\nb',
+  ])('refuses %j', (o) => {
+    expect(() => parseMountOptions(o)).toThrow(ValidationError);
+  });
 });
 
 describe('validateMountPath', () => {
