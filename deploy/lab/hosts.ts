@@ -170,6 +170,11 @@ function qmp(socketName: string, execute: string, args?: Record<string, unknown>
   });
 }
 
+/** Runs in the VM: wait up to 60 s for the Docker API socket, then `docker info`. */
+const WAIT_FOR_DOCKERD =
+  'i=0; while [ ! -S /var/run/docker.sock ] && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.1; done; ' +
+  'docker info --format "{{.ServerVersion}}"';
+
 interface SshConnection {
   readonly client: Client;
   readonly ready: Promise<Client>;
@@ -292,9 +297,10 @@ class LabVm implements LabHost {
     await pollUntil(
       `lab host ${this.name} (sshd + dockerd)`,
       async () => {
-        const result = await this.exec(['docker', 'info', '--format', '{{.ServerVersion}}'], {
-          timeoutMs: 20_000,
-        });
+        // Once SSH answers, one remote command waits (bounded) for dockerd's socket and then asks
+        // `docker info`: each docker CLI run costs the emulated CPU about a second, which dockerd's
+        // start-up needs, so it is not polled in a loop.
+        const result = await this.exec(['sh', '-c', WAIT_FOR_DOCKERD], { timeoutMs: 90_000 });
         return result.code === 0 ? true : undefined;
       },
       {
