@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHosts, startNfsServer, type LabHost, type NfsServer } from '../../deploy/lab/index.js';
+import { HOSTILE_NAMES } from '../fakes/hostile-inputs.js';
 import { cliUser, expectCode, type CliUser } from './cli-helpers.js';
 
 describe('nfsvol CLI on the lab with NFSv3', () => {
@@ -91,5 +92,44 @@ describe('nfsvol CLI on the lab with NFSv3', () => {
     );
     expect((await host.check(['cat', '/mnt/v3/f'])).stdout).toBe('v3\n');
     expectCode(await user.run(['volume', 'unmount', 'v3vol', '--host', 'v3host', '-q']), 0, 'unmount');
+  });
+
+  it('hostile names and options are refused (exit 2) or stored as plain text; no injected command runs on the host', async () => {
+    const canary = '/tmp/nfsvol-canary';
+    const inject = `$(touch ${canary})`;
+    const runs = await Promise.all([
+      ...HOSTILE_NAMES.filter((n) => !n.includes('\0')).map((n) => user.run(['volume', 'create', n])),
+      user.run(['volume', 'create', `x${inject}`]),
+      user.run(['volume', 'create', 'okname', '--label', `bad key=${inject}`]),
+      user.run(['volume', 'mount', 'v3vol', '--host', 'v3host', '--path', `/mnt/${inject}/../x`]),
+      user.run(['volume', 'mount', 'v3vol', '--host', `v3host;touch ${canary}`, '--path', '/mnt/x']),
+      user.run(['host', 'add', 'evil', '--ssh', `root@127.0.0.1;touch ${canary}`]),
+      user.run([
+        'host',
+        'add',
+        'evil',
+        '--ssh',
+        `root@127.0.0.1:${host.sshPort}`,
+        '--nfs-address',
+        `\`touch ${canary}\``,
+      ]),
+    ]);
+    for (const r of runs) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/^nfsvol: .+ \((VALIDATION|USAGE)\)\n$/);
+    }
+    // A label value is data, stored in the registry and never sent to a shell.
+    expectCode(
+      await user.run(['volume', 'create', 'labelled', '--label', `cmd=${inject};\`touch ${canary}\``, '-q']),
+      0,
+      'create',
+    );
+    const ins = JSON.parse((await user.run(['volume', 'inspect', 'labelled', '--json'])).stdout) as {
+      labels: Record<string, string>;
+    };
+    expect(ins.labels['cmd']).toBe(`${inject};\`touch ${canary}\``);
+    expectCode(await user.run(['sync', '-q']), 0, 'sync');
+    expect((await host.exec(['test', '-e', canary])).code).not.toBe(0);
+    expect((await host.exec(['sh', '-c', 'ls /mnt'])).stdout).not.toMatch(/touch/);
   });
 });
