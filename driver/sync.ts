@@ -253,6 +253,7 @@ export async function syncHosts(ctx: ClusterContext, options: SyncOptions = {}):
     hosts = hosts.filter((h) => want.has(h.name));
   }
   const volumes = await reg.volumes.list();
+  await reg.sweepTmp();
   const settled = await mapSettled(hosts, ctx.hostConcurrency, async (host) => {
     const result = await reconcileHost(ctx, host, volumes, options.signal);
     await settlePending(ctx, host.name, result, [{ op: 'sync' }]);

@@ -384,6 +384,27 @@ export class Registry {
     }
   }
 
+  /**
+   * Removes temporary files older than `maxAgeMs` (left by a process that died between its
+   * WRITE and its RENAME). Best effort; resolves to the number removed.
+   */
+  async sweepTmp(maxAgeMs = 3_600_000): Promise<number> {
+    let removed = 0;
+    try {
+      for await (const e of this.fs.readdirIter(this.tmpDir)) {
+        const st = e.stat;
+        if (!st || st.type !== 'file' || this.now() - st.mtime.getTime() < maxAgeMs) continue;
+        await this.fs.rm(`${this.tmpDir}/${e.name}`).then(
+          () => removed++,
+          () => undefined,
+        );
+      }
+    } catch {
+      // a listing failure only means nothing is swept this time
+    }
+    return removed;
+  }
+
   private async readLock(file: string): Promise<LockRecord | undefined> {
     try {
       const bytes = await this.fs.readFile(file);

@@ -139,10 +139,11 @@ export class MemoryNfs implements NfsFs {
     const n = this.lookup(path);
     return n?.kind === 'directory' ? [...n.children.keys()].sort() : [];
   }
-  put(path: string, data: string | Buffer): void {
+  put(path: string, data: string | Buffer, mtime?: Date): void {
     const { dir, name } = this.parent(path);
     const n = this.node('file', 0o644);
     n.data = Buffer.from(data);
+    if (mtime) n.mtime = mtime;
     dir.children.set(name, n);
   }
   has(path: string): boolean {

@@ -241,6 +241,19 @@ describe('withLock', () => {
   });
 });
 
+describe('sweepTmp', () => {
+  it('removes temporary files older than the limit and keeps fresh ones', async () => {
+    const fs = new MemoryNfs();
+    const now = Date.now();
+    await Registry.init(fs, nfs);
+    const reg = await Registry.open(fs, { now: () => now });
+    fs.put('.nfsvol/tmp/old.json', 'x', new Date(now - 2 * 3_600_000));
+    fs.put('.nfsvol/tmp/new.json', 'y', new Date(now - 60_000));
+    expect(await reg.sweepTmp()).toBe(1);
+    expect(fs.list('.nfsvol/tmp')).toEqual(['new.json']);
+  });
+});
+
 describe('listing cache', () => {
   it('reads each record once; later listings take unchanged records from the cache', async () => {
     const { fs, reg } = await fresh();
