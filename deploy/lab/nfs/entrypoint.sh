@@ -13,6 +13,8 @@ LOG_LEVEL="${GANESHA_LOG_LEVEL:-NIV_EVENT}"
 
 mkdir -p /run/rpcbind /var/run/ganesha /var/lib/nfs/ganesha "$EXPORT_DIR" /srv/secure /srv/denied
 rm -f /run/rpcbind.sock /run/rpcbind/*.xdr
+# No name service: ganesha's reverse lookups of client addresses must not leave this machine.
+: >/etc/resolv.conf || true
 # -w: warm start off (no state file); rpcbind daemonises and stays in this container.
 rpcbind -w || rpcbind
 
@@ -30,7 +32,10 @@ NFSV4 {
   RecoveryRoot = /var/lib/nfs/ganesha;
   # A restarted server serves at once (no 90 s grace period) so restart() is quick.
   Graceless = true;
-  Minor_Versions = 0, 1, 2;
+  # No NFSv4.0: its callback channel is a connection from the server to the address the client
+  # announces (10.0.2.15 for a lab VM), which from this container would be routed off the machine.
+  # NFSv4.1+ call back over the client's own connection.
+  Minor_Versions = 1, 2;
 }
 EXPORT_DEFAULTS {
   SecType = sys;
