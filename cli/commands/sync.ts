@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { validateNames } from '../../driver/volume-name.js';
 import { EXIT, type CommandRun, type GlobalArgs } from '../context.js';
 import { hostLines } from '../render.js';
 
@@ -18,15 +19,17 @@ export function syncCommand(
         .example('$0 sync', 'every host, in parallel')
         .example('$0 sync --host web1', 'one host, e.g. after it came back') as Argv<SyncArgs>,
     handler: (argv) =>
-      run(argv, (r) =>
-        r.withCluster(async (c) => {
-          const report = await c.sync(argv.host ? { hosts: argv.host } : {});
+      run(argv, (r) => {
+        // Host names are validated before anything touches the export or a host.
+        const hosts = argv.host ? validateNames(argv.host, 'host') : undefined;
+        return r.withCluster(async (c) => {
+          const report = await c.sync(hosts ? { hosts } : {});
           const failed = report.hosts.filter((h) => !h.ok);
           r.result(report, () =>
             report.hosts.length === 0 ? 'no hosts registered' : hostLines(report.hosts).join('\n'),
           );
           if (failed.length > 0) r.settle(failed.length === report.hosts.length ? EXIT.failed : EXIT.partial);
-        }),
-      ),
+        });
+      }),
   };
 }
