@@ -4,6 +4,7 @@ import { openDockerEngine, type DockerEngine } from './docker/engine.js';
 import { driftOf, isManagedBy } from './docker/inspect.js';
 import { dockerVolumeOptions, volumeDefinition } from './docker/volume-options.js';
 import { errorInfo, type ErrorInfo } from './events.js';
+import { validateNames } from './volume-name.js';
 import {
   SCHEMA_VERSION,
   type HostRecord,
@@ -244,9 +245,10 @@ export interface SyncOptions {
 /** Reconciles hosts in parallel (bounded), updating each host's pending record. */
 export async function syncHosts(ctx: ClusterContext, options: SyncOptions = {}): Promise<SyncReport> {
   const reg = ctx.registry;
+  // Validated before anything is read: a name like `../x` must not become a registry path.
+  const want = options.hosts ? new Set(validateNames(options.hosts, 'host')) : undefined;
   let hosts = await reg.hosts.list();
-  if (options.hosts) {
-    const want = new Set(options.hosts);
+  if (want) {
     for (const h of want) {
       if (!hosts.some((x) => x.name === h)) await reg.hosts.get(h); // throws NOT_FOUND naming it
     }
