@@ -308,10 +308,14 @@ class LabVm implements LabHost {
         intervalMs: 250,
         fatal: () => {
           if (this.exitInfo === undefined) return undefined;
-          const tail = existsSync(join(this.dir, 'console.log'))
-            ? readFileSync(join(this.dir, 'console.log'), 'utf8').split('\n').slice(-15).join('\n')
-            : '';
-          return new LabError('VM_EXITED', `${this.name}: ${this.exitInfo} while booting; console:\n${tail}`);
+          const tail = (file: string, lines: number): string =>
+            existsSync(join(this.dir, file))
+              ? readFileSync(join(this.dir, file), 'utf8').split('\n').slice(-lines).join('\n')
+              : '';
+          return new LabError(
+            'VM_EXITED',
+            `${this.name}: ${this.exitInfo} while booting; qemu:\n${tail('qemu.log', 5)}\nconsole:\n${tail('console.log', 15)}`,
+          );
         },
       },
     );
