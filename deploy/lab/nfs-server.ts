@@ -30,7 +30,8 @@ export interface NfsServer extends AsyncDisposable {
   /**
    * `nfs://127.0.0.1/export?version=3&nfsport=N&mountport=M&rpcbindport=R` or
    * `nfs://127.0.0.1/export?version=4.1&nfsport=N`. The parameter names are libnfs's (nfs-ls and
-   * nfs-cp take the v3 URL as is and ignore rpcbindport; for NFSv4 libnfs wants version=4), and
+   * nfs-cp take the v3 URL as is and ignore rpcbindport; libnfs speaks NFSv4.0 only, which this
+   * server refuses), and
    * nfsvol's own parser (driver/nfs/nfs-url.ts) reads all of them.
    */
   url(version: 3 | 4.1): string;
