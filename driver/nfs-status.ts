@@ -1,11 +1,8 @@
-/**
- * Reads the NFS status name (`NFS3ERR_EXIST`, `NFS3ERR_NOENT`, ...) from an error raised by an
- * `NfsFs`. Kept in one place so it can become `err instanceof NfsError` once that class exists.
- */
+import { NfsError } from './nfs/nfs-error.js';
+
+/** The NFS status name (`NFS3ERR_EXIST`, `NFS3ERR_NOENT`, ...) of an error an `NfsFs` raised, if any. */
 export function nfsStatus(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const status = (err as { status?: unknown }).status;
-  return typeof status === 'string' ? status : undefined;
+  return err instanceof NfsError ? err.status : undefined;
 }
 
 /** True when `err` carries an NFS status ending in one of `names` (e.g. 'EXIST' matches NFS3ERR_EXIST and NFS4ERR_EXIST). */

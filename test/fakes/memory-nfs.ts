@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { PassThrough, Writable } from 'node:stream';
-import { NfsvolError } from '../../driver/errors.js';
+import { NfsError } from '../../driver/nfs/nfs-error.js';
 import type {
   DirEntry,
   FileStat,
@@ -11,12 +11,10 @@ import type {
   WriteFileOptions,
 } from '../../driver/nfs/types.js';
 
-/** Error shaped like the real `NfsError`: a code plus the NFS status name. */
-export class FakeNfsError extends NfsvolError {
-  readonly status: string;
+/** The real `NfsError` (status name, retriable), raised by the fake for a path it names in `message`. */
+export class FakeNfsError extends NfsError {
   constructor(status: string, message: string, retriable = false) {
-    super('NFS', `${status}: ${message}`, { retriable });
-    this.status = status;
+    super(status, 'fake', message, { retriable });
   }
 }
 
