@@ -112,6 +112,14 @@ export async function addHost(ctx: ClusterContext, o: AddHostOptions): Promise<A
       maxOutputBytes: 4096,
     });
     dockerVersion = res.stdout.trim().split('\n')[0]?.slice(0, 64) ?? '';
+    // Output from a host is untrusted and this one is printed: a version, or HOST_BAD_OUTPUT
+    // (never raw bytes, which could carry terminal control sequences, on the user's terminal).
+    if (!/^[0-9A-Za-z][0-9A-Za-z.+~_-]*$/.test(dockerVersion)) {
+      const shown = dockerVersion
+        .slice(0, 40)
+        .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+      throw new NfsvolError('HOST_BAD_OUTPUT', `${name}: docker version printed "${shown}", not a version`);
+    }
   } catch (err) {
     await ctx.hosts.drop(name);
     throw err;
