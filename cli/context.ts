@@ -24,6 +24,19 @@ export interface GlobalArgs {
   readonly verbose?: boolean | undefined;
 }
 
+/**
+ * Makes text safe for a terminal: control characters other than newline and tab (ESC, C1
+ * controls such as CSI, DEL) are shown escaped. Hosts' output reaches messages, and a host must
+ * not be able to drive the user's terminal.
+ */
+export function safeText(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -59,7 +72,7 @@ export class CommandRun {
     if (this.json) {
       this.deps.io.stdout(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
     } else if (!this.args.quiet) {
-      const text = render();
+      const text = safeText(render());
       if (text !== '') this.deps.io.stdout(text.endsWith('\n') ? text : `${text}\n`);
     }
   }
@@ -69,11 +82,11 @@ export class CommandRun {
     if (this.args.quiet) return;
     if (e.host === undefined && !this.args.verbose) return;
     const who = e.host ? `${e.host}: ` : e.volume ? `${e.volume}: ` : '';
-    this.deps.io.stderr(`nfsvol: ${who}${e.message}\n`);
+    this.deps.io.stderr(safeText(`nfsvol: ${who}${e.message}`) + '\n');
   };
 
   note(text: string): void {
-    if (!this.args.quiet && !this.json) this.deps.io.stderr(`nfsvol: ${text}\n`);
+    if (!this.args.quiet && !this.json) this.deps.io.stderr(`${safeText(`nfsvol: ${text}`)}\n`);
   }
 
   /** Opens the configured cluster, runs `fn`, closes it. */
@@ -114,12 +127,12 @@ export function exitCodeOf(err: unknown): ExitCode {
 export function formatError(err: unknown, verbose: boolean): string {
   const code = err instanceof NfsvolError ? err.code : 'INTERNAL';
   const message = err instanceof Error ? err.message : String(err);
-  let out = `nfsvol: ${message} (${code})\n`;
+  let out = `${safeText(`nfsvol: ${message} (${code})`)}\n`;
   if (verbose) {
     let cause: unknown = err instanceof Error ? err.cause : undefined;
     for (let depth = 0; cause !== undefined && depth < 8; depth++) {
       const c = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-      out += `  caused by: ${c}\n`;
+      out += `  caused by: ${safeText(c)}\n`;
       cause = cause instanceof Error ? cause.cause : undefined;
     }
     if (err instanceof Error && err.stack && !(err instanceof NfsvolError)) out += `${err.stack}\n`;

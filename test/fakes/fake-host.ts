@@ -32,6 +32,8 @@ export class FakeDockerHost {
   readonly commands: string[][] = [];
   reachable = true;
   hostKey: Buffer;
+  /** What `uname -sr` prints (tests put hostile bytes here). */
+  uname = 'Linux 6.1.0\n';
   /** Volumes a container uses: `docker volume rm` fails for them. */
   readonly inUse = new Set<string>();
 
@@ -108,7 +110,7 @@ export class FakeDockerHost {
       }
     }
     if (cmd === 'docker' && (sub === 'version' || sub === 'info')) return this.ok('24.0.7\n');
-    if (cmd === 'uname') return this.ok('Linux 6.1.0\n');
+    if (cmd === 'uname') return this.ok(this.uname);
     if (cmd === 'cat' && sub === '/proc/filesystems')
       return this.ok('nodev\tproc\nnodev\tnfs\nnodev\tnfs4\n');
     if (cmd === 'mktemp') return this.ok('/tmp/nfsvol-check.abc123\n');

@@ -186,6 +186,16 @@ describe('nfsvol CLI', () => {
     );
   });
 
+  it('a host cannot drive the terminal: control characters in its output are shown escaped', async () => {
+    const s = await ready();
+    const h1 = s.hosts.get('127.0.0.1:2201');
+    if (h1) h1.uname = 'Linux \u001b]0;pwned\u0007\u001b[2J\u009b31m\n';
+    const r = await s.cli('host', 'check', 'h1');
+    expect(r.code).toBe(0);
+    for (const c of ['\u001b', '\u0007', '\u009b']) expect(r.stdout + r.stderr).not.toContain(c);
+    expect(r.stdout).toContain('Linux \\u001b]0;pwned\\u0007\\u001b[2J\\u009b31m');
+  });
+
   it('rm refused while mounted exits 1 and says where it is mounted', async () => {
     const s = await ready();
     await s.cli('volume', 'create', 'db', '-q');
