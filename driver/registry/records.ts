@@ -1,4 +1,6 @@
 import { CorruptRecordError, NewerSchemaError } from './errors.js';
+import { ValidationError } from '../errors.js';
+import { parseMountOptions } from '../docker/volume-options.js';
 
 /** Schema version this nfsvol writes. Records with a higher number are refused, never overwritten. */
 export const SCHEMA_VERSION = 1;
@@ -176,7 +178,48 @@ export function parseRecord<K extends AnyRecord['kind']>(
   if (schema > SCHEMA_VERSION) throw new NewerSchemaError(file, schema, SCHEMA_VERSION);
   if (schema < 1) throw new CorruptRecordError(file, `schema version ${schema} is not valid`);
   if (json['kind'] !== kind) throw new CorruptRecordError(file, `expected a ${kind} record`);
-  return decode(f, kind) as Extract<AnyRecord, { kind: K }>;
+  try {
+    return checkValues(decode(f, kind)) as Extract<AnyRecord, { kind: K }>;
+  } catch (err) {
+    // Anyone who can write the export can write a record: hold its values to the rules
+    // input from the command line is held to before they reach a host.
+    if (err instanceof ValidationError) throw new CorruptRecordError(file, err.message, err);
+    throw err;
+  }
+}
+
+/** Docker's name rule and no `..`: what can safely become a path on the export or an argument on a host. */
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+function validateName(v: string, field = 'name'): void {
+  if (!SAFE_NAME.test(v) || v.includes('..')) {
+    throw new ValidationError(field, `${JSON.stringify(v)} is not a valid name`);
+  }
+}
+
+function checkValues(rec: AnyRecord): AnyRecord {
+  switch (rec.kind) {
+    case 'cluster':
+      parseMountOptions(rec.nfs.mountOptions);
+      break;
+    case 'volume':
+      validateName(rec.name);
+      break;
+    case 'host':
+      validateName(rec.name, 'host name');
+      break;
+    case 'mount':
+      validateName(rec.volume);
+      validateName(rec.host, 'host name');
+      break;
+    case 'pending':
+      validateName(rec.host, 'host name');
+      for (const op of rec.operations) if (op.volume !== undefined) validateName(op.volume);
+      break;
+    case 'lock':
+      break;
+  }
+  return rec;
 }
 
 function decode(f: Fields, kind: AnyRecord['kind']): AnyRecord {

@@ -137,6 +137,15 @@ describe('RecordCollection', () => {
     await expect(reg.volumes.get('c')).rejects.toThrow(CorruptRecordError);
   });
 
+  it('holds values read from the export to the rules the command line is held to', async () => {
+    const { fs, reg } = await fresh();
+    fs.put('.nfsvol/volumes/a.json', JSON.stringify(vol('../x')));
+    await expect(reg.volumes.get('a')).rejects.toThrow(/volumes\/a\.json is corrupt: .*left untouched/);
+    fs.put('.nfsvol/volumes/b.json', JSON.stringify(vol('b;touch /tmp/canary')));
+    await expect(reg.volumes.get('b')).rejects.toBeInstanceOf(CorruptRecordError);
+    expect(fs.peek('.nfsvol/volumes/b.json')?.toString()).toContain('canary');
+  });
+
   it('an empty record (EXCLUSIVE create without its write) is incomplete and retriable', async () => {
     const { fs, reg } = await fresh();
     fs.put('.nfsvol/volumes/a.json', '');
