@@ -85,6 +85,15 @@ export class CommandRun {
     this.deps.io.stderr(safeText(`nfsvol: ${who}${e.message}`) + '\n');
   };
 
+  /**
+   * What went wrong for some hosts or volumes. Normal output already lists it; with --quiet it
+   * still goes to stderr ("nothing but errors"), so a timer's journal says why a run was partial.
+   */
+  problems(lines: readonly string[]): void {
+    if (!this.args.quiet || this.json) return;
+    for (const l of lines) this.deps.io.stderr(`${safeText(`nfsvol: ${l}`)}\n`);
+  }
+
   note(text: string): void {
     if (!this.args.quiet && !this.json) this.deps.io.stderr(`${safeText(`nfsvol: ${text}`)}\n`);
   }

@@ -28,6 +28,7 @@ export function syncCommand(
           r.result(report, () =>
             report.hosts.length === 0 ? 'no hosts registered' : hostLines(report.hosts).join('\n'),
           );
+          r.problems(hostLines(failed));
           if (failed.length > 0) r.settle(failed.length === report.hosts.length ? EXIT.failed : EXIT.partial);
         });
       }),

@@ -93,6 +93,7 @@ function create(run: Run): CommandModule<GlobalArgs, CreateArgs> {
           });
           if (failed.length > 0) r.settle(EXIT.failed);
           else if (hostsFailed(res.hosts)) r.settle(EXIT.partial);
+          r.problems(hostLines(res.hosts.filter((h) => !h.ok)));
         });
       }),
   };
@@ -187,6 +188,7 @@ function rm(run: Run): CommandModule<GlobalArgs, NamesArgs> {
           );
           if (bad.length > 0) r.settle(EXIT.failed);
           else if (hostsFailed(res.hosts)) r.settle(EXIT.partial);
+          r.problems(hostLines(res.hosts.filter((h) => !h.ok)));
         });
       }),
   };

@@ -175,6 +175,15 @@ describe('nfsvol CLI', () => {
     expect(await readFile(s.config, 'utf8')).toBe('{"schema": 9}');
   });
 
+  it('--quiet still says which hosts failed, on stderr, with exit 3', async () => {
+    const s = await ready();
+    s.hosts.get('127.0.0.1:2202')!.reachable = false;
+    const r = await s.cli('sync', '--quiet');
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^nfsvol: host h2: FAILED .*; pending\n$/);
+  });
+
   it('--quiet prints nothing on success; --verbose shows causes', async () => {
     const s = await ready();
     expect(await s.cli('volume', 'create', 'qq', '--quiet')).toEqual({ code: 0, stdout: '', stderr: '' });
