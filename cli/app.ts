@@ -78,7 +78,7 @@ export function buildCli(deps: CliDeps, outcome: Outcome = { code: 0 }): Argv<Gl
     .epilogue('Exit codes: 0 done, 1 failed, 2 usage error, 3 partly done (some hosts failed).')
     .strict()
     .recommendCommands()
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(deps.width ?? Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg: string | null | undefined, err: Error | undefined) => {
       throw err ?? new UsageError(msg ?? 'invalid command line');

@@ -14,6 +14,8 @@ export interface CliDeps {
   readonly io: CliIo;
   /** Overrides for the driver (fake NFS and hosts in tests). */
   readonly cluster?: ClusterOptions;
+  /** Help text width. @default the terminal's, at most 110 */
+  readonly width?: number;
 }
 
 /** Options every command accepts. */
