@@ -46,8 +46,12 @@ async function runOnH2(argv: string[]): Promise<string> {
 
 for (let r = 0; r < RUNS; r++) {
   const vol = `fo${r}`;
+  if (!h1.running) {
+    // Host 1 back from the previous cut; `sync` completes what it owes.
+    await h1.powerOn();
+    await cliOk(user, ['sync']);
+  }
   await cliOk(user, ['volume', 'create', vol]);
-  if (!h1.running) await h1.powerOn();
   // Host 1's container writes MB of random data and syncs it, then the power is cut.
   await h1.check([
     'docker',
