@@ -4,6 +4,7 @@ import { XdrError } from '../../../driver/nfs/xdr/xdr-error.js';
 import { XdrReader } from '../../../driver/nfs/xdr/xdr-reader.js';
 import { decodeReply, encodeCall } from './decode-reply.js';
 import { type Enc, encode } from './reply-encoders.js';
+import { prng } from '../../support/prng.js';
 
 export interface ProcedureCase<A, R> {
   readonly procedure: Procedure<A, R>;
@@ -16,18 +17,6 @@ export interface ProcedureCase<A, R> {
   readonly encodeReply: Enc<R>;
   /** Random buffers and mutations per procedure. @default 3000 each */
   readonly fuzzCases?: number;
-}
-
-/** Deterministic PRNG (mulberry32): the fuzz cases are the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Decodes and returns 'ok' or 'xdr-error'; anything else thrown propagates and fails the test. */
