@@ -8,7 +8,7 @@ import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Server as SshServer, utils } from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { startNfsServer } from '../../deploy/lab/index.js';
@@ -24,15 +24,33 @@ interface Measured {
   readonly maxRssMiB: number;
 }
 
-/** The CLI as a process under GNU time, so its peak RSS is known. */
+/**
+ * The CLI as a process; a preloaded module writes the process's own peak RSS
+ * (`process.resourceUsage().maxRSS`, KiB, what GNU time's %M reports) when it exits.
+ */
 async function cliMeasured(home: string, args: readonly string[]): Promise<Measured> {
-  const timeFile = join(home, `time-${Date.now()}.txt`);
+  const rssFile = join(home, `rss-${Date.now()}.txt`);
+  const preload = join(home, 'peak-rss.mjs');
+  await writeFile(
+    preload,
+    "import { writeFileSync } from 'node:fs';\n" +
+      "process.on('exit', () => writeFileSync(process.env.NFSVOL_TEST_RSS_FILE, String(process.resourceUsage().maxRSS)));\n",
+  );
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(
-      '/usr/bin/time',
-      ['-f', '%M', '-o', timeFile, process.execPath, '--import', 'tsx', join(ROOT, 'cli/main.ts'), ...args],
-      { cwd: ROOT, env: { ...process.env, HOME: home, NFSVOL_CONFIG: '', SSH_AUTH_SOCK: '' } },
+      process.execPath,
+      ['--import', 'tsx', '--import', pathToFileURL(preload).href, join(ROOT, 'cli/main.ts'), ...args],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          HOME: home,
+          NFSVOL_CONFIG: '',
+          SSH_AUTH_SOCK: '',
+          NFSVOL_TEST_RSS_FILE: rssFile,
+        },
+      },
     );
     let stdout = '';
     let stderr = '';
@@ -43,9 +61,8 @@ async function cliMeasured(home: string, args: readonly string[]): Promise<Measu
     child.on('close', (code) => {
       clearTimeout(kill);
       const seconds = (performance.now() - t0) / 1000;
-      void readFile(timeFile, 'utf8').then((t) => {
-        const kib = Number(t.trim().split('\n').pop());
-        resolve({ code: code ?? -1, stdout, stderr, seconds, maxRssMiB: kib / 1024 });
+      void readFile(rssFile, 'utf8').then((t) => {
+        resolve({ code: code ?? -1, stdout, stderr, seconds, maxRssMiB: Number(t.trim()) / 1024 });
       }, reject);
     });
   });
