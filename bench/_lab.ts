@@ -4,6 +4,7 @@
  * a user's baseline script calls.
  */
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +59,9 @@ export function buildCli(): Promise<string> {
 
 /** A user with its own HOME and config, running the compiled CLI under GNU time. */
 export async function benchUser(): Promise<BenchUser> {
+  if (!existsSync('/usr/bin/time')) {
+    throw new Error('the benchmarks measure peak RSS with GNU time: apt-get install -y time');
+  }
   const main = await buildCli();
   const home = await mkdtemp(join(tmpdir(), 'nfsvol-bench-user-'));
   const timeFile = join(home, 'time.txt');
