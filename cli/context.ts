@@ -82,7 +82,7 @@ export class CommandRun {
   /** A progress line on stderr (never with --quiet; per-volume lines only with --verbose). */
   progress = (e: ProgressEvent): void => {
     if (this.args.quiet) return;
-    if (e.host === undefined && !this.args.verbose) return;
+    if ((e.host === undefined || e.detail) && !this.args.verbose) return;
     const who = e.host ? `${e.host}: ` : e.volume ? `${e.volume}: ` : '';
     this.deps.io.stderr(safeText(`nfsvol: ${who}${e.message}`) + '\n');
   };

@@ -2,13 +2,105 @@ import type { HostSyncResult } from '../driver/sync.js';
 
 /** Left-aligned columns, header first. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  const widths = columnWidths(header, rows);
+  return [tableLine(header, widths), ...rows.map((r) => tableLine(r, widths))].join('\n');
+}
+
+function columnWidths(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  min: readonly number[] = [],
+): number[] {
+  return header.map((h, i) =>
+    rows.reduce((w, r) => Math.max(w, (r[i] ?? '').length), Math.max(h.length, min[i] ?? 0)),
+  );
+}
+
+function tableLine(cells: readonly string[], widths: readonly number[]): string {
+  return cells
+    .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+    .join('  ')
+    .trimEnd();
+}
+
+/**
+ * A table printed while its rows arrive, for listings too long to hold: column widths come from
+ * the first `sample` rows (and `minWidths`, e.g. the longest name known up front); a later,
+ * wider cell pushes its own line only. Output goes out in blocks of about 64 KiB.
+ */
+export class TableStream {
+  private readonly held: string[][] = [];
+  private widths: number[] | undefined;
+  private buf = '';
+
+  constructor(
+    private readonly header: readonly string[],
+    private readonly write: (text: string) => void,
+    private readonly minWidths: readonly number[] = [],
+    private readonly sample = 1000,
+  ) {}
+
+  row(cells: readonly string[]): void {
+    if (this.widths) {
+      this.out(tableLine(cells, this.widths));
+      return;
+    }
+    this.held.push([...cells]);
+    if (this.held.length >= this.sample) this.release();
+  }
+
+  end(): void {
+    if (!this.widths) this.release();
+    if (this.buf) this.write(this.buf);
+    this.buf = '';
+  }
+
+  private release(): void {
+    const widths = columnWidths(this.header, this.held, this.minWidths);
+    this.widths = widths;
+    this.out(tableLine(this.header, widths));
+    for (const r of this.held.splice(0)) this.out(tableLine(r, widths));
+  }
+
+  private out(line: string): void {
+    this.buf += `${line}\n`;
+    if (this.buf.length >= 65536) {
+      this.write(this.buf);
+      this.buf = '';
+    }
+  }
+}
+
+/**
+ * A JSON array printed one element at a time, formatted exactly as JSON.stringify(array, r, 2)
+ * would print it whole, in blocks of about 64 KiB.
+ */
+export class JsonArrayStream {
+  private buf = '';
+  private count = 0;
+
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly replacer?: (key: string, value: unknown) => unknown,
+  ) {}
+
+  item(value: unknown): void {
+    const text = JSON.stringify(value, this.replacer, 2).replace(/\n/g, '\n  ');
+    this.buf += `${this.count++ === 0 ? '[\n' : ',\n'}  ${text}`;
+    if (this.buf.length >= 65536) {
+      this.write(this.buf);
+      this.buf = '';
+    }
+  }
+
+  end(): void {
+    this.write(`${this.buf}${this.count === 0 ? '[]' : '\n]'}\n`);
+    this.buf = '';
+  }
+}
+
+export function maxLength(texts: readonly string[]): number {
+  return texts.reduce((m, t) => Math.max(m, t.length), 0);
 }
 
 export function labelsText(labels: Readonly<Record<string, string>>): string {

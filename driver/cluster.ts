@@ -23,6 +23,7 @@ import {
   createVolumes,
   inspectVolume,
   listVolumes,
+  streamVolumes,
   mountVolume,
   removeVolumes,
   unmountVolume,
@@ -34,6 +35,7 @@ import {
   type UnmountOptions,
   type VolumeDetails,
   type VolumeSummary,
+  type StreamVolumesOptions,
 } from './volumes.js';
 
 /** Opens the export at an `nfs://` URL. */
@@ -145,6 +147,10 @@ export class Cluster implements AsyncDisposable {
   }
   listVolumes(): Promise<VolumeSummary[]> {
     return listVolumes(this.ctx);
+  }
+  /** Like listVolumes, one volume at a time in name order, without holding them all. */
+  streamVolumes(options?: StreamVolumesOptions): AsyncGenerator<VolumeSummary> {
+    return streamVolumes(this.ctx, options);
   }
   inspectVolume(name: string): Promise<VolumeDetails> {
     return inspectVolume(this.ctx, name);

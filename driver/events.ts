@@ -3,6 +3,8 @@ export interface ProgressEvent {
   readonly host?: string;
   readonly volume?: string;
   readonly message: string;
+  /** A detail for --verbose only (like per-volume lines). */
+  readonly detail?: boolean;
 }
 
 export type ProgressListener = (event: ProgressEvent) => void;

@@ -17,6 +17,7 @@ export type {
   CreateVolumesResult,
   VolumeOutcome,
   VolumeSummary,
+  StreamVolumesOptions,
   VolumeDetails,
   RemoveVolumesOptions,
   RemoveVolumesResult,

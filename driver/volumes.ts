@@ -99,6 +99,8 @@ export async function createVolumes(
       ? r.value
       : { name: valid[i] ?? '?', status: 'failed', error: errorInfo(r.reason) },
   );
+  // The next `volume ls` anywhere then reads none of these records (best effort: a hint).
+  await ctx.registry.volumes.flushCache().catch(() => undefined);
   const created = volumes.filter((v) => v.status !== 'failed').map((v) => v.name);
   const hosts = created.length > 0 ? await defineEverywhere(ctx, created, signal) : [];
   return { volumes, hosts };
@@ -235,7 +237,30 @@ function summary(v: VolumeRecord): VolumeSummary {
 }
 
 export async function listVolumes(ctx: ClusterContext): Promise<VolumeSummary[]> {
-  return (await ctx.registry.volumes.list()).map(summary);
+  const out: VolumeSummary[] = [];
+  for await (const v of streamVolumes(ctx)) out.push(v);
+  return out;
+}
+
+/** Every volume in name order, streamed: memory stays flat however many there are. */
+export async function* streamVolumes(
+  ctx: ClusterContext,
+  options: StreamVolumesOptions = {},
+): AsyncGenerator<VolumeSummary> {
+  const onStats = (s: { records: number; read: number; cached: number }): void =>
+    ctx.progress({
+      message: `listed ${s.records} volume(s): ${s.cached} from the listing cache, ${s.read} record(s) read`,
+      detail: true,
+    });
+  const onKeys = options.onNames;
+  for await (const v of ctx.registry.volumes.stream({ onStats, ...(onKeys ? { onKeys } : {}) })) {
+    yield summary(v);
+  }
+}
+
+export interface StreamVolumesOptions {
+  /** Called once, before the first volume, with every volume's name (e.g. to size a column). */
+  readonly onNames?: (names: readonly string[]) => void;
 }
 
 export interface VolumeDetails extends VolumeSummary {

@@ -2,8 +2,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { validateMountPath } from '../../driver/docker/volume-options.js';
 import type { DeletePolicy } from '../../driver/registry/records.js';
 import { parseId, parseLabels, parseMode, validateName, validateNames } from '../../driver/volume-name.js';
-import { EXIT, type CommandRun, type GlobalArgs } from '../context.js';
-import { hostLines, hostsFailed, labelsText, table } from '../render.js';
+import { EXIT, jsonReplacer, safeText, type CommandRun, type GlobalArgs } from '../context.js';
+import { JsonArrayStream, TableStream, hostLines, hostsFailed, labelsText, maxLength } from '../render.js';
 
 type Run = (args: GlobalArgs, fn: (r: CommandRun) => Promise<void>) => Promise<void>;
 
@@ -108,19 +108,28 @@ function ls(run: Run): CommandModule<GlobalArgs, GlobalArgs> {
     handler: (argv) =>
       run(argv, (r) =>
         r.withCluster(async (c) => {
-          const vols = await c.listVolumes();
-          r.result(vols, () =>
-            table(
-              ['NAME', 'ON-DELETE', 'OWNER', 'MODE', 'LABELS'],
-              vols.map((v) => [
-                v.name,
-                v.onDelete,
-                `${v.uid}:${v.gid}`,
-                v.mode.toString(8).padStart(4, '0'),
-                labelsText(v.labels),
-              ]),
-            ),
-          );
+          // Streamed: a listing of any length is printed without holding it whole.
+          let longest = 0;
+          const volumes = c.streamVolumes({ onNames: (names) => (longest = maxLength(names)) });
+          if (r.json) {
+            const out = new JsonArrayStream(r.deps.io.stdout, jsonReplacer);
+            for await (const v of volumes) out.item(v);
+            out.end();
+            return;
+          }
+          const out = new TableStream(['NAME', 'ON-DELETE', 'OWNER', 'MODE', 'LABELS'], (text) => {
+            if (!r.args.quiet) r.deps.io.stdout(safeText(text));
+          });
+          for await (const v of volumes) {
+            out.row([
+              v.name.padEnd(longest),
+              v.onDelete,
+              `${v.uid}:${v.gid}`,
+              v.mode.toString(8).padStart(4, '0'),
+              labelsText(v.labels),
+            ]);
+          }
+          out.end();
         }),
       ),
   };

@@ -18,6 +18,7 @@ import {
   LOOKUP,
   MKDIR,
   NFS3_PROGRAM,
+  READ,
   READDIRPLUS,
   READLINK,
   REMOVE,
@@ -47,6 +48,7 @@ import type {
   FsStat,
   MkdirOptions,
   NfsFs,
+  ReadFileOptions,
   StreamOptions,
   Usage,
   WriteFileOptions,
@@ -293,11 +295,12 @@ export class NfsClient implements NfsFs, Nfs3Session {
         cookie = e.cookie;
         if (e.name === '.' || e.name === '..') continue;
         if (e.handle && e.attributes?.type === 'directory') this.cache.set(prefix + e.name, e.handle);
-        page.push(
-          e.attributes
-            ? { name: e.name, fileid: e.fileid, stat: e.attributes }
-            : { name: e.name, fileid: e.fileid },
-        );
+        page.push({
+          name: e.name,
+          fileid: e.fileid,
+          ...(e.attributes ? { stat: e.attributes } : {}),
+          ...(e.handle ? { handle: e.handle } : {}),
+        });
       }
       yield page;
       if (res.eof) return;
@@ -320,9 +323,20 @@ export class NfsClient implements NfsFs, Nfs3Session {
     return pages.flat();
   }
 
-  async readFile(path: string): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const c of this.createReadStream(path)) chunks.push(c as Buffer);
+  /**
+   * Reads a whole file. A small file (most registry records) costs one READ: the first reply
+   * that says EOF ends it; a larger one goes on as a stream with several READs in flight.
+   * `options.handle` (a readdir entry's) saves the LOOKUPs.
+   */
+  async readFile(path: string, options: ReadFileOptions = {}): Promise<Buffer> {
+    const p = joinPath(splitPath(path));
+    const fh = options.handle ?? (await this.resolve(p));
+    const first = await this.call(READ, { file: fh, offset: 0, count: this.ioSize('read') }, p);
+    const head = Buffer.from(first.data); // a copy: the reply buffer is not kept alive
+    if (first.eof || first.data.length === 0) return head;
+    const chunks: Buffer[] = [head];
+    const rest = new NfsReadStream(this, p, this.ioSize('read'), 8, { fh, offset: head.length });
+    for await (const c of rest) chunks.push(c as Buffer);
     return Buffer.concat(chunks);
   }
 
@@ -340,11 +354,15 @@ export class NfsClient implements NfsFs, Nfs3Session {
     await this.writeAll(fh, p.path, bytes);
   }
 
+  /**
+   * Resolves to the file's attributes after the last step, as the server reported them (the
+   * registry keys its listing cache on them), or undefined when the server sent none.
+   */
   async createExclusive(
     path: string,
     data?: Uint8Array | string,
     options: WriteFileOptions = {},
-  ): Promise<void> {
+  ): Promise<FileStat | undefined> {
     const p = await this.parent(path);
     // RFC 1813 3.3.8: the verifier makes a retransmitted EXCLUSIVE create succeed and a
     // competing one fail with NFS3ERR_EXIST, so it is safe to resend after a lost reply.
@@ -368,20 +386,22 @@ export class NfsClient implements NfsFs, Nfs3Session {
     }
     const fh = res.object ?? (await this.call(LOOKUP, { dir: p.dir, name: p.name }, p.path)).object;
     // The server kept the verifier in the file's times: set the real attributes now.
-    await this.call(
+    const set = await this.call(
       SETATTR,
       { object: fh, attributes: { ...sattr(options, 0o644), atime: 'server', mtime: 'server' } },
       p.path,
     );
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    if (bytes && bytes.length > 0) await this.writeAll(fh, p.path, bytes);
+    if (bytes && bytes.length > 0) return this.writeAll(fh, p.path, bytes);
+    return set.objWcc.after;
   }
 
-  private async writeAll(fh: Fh, path: string, bytes: Uint8Array): Promise<void> {
+  /** Writes `bytes` durably; resolves to the attributes after a single-WRITE file, if sent. */
+  private async writeAll(fh: Fh, path: string, bytes: Uint8Array): Promise<FileStat | undefined> {
     const chunk = this.ioSize('write');
     if (bytes.length <= chunk) {
-      if (bytes.length > 0) await this.writeRange(fh, path, bytes, 0, StableHow.FILE_SYNC);
-      return;
+      if (bytes.length === 0) return undefined;
+      return (await this.writeLoop(fh, path, bytes, 0, StableHow.FILE_SYNC)).after;
     }
     const offsets: number[] = [];
     for (let off = 0; off < bytes.length; off += chunk) offsets.push(off);
@@ -394,6 +414,7 @@ export class NfsClient implements NfsFs, Nfs3Session {
     await mapLimit(stale, 8, (off) =>
       this.writeRange(fh, path, bytes.subarray(off, off + chunk), off, StableHow.FILE_SYNC),
     );
+    return undefined;
   }
 
   /** Writes one range, resending the rest after a short write; returns the write verifier. */
@@ -404,8 +425,19 @@ export class NfsClient implements NfsFs, Nfs3Session {
     offset: number,
     stable: StableHow,
   ): Promise<Uint8Array> {
+    return (await this.writeLoop(fh, path, data, offset, stable)).verf;
+  }
+
+  private async writeLoop(
+    fh: Fh,
+    path: string,
+    data: Uint8Array,
+    offset: number,
+    stable: StableHow,
+  ): Promise<{ verf: Uint8Array; after: FileStat | undefined }> {
     let done = 0;
     let verf: Uint8Array = ZERO_VERF;
+    let after: FileStat | undefined;
     while (done < data.length) {
       const res = await this.call(
         WRITE,
@@ -417,13 +449,14 @@ export class NfsClient implements NfsFs, Nfs3Session {
       }
       done += res.count;
       verf = res.verf;
+      after = res.fileWcc.after;
       if (stable !== StableHow.UNSTABLE && res.committed === StableHow.UNSTABLE) {
         throw new NfsError('NFS3ERR_IO', 'WRITE', `/${path}`, {
           hint: 'server did not honour a stable write',
         });
       }
     }
-    return verf;
+    return { verf, after };
   }
 
   /** READ/WRITE size: the server's preferred size within its maximum, capped at 1 MiB. */

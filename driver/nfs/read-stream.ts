@@ -28,12 +28,21 @@ export class NfsReadStream extends Readable {
     path: string,
     private readonly chunkSize: number,
     private readonly concurrency: number,
+    /** Go on from `offset` of a file already resolved (readFile after its first READ). */
+    private readonly from?: { readonly fh: Fh; readonly offset: number },
   ) {
     super({ highWaterMark: chunkSize * concurrency });
     this.path = joinPath(splitPath(path));
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
+    if (this.from) {
+      this.fh = this.from.fh;
+      this.next = this.from.offset;
+      this.limit = this.next + this.chunkSize * this.concurrency;
+      callback();
+      return;
+    }
     this.client
       .resolve(this.path)
       .then(async (fh) => {

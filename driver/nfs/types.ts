@@ -25,6 +25,16 @@ export interface DirEntry {
   readonly fileid: bigint;
   /** Absent when the server did not return attributes for this entry. */
   readonly stat?: FileStat;
+  /**
+   * The entry's file handle when the server sent one (READDIRPLUS): opaque; hand it back to
+   * `readFile` to skip the LOOKUP. Valid for this client's connection to this export.
+   */
+  readonly handle?: Uint8Array;
+}
+
+export interface ReadFileOptions {
+  /** A handle from a readdir entry of this same path: saves resolving the path. */
+  readonly handle?: Uint8Array;
 }
 
 export interface MkdirOptions {
@@ -78,10 +88,17 @@ export interface NfsFs extends AsyncDisposable {
   readdir(path: string): Promise<DirEntry[]>;
   /** Streams entries page by page (READDIRPLUS), without holding the whole directory. */
   readdirIter(path: string): AsyncIterable<DirEntry>;
-  readFile(path: string): Promise<Buffer>;
+  readFile(path: string, options?: ReadFileOptions): Promise<Buffer>;
   writeFile(path: string, data: Uint8Array | string, options?: WriteFileOptions): Promise<void>;
-  /** Creates a file atomically with EXCLUSIVE semantics; fails with NFS3ERR_EXIST if present. */
-  createExclusive(path: string, data?: Uint8Array | string, options?: WriteFileOptions): Promise<void>;
+  /**
+   * Creates a file atomically with EXCLUSIVE semantics; fails with NFS3ERR_EXIST if present.
+   * Resolves to the file's attributes after its last write when the server reported them.
+   */
+  createExclusive(
+    path: string,
+    data?: Uint8Array | string,
+    options?: WriteFileOptions,
+  ): Promise<FileStat | undefined>;
   createReadStream(path: string, options?: StreamOptions): Readable;
   createWriteStream(path: string, options?: StreamOptions & WriteFileOptions): Writable;
   rename(from: string, to: string): Promise<void>;

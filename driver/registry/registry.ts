@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { NfsFs } from '../nfs/types.js';
+import type { FileStat, NfsFs } from '../nfs/types.js';
 import { hasNfsStatus } from '../nfs-status.js';
 import { mapSettled, sleep } from '../concurrency.js';
 import {
@@ -18,6 +18,7 @@ import {
   type LockRecord,
   type NfsSettings,
 } from './records.js';
+import { CacheCursor, CacheWriter, readCache, stampOf, type CacheLine } from './listing-cache.js';
 
 export interface RegistryOptions {
   /** Directory on the export that holds the registry. @default '.nfsvol' */
@@ -52,9 +53,12 @@ export class RecordCollection<K extends Kind> {
     private readonly kind: K,
     private readonly tmpDir: string,
     private readonly listConcurrency: number,
-    /** Listing cache (see list()); absent = every listing reads every record. */
+    /** Listing cache (see stream()); absent = every listing reads every record. */
     private readonly cacheFile?: string,
   ) {}
+
+  /** Records this process created since the last flushCache(), for the listing cache. */
+  private created: CacheLine[] = [];
 
   path(key: string): string {
     return `${this.dir}/${key}.json`;
@@ -82,11 +86,17 @@ export class RecordCollection<K extends Kind> {
 
   /** Creates a record atomically; fails with REGISTRY_EXISTS if one exists (whoever made it). */
   async create(key: string, record: RecordOf<K>): Promise<void> {
+    const text = encodeRecord(record);
+    let st: FileStat | undefined;
     try {
-      await this.fs.createExclusive(this.path(key), encodeRecord(record));
+      st = await this.fs.createExclusive(this.path(key), text);
     } catch (err) {
       if (hasNfsStatus(err, 'EXIST')) throw new RecordExistsError(this.path(key));
       throw err;
+    }
+    const stamp = st && stampOf(st);
+    if (this.cacheFile && stamp && this.created.length < MAX_REMEMBERED) {
+      this.created.push({ key, stamp, text });
     }
   }
 
@@ -140,115 +150,178 @@ export class RecordCollection<K extends Kind> {
   /**
    * Reads every record, sorted by key. Records being created right now (empty) or removed
    * while listing are skipped; a corrupt or newer record fails the listing with its file name.
-   *
-   * With a cache file, a record whose directory entry (READDIRPLUS: fileid, size, mtime) matches
-   * the cached one is taken from the cache instead of being read: records are never changed in
-   * place (a replace RENAMEs a new file over them), so a changed record has a new fileid. The
-   * cache is only a hint: missing, stale or corrupt, it costs reads, never correctness.
    */
-  async list(): Promise<RecordOf<K>[]> {
-    const entries: { key: string; stamp: string | undefined }[] = [];
+  async list(options: ListOptions = {}): Promise<RecordOf<K>[]> {
+    const out: RecordOf<K>[] = [];
+    for await (const r of this.stream(options)) out.push(r);
+    return out;
+  }
+
+  /**
+   * Streams every record in key order, holding only the directory's names and attributes and
+   * one window of records at a time, so memory stays flat however many records there are.
+   *
+   * With a listing cache (see listing-cache.ts), a record whose directory entry (READDIRPLUS:
+   * fileid, size, mtime, ctime) matches its cache line is taken from the cache instead of being
+   * read: records are never changed in place (a replace RENAMEs a new file over them), so a
+   * changed record has a new fileid. Misses are read by the handle READDIRPLUS gave, one READ
+   * each, many in flight. The cache is rewritten (streamed, then RENAMEd) only when it changed.
+   */
+  async *stream(options: ListOptions = {}): AsyncGenerator<RecordOf<K>> {
+    const entries = await this.entries();
+    options.onKeys?.(entries.map((e) => e.key));
+    const stats = { records: 0, read: 0, cached: 0 };
+    const cursor = this.cacheFile ? new CacheCursor(this.fs, this.cacheFile, this.kind) : undefined;
+    let writer: CacheWriter | undefined;
+    let dirty = false;
+    const startWriter = async (before?: string): Promise<CacheWriter | undefined> => {
+      if (!this.cacheFile) return undefined;
+      const w = new CacheWriter(this.fs, this.cacheFile, this.cacheTmp(), this.kind);
+      await w.copyFrom(this.kind, before);
+      return w;
+    };
+    try {
+      for (let at = 0; at < entries.length; at += LIST_WINDOW) {
+        const window = entries.slice(at, at + LIST_WINDOW);
+        const lines = new Array<CacheLine | undefined>(window.length);
+        const out = new Array<RecordOf<K> | undefined>(window.length);
+        const misses: number[] = [];
+        for (const [i, e] of window.entries()) {
+          const seen = cursor?.skipped ?? 0;
+          const line = cursor ? await cursor.take(e.key) : undefined;
+          if (cursor && cursor.skipped !== seen) dirty = true; // lines of removed records
+          if (line && e.stamp !== undefined && line.stamp === e.stamp) {
+            try {
+              out[i] = parseRecord(this.path(e.key), Buffer.from(line.text), this.kind);
+              lines[i] = line;
+              stats.cached++;
+              continue;
+            } catch {
+              // a bad cache line is just a miss
+            }
+          }
+          if (line) dirty = true; // a stale line goes
+          misses.push(i);
+        }
+        const settled = await mapSettled(misses, this.listConcurrency, async (i) => {
+          const e = window[i]!;
+          let bytes: Buffer;
+          try {
+            bytes = await this.fs.readFile(this.path(e.key), e.handle ? { handle: e.handle } : {});
+          } catch (err) {
+            if (hasNfsStatus(err, 'NOENT') || hasNfsStatus(err, 'STALE')) return; // removed meanwhile
+            throw err;
+          }
+          stats.read++;
+          if (bytes.length === 0) return; // being created
+          out[i] = parseRecord(this.path(e.key), bytes, this.kind);
+          if (e.stamp !== undefined) {
+            lines[i] = { key: e.key, stamp: e.stamp, text: bytes.toString('utf8') };
+            dirty = true;
+          }
+        });
+        const failed = settled.find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason;
+        // The first change: the new cache starts with the old one's lines before this window
+        // (all of them matched, or the change would have come earlier).
+        if (dirty && !writer) writer = await startWriter(window[0]!.key);
+        for (const [i, r] of out.entries()) {
+          const line = lines[i];
+          if (writer && line) await writer.write(line);
+          if (r) {
+            stats.records++;
+            yield r;
+          }
+        }
+      }
+      if (cursor) {
+        await cursor.finish();
+        if (cursor.skipped > 0) dirty = true;
+      }
+      if (dirty && !writer) writer = await startWriter();
+      if (writer) {
+        const w = writer;
+        writer = undefined;
+        await w.commit().catch(() => undefined); // a hint: failing to save it costs nothing
+      }
+      options.onStats?.(stats);
+    } finally {
+      await cursor?.close();
+      await writer?.abort();
+    }
+  }
+
+  /** The directory's record names with their attribute stamps and handles, sorted by key. */
+  private async entries(): Promise<ListEntry[]> {
+    const entries: ListEntry[] = [];
     try {
       for await (const e of this.fs.readdirIter(this.dir)) {
         if (!e.name.endsWith('.json') || e.name.length <= 5) continue;
-        const st = e.stat;
-        const stamp =
-          st && st.type === 'file' && st.size > 0
-            ? `${e.fileid}:${st.size}:${st.mtime.getTime()}:${st.ctime.getTime()}`
-            : undefined;
-        entries.push({ key: e.name.slice(0, -5), stamp });
+        entries.push({
+          key: e.name.slice(0, -5),
+          stamp: e.stat ? stampOf({ ...e.stat, fileid: e.fileid }) : undefined,
+          handle: e.handle,
+        });
       }
     } catch (err) {
       if (hasNfsStatus(err, 'NOENT')) return [];
       throw err;
     }
-    entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const cache = this.cacheFile ? await this.readCache() : new Map<string, CacheEntry>();
-    const fresh = new Map<string, CacheEntry>();
-    const out = new Array<RecordOf<K> | undefined>(entries.length);
-    const misses: number[] = [];
-    entries.forEach((e, i) => {
-      const hit = e.stamp === undefined ? undefined : cache.get(e.key);
-      if (hit && hit.stamp === e.stamp) {
-        try {
-          out[i] = parseRecord(this.path(e.key), Buffer.from(hit.text), this.kind);
-          fresh.set(e.key, hit);
-          return;
-        } catch {
-          // a bad cache entry is just a miss
-        }
-      }
-      misses.push(i);
-    });
-    const settled = await mapSettled(misses, this.listConcurrency, async (i) => {
-      const e = entries[i];
-      if (!e) return;
-      let bytes: Buffer;
-      try {
-        bytes = await this.fs.readFile(this.path(e.key));
-      } catch (err) {
-        if (hasNfsStatus(err, 'NOENT')) return;
-        throw err;
-      }
-      if (bytes.length === 0) return; // being created
-      out[i] = parseRecord(this.path(e.key), bytes, this.kind);
-      if (e.stamp !== undefined) fresh.set(e.key, { stamp: e.stamp, text: bytes.toString('utf8') });
-    });
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    if (this.cacheFile && (misses.length > 0 || fresh.size !== cache.size)) {
-      await this.writeCache(fresh).catch(() => undefined);
-    }
-    return out.filter((r): r is RecordOf<K> => r !== undefined);
+    return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  private async readCache(): Promise<Map<string, CacheEntry>> {
-    const map = new Map<string, CacheEntry>();
-    if (!this.cacheFile) return map;
+  private cacheTmp(): string {
+    return `${this.tmpDir}/cache-${this.kind}-${randomId()}.jsonl`;
+  }
+
+  /**
+   * Adds the records this process created to the listing cache (merged in one streamed pass),
+   * so the next listing anywhere need not read them. Best effort: it is only a hint.
+   */
+  async flushCache(): Promise<void> {
+    const fresh = this.created.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.created = [];
+    if (!this.cacheFile || fresh.length === 0) return;
+    const w = new CacheWriter(this.fs, this.cacheFile, this.cacheTmp(), this.kind);
     try {
-      const json: unknown = JSON.parse((await this.fs.readFile(this.cacheFile)).toString('utf8'));
-      const o = json as { schema?: unknown; kind?: unknown; entries?: unknown };
-      if (o.schema !== SCHEMA_VERSION || o.kind !== `${this.kind}-cache` || !Array.isArray(o.entries))
-        return map;
-      for (const e of o.entries as unknown[]) {
-        if (Array.isArray(e) && e.length === 3 && e.every((x) => typeof x === 'string')) {
-          const [key, stamp, text] = e as [string, string, string];
-          map.set(key, { stamp, text });
-        }
+      let i = 0;
+      for await (const old of readCache(this.fs, this.cacheFile, this.kind)) {
+        while (i < fresh.length && fresh[i]!.key < old.key) await w.write(fresh[i++]!);
+        if (i < fresh.length && fresh[i]!.key === old.key) await w.write(fresh[i++]!);
+        else await w.write(old);
       }
-    } catch {
-      // absent or unreadable: an empty cache
-    }
-    return map;
-  }
-
-  private async writeCache(entries: ReadonlyMap<string, CacheEntry>): Promise<void> {
-    if (!this.cacheFile) return;
-    const body = JSON.stringify({
-      schema: SCHEMA_VERSION,
-      kind: `${this.kind}-cache`,
-      entries: [...entries].map(([k, v]) => [k, v.stamp, v.text]),
-    });
-    const tmp = `${this.tmpDir}/cache-${this.kind}-${randomId()}.json`;
-    await this.fs.writeFile(tmp, body);
-    await this.fs.rename(tmp, this.cacheFile).catch(async (err: unknown) => {
-      await this.fs.rm(tmp).catch(() => undefined);
+      while (i < fresh.length) await w.write(fresh[i++]!);
+    } catch (err) {
+      await w.abort();
       throw err;
-    });
+    }
+    await w.commit();
   }
 }
 
-interface CacheEntry {
-  /** `fileid:size:mtime:ctime` of the record file when it was read. */
-  readonly stamp: string;
-  readonly text: string;
+export interface ListOptions {
+  /** Called once the directory is read, before the first record, with every record's key. */
+  readonly onKeys?: (keys: readonly string[]) => void;
+  /** Called at the end of a listing: records listed, read from the export, taken from the cache. */
+  readonly onStats?: (stats: { records: number; read: number; cached: number }) => void;
 }
+
+interface ListEntry {
+  readonly key: string;
+  readonly stamp: string | undefined;
+  readonly handle: Uint8Array | undefined;
+}
+
+/** Records a listing holds at once (read, parsed, yielded in order). */
+const LIST_WINDOW = 512;
+/** Created records remembered for the listing cache until flushCache(); beyond, just misses. */
+const MAX_REMEMBERED = 200_000;
 
 /**
  * The cluster's state on the export, under `.nfsvol/`:
  *
  *     cluster.json            schema, cluster id, NFS settings (written once by init)
- *     volumes.cache.json      listing cache, validated entry by entry (a hint only)
+ *     volumes.cache.jsonl     listing cache, validated entry by entry (a hint only)
  *     volumes/<name>.json     one per volume
  *     hosts/<name>.json       one per host, with its pinned SSH host key
  *     mounts/<vol>@<host>.json  host mounts made by `volume mount`
@@ -287,7 +360,7 @@ export class Registry {
       'volume',
       this.tmpDir,
       c,
-      `${this.root}/volumes.cache.json`,
+      `${this.root}/volumes.cache.jsonl`,
     );
     this.hosts = new RecordCollection(fs, `${this.root}/hosts`, 'host', this.tmpDir, c);
     this.mounts = new RecordCollection(fs, `${this.root}/mounts`, 'mount', this.tmpDir, c);

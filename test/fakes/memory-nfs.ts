@@ -205,18 +205,20 @@ export class MemoryNfs implements NfsFs {
       dir.children.set(name, n);
     }
     n.data = Buffer.from(data);
+    n.mtime = new Date(n.mtime.getTime() + 1); // as a server does: a write changes mtime/ctime
   }
   async createExclusive(
     path: string,
     data: Uint8Array | string = '',
     options: WriteFileOptions = {},
-  ): Promise<void> {
+  ): Promise<FileStat | undefined> {
     await this.enter('createExclusive', path);
     const { dir, name } = this.parent(path);
     if (dir.children.has(name)) throw new FakeNfsError('NFS3ERR_EXIST', `exists: ${path}`);
     const n = this.node('file', options.mode ?? 0o644, options.uid, options.gid);
     n.data = Buffer.from(data);
     dir.children.set(name, n);
+    return this.toStat(n);
   }
   createReadStream(path: string): Readable {
     const out = new PassThrough();

@@ -146,6 +146,23 @@ describe('NfsClient against nfs-ganesha (NFSv3)', () => {
     expect(await nfs.exists('many')).toBeUndefined();
   });
 
+  it('reads a file by the handle READDIRPLUS gave; EXCLUSIVE create reports the attributes a listing later shows', async () => {
+    await nfs.mkdir('handles');
+    const made = await nfs.createExclusive('handles/rec', '{"a":1}\n');
+    await nfs.writeFile('handles/big', Buffer.alloc(3 * 1024 * 1024 + 5, 7));
+    const entries = new Map((await nfs.readdir('handles')).map((e) => [e.name, e]));
+    const rec = entries.get('rec')!;
+    expect(rec.handle?.length).toBeGreaterThan(0);
+    expect(made).toMatchObject({ type: 'file', size: 8, fileid: rec.fileid });
+    expect(made?.mtime.getTime()).toBe(rec.stat?.mtime.getTime());
+    expect(made?.ctime.getTime()).toBe(rec.stat?.ctime.getTime());
+    expect((await nfs.readFile('handles/rec', { handle: rec.handle! })).toString()).toBe('{"a":1}\n');
+    const big = await nfs.readFile('handles/big', { handle: entries.get('big')!.handle! });
+    expect(big.equals(Buffer.alloc(3 * 1024 * 1024 + 5, 7))).toBe(true);
+    expect((await nfs.readFile('handles/rec')).toString()).toBe('{"a":1}\n');
+    await nfs.rm('handles', { recursive: true });
+  });
+
   it('runs 64 operations at once on one connection', async () => {
     await nfs.mkdir('par');
     const payloads = Array.from({ length: 64 }, (_, i) => randomBytes(1000 + i * 997));

@@ -127,6 +127,32 @@ describe('nfsvol CLI', () => {
     expect(rm.stdout).toContain('removed va (retain)');
   });
 
+  it('lists more volumes than one table sample, streamed: JSON exactly as a whole array, columns aligned', async () => {
+    const s = await ready();
+    const names = Array.from({ length: 1100 }, (_, i) => (i === 1050 ? `a-much-longer-name-${i}` : `v${i}`));
+    expect((await s.cli('volume', 'create', ...names, '--quiet')).code).toBe(0);
+    const json = await s.cli('volume', 'ls', '--json', '--verbose');
+    expect(json.code).toBe(0);
+    const listed = JSON.parse(json.stdout) as { name: string }[];
+    expect(listed.map((v) => v.name)).toEqual([...names].sort());
+    expect(json.stdout).toBe(`${JSON.stringify(listed, null, 2)}\n`);
+    // Every record was created by this CLI, so the listing read none of them.
+    expect(json.stderr).toContain('listed 1100 volume(s): 1100 from the listing cache, 0 record(s) read');
+    const text = await s.cli('volume', 'ls');
+    const lines = text.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(1101);
+    const col = lines[0]!.indexOf('ON-DELETE');
+    expect(col).toBe('a-much-longer-name-1050'.length + 2);
+    for (const l of lines.slice(1)) expect(l.slice(col, col + 7), l).toBe('retain ');
+    expect((await s.cli('volume', 'ls', '--json')).stdout).toBe(json.stdout);
+  });
+
+  it('an empty listing is [] with --json and a header alone as a table', async () => {
+    const s = await ready();
+    expect((await s.cli('volume', 'ls', '--json')).stdout).toBe('[]\n');
+    expect((await s.cli('volume', 'ls')).stdout).toBe('NAME  ON-DELETE  OWNER  MODE  LABELS\n');
+  });
+
   it('exit 3 when some hosts failed, and the output says which', async () => {
     const s = await ready();
     const h2 = s.hosts.get('127.0.0.1:2202');

@@ -264,23 +264,64 @@ describe('sweepTmp', () => {
 });
 
 describe('listing cache', () => {
+  const CACHE = '.nfsvol/volumes.cache.jsonl';
+  const reads = (fs: MemoryNfs): number => fs.calls.get('readFile') ?? 0;
+  const listStats = async (
+    reg: Registry,
+  ): Promise<{ names: string[]; stats: { records: number; read: number; cached: number } }> => {
+    let stats = { records: -1, read: -1, cached: -1 };
+    const names = (await reg.volumes.list({ onStats: (s) => (stats = s) })).map((v) => v.name);
+    return { names, stats };
+  };
+
   it('reads each record once; later listings take unchanged records from the cache', async () => {
     const { fs, reg } = await fresh();
-    for (let i = 0; i < 20; i++) await reg.volumes.create(`v${i}`, vol(`v${i}`));
-    const reads = (): number => fs.calls.get('readFile') ?? 0;
-    const r0 = reads();
-    expect(await reg.volumes.list()).toHaveLength(20);
-    const r1 = reads();
-    expect(r1 - r0).toBeGreaterThanOrEqual(20);
-    expect(fs.has('.nfsvol/volumes.cache.json')).toBe(true);
-    expect((await reg.volumes.list()).map((v) => v.name)).toHaveLength(20);
-    expect(reads() - r1).toBe(1); // the cache file only
+    for (let i = 0; i < 20; i++) await reg.volumes.replace(`v${i}`, vol(`v${i}`));
+    const first = await listStats(reg);
+    expect(first.names).toHaveLength(20);
+    expect(first.stats).toEqual({ records: 20, read: 20, cached: 0 });
+    expect(fs.has(CACHE)).toBe(true);
+    const r1 = reads(fs);
+    const second = await listStats(reg);
+    expect(second.stats).toEqual({ records: 20, read: 0, cached: 20 });
+    expect(reads(fs) - r1).toBe(1); // the cache file only
+  });
+
+  it('records this process created go into the cache: the next listing reads none of them', async () => {
+    const { reg } = await fresh();
+    for (let i = 0; i < 30; i++) await reg.volumes.create(`v${String(i).padStart(2, '0')}`, vol(`v${i}`));
+    await reg.volumes.flushCache();
+    const { names, stats } = await listStats(reg);
+    expect(names).toHaveLength(30);
+    expect(stats).toEqual({ records: 30, read: 0, cached: 30 });
+  });
+
+  it('streams many records in key order, window by window, and keeps every line when one changes midway', async () => {
+    const { reg } = await fresh();
+    const keys = Array.from({ length: 1300 }, (_, i) => `v${String(i).padStart(4, '0')}`);
+    for (const k of [...keys].reverse()) await reg.volumes.create(k, vol(k));
+    await reg.volumes.flushCache();
+    // One record replaced in the second window, one removed in the third, one added at the end.
+    await reg.volumes.replace('v0700', vol('v0700', { labels: { changed: 'yes' } }));
+    await reg.volumes.remove('v1100');
+    await reg.volumes.replace('v9999', vol('v9999'));
+    const seen: string[] = [];
+    let stats = { records: 0, read: 0, cached: 0 };
+    for await (const r of reg.volumes.stream({ onStats: (s) => (stats = s) })) seen.push(r.name);
+    const want = [...keys.filter((k) => k !== 'v1100'), 'v9999'];
+    expect(seen).toEqual(want);
+    expect(stats).toEqual({ records: 1300, read: 2, cached: 1298 });
+    // The rewritten cache has every line, before and after the change.
+    const again = await listStats(reg);
+    expect(again.stats).toEqual({ records: 1300, read: 0, cached: 1300 });
+    expect((await reg.volumes.get('v0700')).labels).toEqual({ changed: 'yes' });
   });
 
   it('a replaced, removed or added record is seen at once', async () => {
     const { reg } = await fresh();
     await reg.volumes.create('a', vol('a'));
     await reg.volumes.create('b', vol('b'));
+    await reg.volumes.flushCache();
     await reg.volumes.list();
     await reg.volumes.replace('a', vol('a', { labels: { changed: 'yes' } }));
     await reg.volumes.remove('b');
@@ -292,20 +333,43 @@ describe('listing cache', () => {
     ]);
   });
 
-  it('a corrupt or forged cache costs reads, never correctness', async () => {
+  it('a corrupt, forged, unsorted or foreign cache costs reads, never correctness', async () => {
     const { fs, reg } = await fresh();
-    await reg.volumes.create('a', vol('a'));
-    fs.put('.nfsvol/volumes.cache.json', 'garbage');
+    await reg.volumes.replace('a', vol('a'));
+    await reg.volumes.replace('b', vol('b'));
+    const head = '{"format":"nfsvol-listing-cache","schema":1,"kind":"volume"}';
+    const forged = JSON.stringify(vol('forged'));
+    for (const bad of [
+      'garbage',
+      `${head}\n["a","wrong-stamp",${JSON.stringify(forged)}]\n`,
+      `${head}\n["b","x","{}"]\n["a","x","{}"]\n`,
+      `${head.replace('volume', 'host')}\n`,
+      `${head}\n${'x'.repeat(300_000)}`,
+      JSON.stringify({ schema: 1, kind: 'volume-cache', entries: [] }), // the old format
+    ]) {
+      fs.put(CACHE, bad);
+      const { names, stats } = await listStats(reg);
+      expect(names).toEqual(['a', 'b']);
+      expect(stats.read).toBe(2);
+    }
+    // A line whose stamp matches but whose text is corrupt is a miss, not an error.
+    await reg.volumes.list();
+    const text = fs
+      .peek(CACHE)!
+      .toString()
+      .replace(/"name\\":\\"a\\"/, 'broken');
+    fs.put(CACHE, text);
+    expect((await listStats(reg)).names).toEqual(['a', 'b']);
+  });
+
+  it('a cache that cannot be written is skipped: the listing still succeeds', async () => {
+    const { fs, reg } = await fresh();
+    await reg.volumes.replace('a', vol('a'));
+    fs.inject('rename', () => new FakeNfsError('NFS3ERR_ACCES', 'read-only'), {
+      path: /cache/,
+      count: 5,
+    });
     expect((await reg.volumes.list()).map((v) => v.name)).toEqual(['a']);
-    // A cache entry whose stamp does not match the directory entry is ignored.
-    fs.put(
-      '.nfsvol/volumes.cache.json',
-      JSON.stringify({
-        schema: 1,
-        kind: 'volume-cache',
-        entries: [['a', 'wrong', JSON.stringify(vol('forged'))]],
-      }),
-    );
-    expect((await reg.volumes.list()).map((v) => v.name)).toEqual(['a']);
+    expect(fs.list('.nfsvol/tmp')).toEqual([]);
   });
 });
