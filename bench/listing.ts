@@ -60,11 +60,20 @@ const loadBefore = load();
 let lsLines = 0;
 let duOut = '';
 let usage = { files: 0, directories: 0, bytes: 0 };
-const firstLs = await cliOk(user, ['volume', 'ls']); // the first one also writes the listing cache
+// `volume create` put its records into the listing cache: the first ls after it reads none.
+const firstLs = await cliOk(user, ['volume', 'ls', '--verbose']);
+await using admin = await NfsClient.connect(server.url(3));
 for (let r = 0; r < RUNS; r++) {
   const order = r % 2 === 0 ? ['baseline', 'nfsvol'] : ['nfsvol', 'baseline'];
   for (const who of order) {
     if (who === 'nfsvol') {
+      // No listing cache at all (as after a cache lost or written by an older nfsvol): every
+      // record is read; this run writes the cache again.
+      await admin.rm('.nfsvol/volumes.cache.jsonl');
+      const cold = await cliOk(user, ['volume', 'ls', '--verbose']);
+      if (!cold.stderr.includes(`${VOLUMES} record(s) read`)) throw new Error(`cold ls: ${cold.stderr}`);
+      add('ls nfsvol no cache', cold.seconds);
+      add('ls nfsvol no cache, peak RSS MiB', cold.maxRssKiB / 1024);
       const ls = await cliOk(user, ['volume', 'ls']);
       lsLines = ls.stdout.split('\n').filter(Boolean).length - 1;
       add('ls nfsvol', ls.seconds);
@@ -91,7 +100,14 @@ const rows: Row[] = [
     target: '< 1 s',
   },
   {
-    what: `first \`volume ls\` after the create, ${VOLUMES.toLocaleString('en')} volumes (no listing cache: every record read)`,
+    what: `\`volume ls\`, ${VOLUMES.toLocaleString('en')} volumes, no listing cache (every record read)`,
+    ours: median(samples['ls nfsvol no cache']!),
+    baseline: median(samples['ls baseline']!),
+    baselineName: '`ssh nfs-server ls /export`',
+    target: '< 1 s',
+  },
+  {
+    what: `first \`volume ls\` after the \`volume create\` of ${VOLUMES.toLocaleString('en')} volumes`,
     ours: firstLs.seconds,
     target: '< 1 s',
   },
@@ -106,7 +122,7 @@ const rows: Row[] = [
 const out = table(rows);
 const detail = [
   `Medians of ${RUNS} runs, order alternated; every figure is a whole process (the compiled CLI, or the OpenSSH client) from start to exit. The CLI talks NFSv3 to ganesha over loopback; the lab host (qemu TCG microVM) mounts NFSv4.1.`,
-  `The first \`volume ls\` (no listing cache yet, every record read): ${firstLs.seconds.toFixed(3)} s, peak RSS ${(firstLs.maxRssKiB / 1024).toFixed(0)} MiB; later ones validate the cache against READDIRPLUS attributes. Creating the ${VOLUMES - 1} volumes in one \`volume create\`: ${created.seconds.toFixed(1)} s. Filling ${FILES} files over NFS (64 in flight): ${fillSeconds.toFixed(1)} s.`,
+  `Every \`volume ls\` validates each cache line against the record's READDIRPLUS attributes and reads (one READ by handle, 64 in flight) what does not match. The first one after the create said: \`${firstLs.stderr.trim().split('\n').pop() ?? ''}\` (peak RSS ${(firstLs.maxRssKiB / 1024).toFixed(0)} MiB); with no cache, peak RSS ${median(samples['ls nfsvol no cache, peak RSS MiB']!).toFixed(0)} MiB. Creating the ${VOLUMES - 1} volumes in one \`volume create\`: ${created.seconds.toFixed(1)} s. Filling ${FILES} files over NFS (64 in flight): ${fillSeconds.toFixed(1)} s.`,
   `Checked: \`volume ls\` printed ${lsLines} volumes; inspect counted ${usage.files} files, ${usage.directories} directories, ${usage.bytes} bytes; du printed \`${duOut}\`.`,
   `Load average (1/5/15 min) before: ${loadBefore}; after: ${load()}.`,
   `Samples (s): ${samplesJson(samples)}`,

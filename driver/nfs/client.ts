@@ -48,6 +48,7 @@ import type {
   FsStat,
   MkdirOptions,
   NfsFs,
+  ReaddirOptions,
   ReadFileOptions,
   StreamOptions,
   Usage,
@@ -276,14 +277,15 @@ export class NfsClient implements NfsFs, Nfs3Session {
    * A directory's entries a READDIRPLUS reply at a time (up to 1 MiB each), so a caller can
    * stream a huge directory without holding it whole.
    */
-  async *readdirPages(path: string): AsyncIterable<DirEntry[]> {
+  async *readdirPages(path: string, options: ReaddirOptions = {}): AsyncIterable<DirEntry[]> {
     const parts = splitPath(path);
     const dir = await this.resolveParts(parts);
     const dirPath = joinPath(parts);
     const prefix = dirPath ? `${dirPath}/` : '';
     let cookie = 0n;
     let cookieverf: Uint8Array = ZERO_VERF;
-    const maxcount = Math.min(READDIR_MAX, this.fsinfo.rtmax || READDIR_MAX);
+    const want = Math.max(4096, Math.min(options.pageBytes ?? READDIR_MAX, READDIR_MAX));
+    const maxcount = Math.min(want, this.fsinfo.rtmax || READDIR_MAX);
     for (;;) {
       const res = await this.call(
         READDIRPLUS,
@@ -313,8 +315,8 @@ export class NfsClient implements NfsFs, Nfs3Session {
     }
   }
 
-  async *readdirIter(path: string): AsyncIterable<DirEntry> {
-    for await (const page of this.readdirPages(path)) yield* page;
+  async *readdirIter(path: string, options: ReaddirOptions = {}): AsyncIterable<DirEntry> {
+    for await (const page of this.readdirPages(path, options)) yield* page;
   }
 
   async readdir(path: string): Promise<DirEntry[]> {
@@ -475,6 +477,7 @@ export class NfsClient implements NfsFs, Nfs3Session {
     return new NfsWriteStream(this, path, {
       chunkSize: this.ioSize('write', options.chunkSize),
       concurrency: options.concurrency ?? 8,
+      ...(options.commitWindow === undefined ? {} : { commitWindow: options.commitWindow }),
       create: async () => {
         const p = await this.parent(path);
         const attributes = { ...sattr(options, 0o644), size: 0 };

@@ -32,6 +32,14 @@ export interface DirEntry {
   readonly handle?: Uint8Array;
 }
 
+export interface ReaddirOptions {
+  /**
+   * Bytes of one READDIRPLUS reply (4 KiB to 1 MiB): smaller pages cost more round trips and
+   * hold fewer decoded entries at once. @default 1 MiB, or the server's maximum
+   */
+  readonly pageBytes?: number;
+}
+
 export interface ReadFileOptions {
   /** A handle from a readdir entry of this same path: saves resolving the path. */
   readonly handle?: Uint8Array;
@@ -56,6 +64,11 @@ export interface StreamOptions {
   readonly chunkSize?: number;
   /** READ/WRITE calls kept in flight. @default 8 */
   readonly concurrency?: number;
+  /**
+   * Writing: unstable bytes held for resending until a COMMIT confirms them (a COMMIT is sent
+   * when this much is pending). @default max(16 MiB, 4 x chunkSize x concurrency)
+   */
+  readonly commitWindow?: number;
 }
 
 export interface Usage {
@@ -87,7 +100,7 @@ export interface NfsFs extends AsyncDisposable {
   mkdirp(path: string, options?: MkdirOptions): Promise<FileStat>;
   readdir(path: string): Promise<DirEntry[]>;
   /** Streams entries page by page (READDIRPLUS), without holding the whole directory. */
-  readdirIter(path: string): AsyncIterable<DirEntry>;
+  readdirIter(path: string, options?: ReaddirOptions): AsyncIterable<DirEntry>;
   readFile(path: string, options?: ReadFileOptions): Promise<Buffer>;
   writeFile(path: string, data: Uint8Array | string, options?: WriteFileOptions): Promise<void>;
   /**

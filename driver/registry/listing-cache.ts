@@ -26,6 +26,12 @@ const FORMAT = 'nfsvol-listing-cache';
 const CACHE_SCHEMA = 1;
 /** A longer line is not from us: the cache ends there (records are a few hundred bytes). */
 const MAX_LINE = 256 * 1024;
+/**
+ * Small READs and WRITEs, few in flight: the cache is merged line by line, so reading ahead
+ * megabytes (the defaults for bulk data) would only hold a large cache in memory.
+ */
+const READ_SIZE = { chunkSize: 64 * 1024, concurrency: 2 } as const;
+const WRITE_SIZE = { chunkSize: 256 * 1024, concurrency: 2, commitWindow: 1024 * 1024 } as const;
 
 /** Stamp of a record file from its attributes: a replaced record (RENAME) has a new fileid. */
 export function stampOf(st: {
@@ -50,7 +56,7 @@ function header(kind: string): string {
 export async function* readCache(fs: NfsFs, file: string, kind: string): AsyncGenerator<CacheLine> {
   let stream: Readable;
   try {
-    stream = fs.createReadStream(file);
+    stream = fs.createReadStream(file, READ_SIZE);
   } catch {
     return;
   }
@@ -169,7 +175,7 @@ export class CacheWriter {
     private readonly tmp: string,
     kind: string,
   ) {
-    this.out = fs.createWriteStream(tmp);
+    this.out = fs.createWriteStream(tmp, WRITE_SIZE);
     this.out.on('error', (err) => {
       this.failed = err;
     });

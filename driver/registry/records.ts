@@ -161,14 +161,16 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * Parses a record's bytes. Checks, in order: valid UTF-8 JSON object, a schema version this
  * nfsvol understands, the expected kind, then the fields of that kind.
  */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export function parseRecord<K extends AnyRecord['kind']>(
   file: string,
-  bytes: Uint8Array,
+  bytes: Uint8Array | string,
   kind: K,
 ): Extract<AnyRecord, { kind: K }> {
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    json = JSON.parse(typeof bytes === 'string' ? bytes : UTF8.decode(bytes));
   } catch (err) {
     throw new CorruptRecordError(file, 'not valid JSON', err);
   }

@@ -192,7 +192,7 @@ export class RecordCollection<K extends Kind> {
           if (cursor && cursor.skipped !== seen) dirty = true; // lines of removed records
           if (line && e.stamp !== undefined && line.stamp === e.stamp) {
             try {
-              out[i] = parseRecord(this.path(e.key), Buffer.from(line.text), this.kind);
+              out[i] = parseRecord(this.path(e.key), line.text, this.kind);
               lines[i] = line;
               stats.cached++;
               continue;
@@ -255,7 +255,9 @@ export class RecordCollection<K extends Kind> {
   private async entries(): Promise<ListEntry[]> {
     const entries: ListEntry[] = [];
     try {
-      for await (const e of this.fs.readdirIter(this.dir)) {
+      // Small pages: each one's decoded entries (names, attributes, handles) are dropped as
+      // soon as its names and stamps are taken, so a big directory never sits decoded whole.
+      for await (const e of this.fs.readdirIter(this.dir, { pageBytes: 128 * 1024 })) {
         if (!e.name.endsWith('.json') || e.name.length <= 5) continue;
         entries.push({
           key: e.name.slice(0, -5),
