@@ -9,7 +9,7 @@
  *     default: READ3resfail resfail;
  *   };
  */
-import type { Procedure } from '../rpc/procedure.js';
+import { REPLY_OVERHEAD, type Procedure } from '../rpc/procedure.js';
 import type { XdrReader } from '../xdr/xdr-reader.js';
 import type { XdrWriter } from '../xdr/xdr-writer.js';
 import { type Nfs3Result, readNfs3Result } from './result.js';
@@ -57,4 +57,6 @@ export const READ: Procedure<ReadArgs, ReadRes> = {
   idempotent: true,
   encode: encodeArgs,
   decode: decodeRes,
+  // the data asked for, plus attributes and headers
+  replyBound: (a) => a.count + REPLY_OVERHEAD,
 };

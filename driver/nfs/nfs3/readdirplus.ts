@@ -17,7 +17,7 @@
  *     default: READDIRPLUS3resfail resfail;
  *   };
  */
-import type { Procedure } from '../rpc/procedure.js';
+import { REPLY_OVERHEAD, type Procedure } from '../rpc/procedure.js';
 import type { XdrReader } from '../xdr/xdr-reader.js';
 import type { XdrWriter } from '../xdr/xdr-writer.js';
 import { type Nfs3Result, readNfs3Result } from './result.js';
@@ -101,4 +101,6 @@ export const READDIRPLUS: Procedure<ReaddirplusArgs, ReaddirplusRes> = {
   idempotent: true,
   encode: encodeArgs,
   decode: decodeRes,
+  // maxcount bounds READDIRPLUS3resok (RFC 1813 3.3.17)
+  replyBound: (a) => a.maxcount + REPLY_OVERHEAD,
 };

@@ -13,7 +13,15 @@ export interface Procedure<Args, Res> {
   readonly idempotent: boolean;
   encode(w: XdrWriter, args: Args): void;
   decode(r: XdrReader): Res;
+  /**
+   * Largest reply record these arguments can bring (RPC header included), for procedures whose
+   * replies are big (READ, READDIRPLUS): lets the transport assemble such a reply in one buffer.
+   */
+  replyBound?(args: Args): number;
 }
+
+/** Room for the RPC reply header (verifier up to 400 bytes) and the results' fixed fields. */
+export const REPLY_OVERHEAD = 4096;
 
 /** Identifies an RPC program and version. */
 export interface Program {

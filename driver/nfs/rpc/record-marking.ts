@@ -23,6 +23,13 @@ export function encodeRecord(chunks: readonly Uint8Array[]): Uint8Array[] {
  * Incremental record decoder: feed it socket chunks of any size; it returns the records they
  * complete and keeps partial headers and fragments between calls. A fragment header that would
  * take a record past `maxRecordSize` throws before anything is buffered for it.
+ *
+ * Memory is never sized by a length field alone. Fragments are kept as they arrive (copied when
+ * the caller reuses its chunk buffer), then joined. The one exception is a large single-fragment
+ * record whose first word (the RPC xid) `bound` recognises: it is assembled straight into one
+ * buffer of its length when that length is within the bound, which the caller derives from its
+ * own request (a READ of 1 MiB cannot need a much larger reply). That saves a copy and many
+ * allocations on bulk READs.
  */
 export class RecordDecoder {
   private readonly header = new Uint8Array(4);
@@ -32,15 +39,26 @@ export class RecordDecoder {
   private last = false;
   private parts: Uint8Array[] = [];
   private recordLength = 0;
+  /** The record being assembled in place (see the class comment), and how much of it is filled. */
+  private whole: Buffer | undefined;
+  private wholeHave = 0;
 
-  constructor(readonly maxRecordSize: number) {}
+  constructor(
+    readonly maxRecordSize: number,
+    /** Largest reply expected for the call with this xid, or undefined when unknown. */
+    private readonly bound?: (xid: number) => number | undefined,
+  ) {}
 
   /** True while part of a record has been received. */
   get partial(): boolean {
     return this.headerHave > 0 || this.inFragment || this.parts.length > 0;
   }
 
-  push(chunk: Uint8Array): Uint8Array[] {
+  /**
+   * Takes a chunk. With `reused`, the caller will overwrite the chunk's memory after this call,
+   * so every byte kept or returned is copied out of it first.
+   */
+  push(chunk: Uint8Array, reused = false): Uint8Array[] {
     const records: Uint8Array[] = [];
     let off = 0;
     while (off < chunk.length) {
@@ -61,17 +79,29 @@ export class RecordDecoder {
           );
         }
         this.inFragment = true;
+        this.whole = this.inPlace(chunk, off);
+        this.wholeHave = 0;
       }
       const take = Math.min(this.fragmentLeft, chunk.length - off);
       if (take > 0) {
-        this.parts.push(chunk.subarray(off, off + take));
+        const bytes = chunk.subarray(off, off + take);
+        if (this.whole) {
+          this.whole.set(bytes, this.wholeHave);
+          this.wholeHave += take;
+        } else {
+          this.parts.push(reused ? Buffer.from(bytes) : bytes);
+        }
         this.recordLength += take;
         this.fragmentLeft -= take;
         off += take;
       }
       if (this.fragmentLeft === 0) {
         this.inFragment = false;
-        if (this.last) {
+        if (this.whole) {
+          records.push(this.whole);
+          this.whole = undefined;
+          this.recordLength = 0;
+        } else if (this.last) {
           const parts = this.parts;
           records.push(parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.recordLength));
           this.parts = [];
@@ -81,4 +111,18 @@ export class RecordDecoder {
     }
     return records;
   }
+
+  /** A buffer for the whole record when it may be assembled in place (see the class comment). */
+  private inPlace(chunk: Uint8Array, off: number): Buffer | undefined {
+    const len = this.fragmentLeft;
+    if (!this.bound || !this.last || this.recordLength > 0 || len < IN_PLACE_MIN) return undefined;
+    if (off + 4 > chunk.length) return undefined; // the xid is not here yet: keep parts
+    const xid = new DataView(chunk.buffer, chunk.byteOffset + off, 4).getUint32(0);
+    const bound = this.bound(xid);
+    if (bound === undefined || len > bound) return undefined;
+    return Buffer.allocUnsafe(len); // filled completely before it is returned
+  }
 }
+
+/** Smaller records are cheap to keep as parts. */
+const IN_PLACE_MIN = 64 * 1024;

@@ -56,6 +56,8 @@ interface Pending {
   readonly timeoutMs: number;
   readonly signal: AbortSignal | undefined;
   readonly decode: (results: XdrReader) => unknown;
+  /** Largest reply this call can bring, when the procedure says (see RecordDecoder). */
+  readonly replyBound: number | undefined;
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: unknown) => void;
   timer?: NodeJS.Timeout;
@@ -73,6 +75,7 @@ export class RpcConnection implements AsyncDisposable {
   private socket: net.Socket | undefined;
   private connecting: Promise<net.Socket> | undefined;
   private decoder: RecordDecoder;
+  private readonly readBuffer = Buffer.allocUnsafe(256 * 1024);
   private readonly inFlight = new Map<number, Pending>();
   private readonly queue: Pending[] = [];
   private nextXid = randomInt(1, 0x7fffffff);
@@ -93,7 +96,7 @@ export class RpcConnection implements AsyncDisposable {
     if (!Number.isInteger(this.opts.maxInFlight) || this.opts.maxInFlight < 1) {
       throw new RangeError(`maxInFlight must be a positive integer, got ${this.opts.maxInFlight}`);
     }
-    this.decoder = new RecordDecoder(this.opts.maxRecordSize);
+    this.decoder = this.newDecoder();
   }
 
   get address(): string {
@@ -150,6 +153,7 @@ export class RpcConnection implements AsyncDisposable {
         timeoutMs: options.timeoutMs ?? this.opts.timeoutMs,
         signal: options.signal,
         decode: procedure.decode,
+        replyBound: procedure.replyBound?.(args),
         resolve: resolve as (v: unknown) => void,
         reject,
       };
@@ -262,10 +266,19 @@ export class RpcConnection implements AsyncDisposable {
 
   private tryConnect(localPort: number | undefined): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
-      const socket = this.opts.socketFactory({
+      const socket: net.Socket = this.opts.socketFactory({
         host: this.opts.host,
         port: this.opts.port,
         ...(localPort === undefined ? {} : { localPort }),
+        // Read into one buffer reused for every read (no allocation per 64 KiB chunk); the
+        // decoder copies out what it keeps.
+        onread: {
+          buffer: this.readBuffer,
+          callback: (n: number, buf: Uint8Array): boolean => {
+            this.onData(socket, buf.subarray(0, n), true);
+            return true;
+          },
+        },
       });
       const timer = setTimeout(() => {
         socket.destroy();
@@ -299,20 +312,27 @@ export class RpcConnection implements AsyncDisposable {
 
   private attach(socket: net.Socket): void {
     this.socket = socket;
-    this.decoder = new RecordDecoder(this.opts.maxRecordSize);
+    this.decoder = this.newDecoder();
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
-    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
+    // Sockets from net.connect read into this.readBuffer (the onread option in connect());
+    // others (tests' fakes) emit 'data'.
+    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk, false));
     socket.on('error', () => {
       // 'close' follows and fails the calls in flight.
     });
     socket.on('close', () => this.onClose(socket));
   }
 
-  private onData(socket: net.Socket, chunk: Buffer): void {
+  private newDecoder(): RecordDecoder {
+    return new RecordDecoder(this.opts.maxRecordSize, (xid) => this.inFlight.get(xid)?.replyBound);
+  }
+
+  private onData(socket: net.Socket, chunk: Uint8Array, reused: boolean): void {
+    if (this.socket !== socket) return;
     let records: Uint8Array[];
     try {
-      records = this.decoder.push(chunk);
+      records = this.decoder.push(chunk, reused);
     } catch (err) {
       this.dropConnection(socket, err);
       return;

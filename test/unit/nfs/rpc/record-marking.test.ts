@@ -49,6 +49,49 @@ describe('record marking', () => {
     expect(Buffer.from(out[0]!).equals(Buffer.from(payload))).toBe(true);
   });
 
+  it('assembles a big reply in one buffer only when its xid has a bound that covers it', () => {
+    const big = Buffer.from(randomBytes(prng(9), 200_000));
+    big.writeUInt32BE(7, 0); // xid 7
+    const other = Buffer.from(randomBytes(prng(10), 150_000));
+    other.writeUInt32BE(8, 0); // xid 8: no bound known, kept as parts
+    const small = Buffer.from('0000000700', 'hex');
+    const stream = Buffer.concat([frame([big]), frame([other]), frame([small])]);
+    const bounds = new Map([[7, 200_000 + 4096]]);
+    const asked: number[] = [];
+    for (const step of [1, 3, 4096, 65536, 100_003, stream.length]) {
+      const d = new RecordDecoder(1 << 20, (xid) => (asked.push(xid), bounds.get(xid)));
+      const out: Uint8Array[] = [];
+      for (let i = 0; i < stream.length; i += step) out.push(...d.push(stream.subarray(i, i + step)));
+      expect(out.map((r) => Buffer.from(r).toString('hex'))).toEqual(
+        [big, other, small].map((b) => Buffer.from(b).toString('hex')),
+      );
+    }
+    expect(asked).toContain(7);
+    expect(asked).toContain(8);
+    // A length over the bound is not trusted with one buffer: parts, still correct.
+    const d = new RecordDecoder(1 << 20, () => 100_000);
+    expect(Buffer.from(d.push(frame([big]))[0]!).equals(Buffer.from(big))).toBe(true);
+  });
+
+  it('copies out of a chunk the caller reuses: records survive the chunk being overwritten', () => {
+    const payload = Buffer.from(randomBytes(prng(11), 300_000));
+    payload.writeUInt32BE(3, 0);
+    const stream = Buffer.concat([frame([payload]), frame([Buffer.from('cafe', 'hex')])]);
+    for (const bound of [undefined, () => 400_000]) {
+      const d = new RecordDecoder(1 << 20, bound);
+      const scratch = Buffer.alloc(65536);
+      const out: Uint8Array[] = [];
+      for (let i = 0; i < stream.length; i += scratch.length) {
+        const n = stream.copy(scratch, 0, i, i + scratch.length);
+        out.push(...d.push(scratch.subarray(0, n), true));
+        scratch.fill(0xee); // the next read overwrites it
+      }
+      expect(out).toHaveLength(2);
+      expect(Buffer.from(out[0]!).equals(payload)).toBe(true);
+      expect(Buffer.from(out[1]!).toString('hex')).toBe('cafe');
+    }
+  });
+
   it('refuses a length field over the limit before buffering anything', () => {
     const d = new RecordDecoder(4096);
     expect(() => d.push(Buffer.from('ffffffff', 'hex'))).toThrow(RpcError);
