@@ -51,8 +51,12 @@ export class DockerCli implements DockerEngine {
   constructor(private readonly remote: RemoteHost) {}
 
   async listVolumes(clusterId: string, signal?: AbortSignal): Promise<DockerVolumeInfo[]> {
-    const all = parseVolumeLs((await this.remote.run(dockerVolumeLsArgv(), { signal })).stdout);
+    const all = parseVolumeLs(
+      this.remote.name,
+      (await this.remote.run(dockerVolumeLsArgv(), { signal })).stdout,
+    );
     const ours = parseVolumeLs(
+      this.remote.name,
       (
         await this.remote.run(
           ['docker', 'volume', 'ls', '--quiet', '--filter', `label=${CLUSTER_LABEL}=${clusterId}`],

@@ -48,12 +48,23 @@ export function parseVolumeInspect(host: string, stdout: string): DockerVolumeIn
   });
 }
 
-/** Parses `docker volume ls --quiet`: one name per line; lines that are not names are ignored. */
-export function parseVolumeLs(stdout: string): string[] {
-  return stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(l));
+/**
+ * Parses `docker volume ls --quiet`: one name per line. Anything else on stdout (a banner from a
+ * shell profile, a wrapper's noise) is an error that quotes it, never silently "no volumes":
+ * a sync that believed a host had none would define them again on top of the real ones.
+ */
+export function parseVolumeLs(host: string, stdout: string): string[] {
+  const names: string[] = [];
+  for (const raw of stdout.split('\n')) {
+    const l = raw.trim();
+    if (l === '') continue;
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(l)) {
+      const shown = JSON.stringify(l.length > 80 ? `${l.slice(0, 80)}...` : l);
+      throw new DockerOutputError(host, `docker volume ls (not a volume name: ${shown})`);
+    }
+    names.push(l);
+  }
+  return names;
 }
 
 export function isManagedBy(info: DockerVolumeInfo, clusterId: string): boolean {

@@ -155,7 +155,15 @@ describe('docker output parsing (untrusted)', () => {
     expect(info).toEqual({ name: 'v', driver: '', options: {}, labels: {} });
   });
 
-  it('ls keeps only lines that are volume names', () => {
-    expect(parseVolumeLs('a\n\nb\r\nWARNING: x y\n$(id)\n../z\nc')).toEqual(['a', 'b', 'c']);
+  it('ls takes one name a line and refuses anything else, quoting it', () => {
+    expect(parseVolumeLs('h1', 'a\n\nb\r\n  c  \n')).toEqual(['a', 'b', 'c']);
+    for (const junk of ['Welcome to h1!', 'WARNING: x y', '$(id)', '../z', 'a b']) {
+      expect(() => parseVolumeLs('h1', `a\n${junk}\nc\n`)).toThrow(
+        expect.objectContaining({
+          code: 'HOST_BAD_OUTPUT',
+          message: `h1: unexpected output from docker volume ls (not a volume name: ${JSON.stringify(junk)})`,
+        }),
+      );
+    }
   });
 });
