@@ -50,6 +50,8 @@ export function buildCli(deps: CliDeps, outcome: Outcome = { code: 0 }): Argv<Gl
       outcome.code = exitCodeOf(err);
       outcome.error = err;
     }
+    // Interrupted: whatever the command managed, the exit code says it did not finish.
+    if (deps.signal?.aborted && outcome.code !== EXIT.usage) outcome.code = EXIT.interrupted;
   };
   return yargs()
     .scriptName('nfsvol')
@@ -75,7 +77,9 @@ export function buildCli(deps: CliDeps, outcome: Outcome = { code: 0 }): Argv<Gl
     .example('$0 init nfs://nfs.lan/export', 'create the registry and local config')
     .example('$0 host add web1 --ssh root@10.0.0.11 --accept-new-host-key', 'register a host')
     .example('$0 volume create pgdata && docker run -v pgdata:/data ...', 'a volume every host can use')
-    .epilogue('Exit codes: 0 done, 1 failed, 2 usage error, 3 partly done (some hosts failed).')
+    .epilogue(
+      'Exit codes: 0 done, 1 failed, 2 usage error, 3 partly done (some hosts failed), 130 interrupted (Ctrl-C; run the command again to finish).',
+    )
     .strict()
     .recommendCommands()
     .wrap(deps.width ?? Math.min(110, process.stdout.columns || 100))

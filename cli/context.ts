@@ -16,6 +16,8 @@ export interface CliDeps {
   readonly cluster?: ClusterOptions;
   /** Help text width. @default the terminal's, at most 110 */
   readonly width?: number;
+  /** Aborted when the user interrupts (Ctrl-C): commands stop starting new work. */
+  readonly signal?: AbortSignal;
 }
 
 /** Options every command accepts. */
@@ -39,7 +41,7 @@ export function safeText(text: string): string {
   );
 }
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** A command line that cannot be run as given (exit 2). */
@@ -56,6 +58,11 @@ export class CommandRun {
     readonly deps: CliDeps,
     readonly args: GlobalArgs,
   ) {}
+
+  /** Aborted on Ctrl-C; hand it to every long operation. */
+  get signal(): AbortSignal | undefined {
+    return this.deps.signal;
+  }
 
   get json(): boolean {
     return this.args.json === true;
@@ -120,7 +127,7 @@ export class CommandRun {
   /** Keeps the worst outcome seen: failed over partly done over done. */
   settle(code: ExitCode): void {
     const rank = (c: ExitCode): number =>
-      c === EXIT.failed ? 3 : c === EXIT.usage ? 2 : c === EXIT.partial ? 1 : 0;
+      c === EXIT.interrupted ? 4 : c === EXIT.failed ? 3 : c === EXIT.usage ? 2 : c === EXIT.partial ? 1 : 0;
     if (rank(code) > rank(this.exitCode)) this.exitCode = code;
   }
 }

@@ -29,6 +29,13 @@ export class ValidationError extends NfsvolError {
   }
 }
 
+/** The user asked to stop (Ctrl-C): work in flight finished, nothing further was started. */
+export class InterruptedError extends NfsvolError {
+  constructor() {
+    super('INTERRUPTED', 'interrupted: steps in flight were finished, nothing further was started');
+  }
+}
+
 export function isRetriable(err: unknown): boolean {
   return err instanceof NfsvolError && err.retriable;
 }

@@ -85,12 +85,13 @@ export async function createVolumes(
     valid,
     ctx.nfsConcurrency,
     (name) =>
+      // The signal stops new volumes and new retries, never a volume half way: one that was
+      // started is finished (or failed), so the report says exactly what exists.
       pRetry(() => createOne(ctx, name, opId, options), {
         retries: 4,
         minTimeout: 200,
         maxTimeout: 3_000,
-        shouldRetry: ({ error }) => isRetriable(error),
-        ...(signal ? { signal } : {}),
+        shouldRetry: ({ error }) => isRetriable(error) && !signal?.aborted,
       }),
     signal,
   );

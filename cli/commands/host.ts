@@ -59,6 +59,7 @@ function add(run: Run): CommandModule<GlobalArgs, AddArgs> {
             ...(knownHosts === undefined ? {} : { knownHosts }),
             acceptNewHostKey: argv['accept-new-host-key'] === true,
             ...(argv['nfs-address'] === undefined ? {} : { nfsAddress: argv['nfs-address'] }),
+            ...(r.signal ? { signal: r.signal } : {}),
           });
           r.result(res, () =>
             [
@@ -83,7 +84,7 @@ function check(run: Run): CommandModule<GlobalArgs, NameArgs> {
     handler: (argv) =>
       run(argv, (r) =>
         r.withCluster(async (c) => {
-          const res = await c.checkHost(argv.name);
+          const res = await c.checkHost(argv.name, r.signal);
           r.result(res, () =>
             res.checks.map((k) => `${k.ok ? 'PASS' : 'FAIL'}  ${k.check.padEnd(10)}  ${k.detail}`).join('\n'),
           );

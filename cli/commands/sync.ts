@@ -23,7 +23,10 @@ export function syncCommand(
         // Host names are validated before anything touches the export or a host.
         const hosts = argv.host ? validateNames(argv.host, 'host') : undefined;
         return r.withCluster(async (c) => {
-          const report = await c.sync(hosts ? { hosts } : {});
+          const report = await c.sync({
+            ...(hosts ? { hosts } : {}),
+            ...(r.signal ? { signal: r.signal } : {}),
+          });
           const failed = report.hosts.filter((h) => !h.ok);
           r.result(report, () =>
             report.hosts.length === 0 ? 'no hosts registered' : hostLines(report.hosts).join('\n'),

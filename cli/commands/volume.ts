@@ -77,17 +77,26 @@ function create(run: Run): CommandModule<GlobalArgs, CreateArgs> {
           ...(argv.mode === undefined ? {} : { mode: parseMode(argv.mode) }),
           labels: parseLabels(argv.label ?? []),
           onDelete: argv['on-delete'] as DeletePolicy,
+          ...(r.signal ? { signal: r.signal } : {}),
         };
         await r.withCluster(async (c) => {
           const res = await c.createVolumes(names, options);
           const failed = res.volumes.filter((v) => v.status === 'failed');
+          const notStarted = failed.filter((v) => v.error?.code === 'INTERRUPTED');
           r.result(res, () => {
             const created = res.volumes.filter((v) => v.status === 'created').length;
             const existed = res.volumes.filter((v) => v.status === 'exists');
             const lines = [`created ${created} volume(s)`];
             if (existed.length) lines.push(`already existed: ${existed.map((v) => v.name).join(', ')}`);
-            for (const f of failed)
-              lines.push(`FAILED ${f.name}: ${f.error?.message ?? ''} (${f.error?.code ?? ''})`);
+            for (const f of failed) {
+              if (f.error?.code !== 'INTERRUPTED')
+                lines.push(`FAILED ${f.name}: ${f.error?.message ?? ''} (${f.error?.code ?? ''})`);
+            }
+            if (notStarted.length > 0) {
+              lines.push(
+                `not started (interrupted): ${notStarted.length} volume(s); run the same command again to finish`,
+              );
+            }
             lines.push(...hostLines(res.hosts));
             return lines.join('\n');
           });
@@ -183,7 +192,10 @@ function rm(run: Run): CommandModule<GlobalArgs, NamesArgs> {
       run(argv, async (r) => {
         const names = validateNames(argv.names);
         await r.withCluster(async (c) => {
-          const res = await c.removeVolumes(names, { force: argv.force === true });
+          const res = await c.removeVolumes(names, {
+            force: argv.force === true,
+            ...(r.signal ? { signal: r.signal } : {}),
+          });
           const bad = res.volumes.filter((v) => v.status !== 'removed');
           r.result(res, () =>
             [

@@ -97,4 +97,39 @@ describe('nfsvol CLI: concurrency on a real NFS server', () => {
       expect((await stat(join(dir, f))).size, f).toBeGreaterThan(0);
     }
   });
+
+  it('Ctrl-C during a create of 3,000 volumes: exit 130, the report matches the export, the same command finishes', async () => {
+    const names = Array.from({ length: 3000 }, (_, i) => `int-${String(i).padStart(4, '0')}`);
+    const user = users[1]!;
+    const { child, done } = user.start(['volume', 'create', ...names, '--json']);
+    const dir = join(server.exportDir, '.nfsvol', 'volumes');
+    for (let i = 0; i < 400; i++) {
+      if ((await readdir(dir)).filter((f) => f.startsWith('int-')).length >= 100) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    child.kill('SIGINT');
+    const r = await done;
+    expectCode(r, 130, 'interrupted create');
+    expect(r.stderr).toContain('nfsvol: interrupted; finishing the steps in flight');
+    const out = JSON.parse(r.stdout) as {
+      volumes: { name: string; status: string; error?: { code: string } }[];
+    };
+    const created = out.volumes.filter((v) => v.status === 'created').map((v) => v.name);
+    const notStarted = out.volumes.filter((v) => v.error?.code === 'INTERRUPTED');
+    expect(created.length).toBeGreaterThanOrEqual(100);
+    expect(notStarted.length).toBeGreaterThan(0);
+    expect(created.length + notStarted.length).toBe(3000);
+    // Exactly what the report says exists is on the export, each volume whole.
+    const records = (await readdir(dir)).filter((f) => f.startsWith('int-'));
+    expect(records.map((f) => f.slice(0, -5)).sort()).toEqual([...created].sort());
+    const dirs = (await readdir(server.exportDir)).filter((e) => e.startsWith('int-'));
+    expect(dirs.sort()).toEqual([...created].sort());
+    for (const f of records) expect((await stat(join(dir, f))).size, f).toBeGreaterThan(0);
+
+    const again = await user.run(['volume', 'create', ...names, '--json']);
+    expectCode(again, 0, 'create again');
+    const second = JSON.parse(again.stdout) as { volumes: { status: string }[] };
+    expect(second.volumes.filter((v) => v.status === 'created')).toHaveLength(3000 - created.length);
+    expect((await readdir(dir)).filter((f) => f.startsWith('int-'))).toHaveLength(3000);
+  });
 });

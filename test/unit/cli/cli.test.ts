@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, runCli } from '../../../cli/app.js';
+import { InterruptedError } from '../../../driver/errors.js';
 import { FakeDockerHost, fakeOpener } from '../../fakes/fake-host.js';
 import { HOSTILE_NAMES } from '../../fakes/hostile-inputs.js';
 import { MemoryNfs, sharedView } from '../../fakes/memory-nfs.js';
@@ -21,16 +22,19 @@ async function setup(): Promise<{
   config: string;
   dir: string;
   cli: (...args: string[]) => Promise<Run>;
+  /** Like cli, with an interrupt signal (what Ctrl-C aborts in cli/main.ts). */
+  cliWithSignal: (signal: AbortSignal, ...args: string[]) => Promise<Run>;
 }> {
   const dir = await mkdtemp(join(tmpdir(), 'nfsvol-cli-'));
   const fs = new MemoryNfs();
   const hosts = new Map<string, FakeDockerHost>();
   for (const port of [2201, 2202]) hosts.set(`127.0.0.1:${port}`, new FakeDockerHost(`127.0.0.1:${port}`));
   const config = join(dir, 'config.json');
-  const cli = async (...args: string[]): Promise<Run> => {
+  const cliWithSignal = async (signal: AbortSignal | undefined, ...args: string[]): Promise<Run> => {
     let stdout = '';
     let stderr = '';
     const code = await runCli(args, {
+      ...(signal ? { signal } : {}),
       io: {
         stdout: (t) => (stdout += t),
         stderr: (t) => (stderr += t),
@@ -40,7 +44,8 @@ async function setup(): Promise<{
     });
     return { code, stdout, stderr };
   };
-  return { fs, hosts, config, dir, cli };
+  const cli = (...args: string[]): Promise<Run> => cliWithSignal(undefined, ...args);
+  return { fs, hosts, config, dir, cli, cliWithSignal };
 }
 
 async function ready(): Promise<Awaited<ReturnType<typeof setup>>> {
@@ -151,6 +156,46 @@ describe('nfsvol CLI', () => {
     const s = await ready();
     expect((await s.cli('volume', 'ls', '--json')).stdout).toBe('[]\n');
     expect((await s.cli('volume', 'ls')).stdout).toBe('NAME  ON-DELETE  OWNER  MODE  LABELS\n');
+  });
+
+  it('Ctrl-C during a create: volumes started are finished, the rest are not started, exit 130; again finishes', async () => {
+    const s = await ready();
+    const names = Array.from({ length: 300 }, (_, i) => `c${String(i).padStart(3, '0')}`);
+    const interrupt = new AbortController();
+    const mkdir = s.fs.mkdir.bind(s.fs);
+    let made = 0;
+    s.fs.mkdir = async (...a: Parameters<typeof mkdir>) => {
+      if (a[0].startsWith('c') && ++made === 40) interrupt.abort(new InterruptedError());
+      return mkdir(...a);
+    };
+    const r = await s.cliWithSignal(interrupt.signal, 'volume', 'create', ...names, '--json');
+    expect(r.code).toBe(130);
+    const out = JSON.parse(r.stdout) as {
+      volumes: { name: string; status: string; error?: { code: string } }[];
+    };
+    const created = out.volumes.filter((v) => v.status === 'created').map((v) => v.name);
+    const notStarted = out.volumes.filter((v) => v.error?.code === 'INTERRUPTED');
+    expect(created.length).toBeGreaterThanOrEqual(40);
+    expect(created.length + notStarted.length).toBe(300);
+    // What the report says exists is exactly what is on the export: whole volumes only.
+    const dirs = s.fs.list('').filter((n) => n.startsWith('c'));
+    const records = s.fs.list('.nfsvol/volumes').map((f) => f.replace(/\.json$/, ''));
+    expect(dirs.sort()).toEqual([...created].sort());
+    expect(records.sort()).toEqual([...created].sort());
+    for (const n of records) expect(s.fs.peek(`.nfsvol/volumes/${n}.json`)?.length).toBeGreaterThan(0);
+
+    const text = await s.cliWithSignal(AbortSignal.abort(new InterruptedError()), 'volume', 'create', 'late');
+    expect(text.code).toBe(130);
+    expect(text.stdout).toContain(
+      'not started (interrupted): 1 volume(s); run the same command again to finish',
+    );
+
+    s.fs.mkdir = mkdir;
+    const again = await s.cli('volume', 'create', ...names, '--json');
+    expect(again.code).toBe(0);
+    const second = JSON.parse(again.stdout) as { volumes: { status: string }[] };
+    expect(second.volumes.filter((v) => v.status === 'created')).toHaveLength(300 - created.length);
+    expect(s.fs.list('.nfsvol/volumes')).toHaveLength(300);
   });
 
   it('exit 3 when some hosts failed, and the output says which', async () => {
