@@ -7,6 +7,8 @@ import {
   checkHost,
   listHosts,
   removeHost,
+  type RemoveHostOptions,
+  type RemoveHostResult,
   type AddHostOptions,
   type AddHostResult,
   type HostCheckResult,
@@ -15,7 +17,7 @@ import {
 import type { NfsFs } from './nfs/types.js';
 import { NfsClient } from './nfs/client.js';
 import { parseNfsUrl } from './nfs/nfs-url.js';
-import type { ClusterRecord, HostRecord, MountRecord, NfsVersion } from './registry/records.js';
+import type { ClusterRecord, MountRecord, NfsVersion } from './registry/records.js';
 import { Registry, type RegistryOptions } from './registry/registry.js';
 import { SshHost } from './ssh/ssh-host.js';
 import { syncHosts, type SyncOptions, type SyncReport } from './sync.js';
@@ -173,8 +175,8 @@ export class Cluster implements AsyncDisposable {
   listHosts(): Promise<HostSummary[]> {
     return listHosts(this.ctx);
   }
-  removeHost(name: string): Promise<HostRecord> {
-    return removeHost(this.ctx, name);
+  removeHost(name: string, options?: RemoveHostOptions): Promise<RemoveHostResult> {
+    return removeHost(this.ctx, name, options);
   }
   sync(options?: SyncOptions): Promise<SyncReport> {
     return syncHosts(this.ctx, options);

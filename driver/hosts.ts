@@ -8,7 +8,10 @@ import { RecordExistsError } from './registry/errors.js';
 import { SCHEMA_VERSION, type HostKey, type HostRecord } from './registry/records.js';
 import { KnownHostsFile } from './ssh/known-hosts.js';
 import { knownHostsVerifier, type SshTarget } from './ssh/ssh-host.js';
-import { clearPending, reconcileHost, settlePending, type HostSyncResult } from './sync.js';
+import { clearPending, reconcileHost, settlePending, undefineOnHost, type HostSyncResult } from './sync.js';
+import { isManagedBy } from './docker/inspect.js';
+import { openDockerEngine, type DockerEngine } from './docker/engine.js';
+import { unmountVolume } from './volumes.js';
 import { validateName } from './volume-name.js';
 
 export interface SshAddress {
@@ -259,13 +262,74 @@ export async function listHosts(ctx: ClusterContext): Promise<HostSummary[]> {
 }
 
 /** Unregisters a host (its Docker definitions stay; its pending work and mount records go). */
-export async function removeHost(ctx: ClusterContext, name: string): Promise<HostRecord> {
+export interface RemoveHostOptions {
+  /**
+   * First take nfsvol off the host: unmount the host mounts `volume mount` made and remove this
+   * cluster's Docker volume definitions. If any of that fails (host unreachable, a volume in use
+   * by a container), the host stays registered and the error says what is left. @default false
+   */
+  readonly purge?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface RemoveHostResult {
+  readonly host: HostRecord;
+  /** With purge: the definitions removed from the host, and the host mounts unmounted. */
+  readonly purged?: { readonly definitions: readonly string[]; readonly unmounted: readonly string[] };
+}
+
+/** Unregisters a host; its Docker definitions stay unless `purge`. */
+export async function removeHost(
+  ctx: ClusterContext,
+  name: string,
+  options: RemoveHostOptions = {},
+): Promise<RemoveHostResult> {
   const reg = ctx.registry;
   const host = await reg.hosts.get(validateName(name, 'host name'));
-  await ctx.hosts.drop(host.name);
   const mountKeys = (await reg.mounts.keys()).filter((k) => k.endsWith(`@${host.name}`));
+  const purged = options.purge ? await purgeHost(ctx, host, mountKeys, options.signal) : undefined;
+  await ctx.hosts.drop(host.name);
   for (const k of mountKeys) await reg.mounts.remove(k);
   await clearPending(ctx, host.name);
   await reg.hosts.remove(host.name);
-  return host;
+  return purged ? { host, purged } : { host };
+}
+
+async function purgeHost(
+  ctx: ClusterContext,
+  host: HostRecord,
+  mountKeys: readonly string[],
+  signal: AbortSignal | undefined,
+): Promise<NonNullable<RemoveHostResult['purged']>> {
+  const unmounted: string[] = [];
+  for (const key of mountKeys) {
+    const volume = key.slice(0, key.lastIndexOf('@'));
+    await unmountVolume(ctx, { volume, host: host.name, ...(signal ? { signal } : {}) });
+    unmounted.push(volume);
+  }
+  const clusterId = ctx.registry.cluster.id;
+  const defined = await withHostEngine(ctx, host, signal, async (engine) =>
+    (await engine.listVolumes(clusterId, signal)).filter((v) => isManagedBy(v, clusterId)).map((v) => v.name),
+  );
+  const res = await undefineOnHost(ctx, host, defined, signal);
+  if (!res.ok) {
+    const why = res.error
+      ? `${res.error.message} (${res.error.code})`
+      : res.failed.map((f) => `${f.volume}: ${f.error.message}`).join('; ');
+    throw new NfsvolError(
+      'HOST_PURGE_INCOMPLETE',
+      `${host.name} is still registered: could not remove all of its nfsvol volumes (${why}); removed ${res.removed.length} of ${defined.length}`,
+    );
+  }
+  return { definitions: res.removed, unmounted };
+}
+
+/** Runs `fn` with the host's Docker engine; a host that cannot be reached is HOST_UNREACHABLE. */
+async function withHostEngine<T>(
+  ctx: ClusterContext,
+  host: HostRecord,
+  signal: AbortSignal | undefined,
+  fn: (engine: DockerEngine) => Promise<T>,
+): Promise<T> {
+  return fn(await openDockerEngine(ctx.hosts.get(host), signal));
 }

@@ -11,6 +11,8 @@ export {
   type HostCheck,
   type HostCheckResult,
   type HostSummary,
+  type RemoveHostOptions,
+  type RemoveHostResult,
 } from './hosts.js';
 export type {
   CreateVolumeOptions,

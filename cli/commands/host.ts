@@ -115,19 +115,41 @@ function ls(run: Run): CommandModule<GlobalArgs, GlobalArgs> {
   };
 }
 
-function rm(run: Run): CommandModule<GlobalArgs, NameArgs> {
+interface RmArgs extends NameArgs {
+  purge?: boolean | undefined;
+}
+
+function rm(run: Run): CommandModule<GlobalArgs, RmArgs> {
   return {
     command: 'rm <name>',
-    describe: 'Unregister a host (its Docker definitions stay)',
+    describe: 'Unregister a host (its Docker definitions stay unless --purge)',
     builder: (y: Argv<GlobalArgs>) =>
       y
         .positional('name', { type: 'string', demandOption: true })
-        .example('$0 host rm web1', '') as Argv<NameArgs>,
+        .option('purge', {
+          type: 'boolean',
+          describe:
+            "first unmount its host mounts and remove this cluster's Docker volumes from it (their data stays on the export)",
+        })
+        .example('$0 host rm web1', 'forget the host; what is defined on it stays')
+        .example('$0 host rm web1 --purge', 'take nfsvol off the host, then forget it') as Argv<RmArgs>,
     handler: (argv) =>
       run(argv, (r) =>
         r.withCluster(async (c) => {
-          const h = await c.removeHost(argv.name);
-          r.result({ removed: h.name }, () => `removed host ${h.name}`);
+          const res = await c.removeHost(argv.name, {
+            purge: argv.purge === true,
+            ...(r.signal ? { signal: r.signal } : {}),
+          });
+          r.result({ removed: res.host.name, ...(res.purged ? { purged: res.purged } : {}) }, () =>
+            [
+              ...(res.purged
+                ? [
+                    `unmounted ${res.purged.unmounted.length} host mount(s), removed ${res.purged.definitions.length} Docker volume(s) from ${res.host.name}`,
+                  ]
+                : []),
+              `removed host ${res.host.name}`,
+            ].join('\n'),
+          );
         }),
       ),
   };

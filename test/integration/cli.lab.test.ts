@@ -251,4 +251,25 @@ describe('nfsvol CLI on the lab', () => {
     expect(sync.stdout).toMatch(/host h2: FAILED .*HOST_KEY_MISMATCH/);
     expect(sync.stdout).toMatch(/host h1: ok/);
   });
+
+  it('host rm --purge takes nfsvol off a host (mounts, definitions) and leaves the data on the export', async () => {
+    const h3 = hosts[2]!;
+    expectCode(
+      await user.run(['volume', 'mount', 'shared', '--host', 'h3', '--path', '/mnt/purge']),
+      0,
+      'mount before purge',
+    );
+    await h3.check(['docker', 'volume', 'create', 'not-ours']);
+    const r = await user.run(['host', 'rm', 'h3', '--purge']);
+    expectCode(r, 0, 'host rm --purge');
+    expect(r.stdout).toMatch(
+      /^unmounted 1 host mount\(s\), removed 3 Docker volume\(s\) from h3\nremoved host h3\n$/,
+    );
+    expect(await dockerVolumes(h3)).toEqual([]);
+    expect((await h3.check(['docker', 'volume', 'ls', '--quiet'])).stdout).toContain('not-ours');
+    expect((await h3.exec(['mountpoint', '-q', '/mnt/purge'])).code).not.toBe(0);
+    const ls = JSON.parse((await user.run(['host', 'ls', '--json'])).stdout) as { name: string }[];
+    expect(ls.map((h) => h.name)).toEqual(['h1', 'h2']);
+    expect(await readFile(join(server.exportDir, 'shared', 'msg'), 'utf8')).toBe('written on h1\n');
+  });
 });

@@ -403,6 +403,40 @@ describe('Cluster: hosts and sync', () => {
     expect(h.mounts.size).toBe(0);
   });
 
+  it('host rm --purge unmounts its host mounts and removes its definitions; refused, nothing lost, when it cannot', async () => {
+    const l = await lab();
+    await addHosts(l, 2);
+    await l.cluster.createVolumes(['va', 'vb', 'busy']);
+    const h2 = l.hosts.get('127.0.0.1:2202')!;
+    h2.volumes.set('foreign', { driver: 'local', options: {}, labels: {} });
+    await l.cluster.mountVolume({ volume: 'va', host: 'h2', path: '/mnt/va' });
+
+    // A container uses one volume: that one stays, the host stays registered, the error says
+    // how far it got; running it again goes on from there.
+    h2.inUse.add('busy');
+    await expect(l.cluster.removeHost('h2', { purge: true })).rejects.toMatchObject({
+      code: 'HOST_PURGE_INCOMPLETE',
+      message: expect.stringMatching(
+        /^h2 is still registered: .*volume is in use.*; removed 2 of 3$/,
+      ) as unknown,
+    });
+    expect([...h2.volumes.keys()].sort()).toEqual(['busy', 'foreign']);
+    expect((await l.cluster.listHosts()).map((h) => h.name)).toEqual(['h1', 'h2']);
+    // An unreachable host: the same.
+    h2.inUse.clear();
+    h2.reachable = false;
+    await expect(l.cluster.removeHost('h2', { purge: true })).rejects.toThrow();
+    expect((await l.cluster.listHosts()).map((h) => h.name)).toEqual(['h1', 'h2']);
+
+    h2.reachable = true;
+    const res = await l.cluster.removeHost('h2', { purge: true });
+    expect(res.purged).toEqual({ definitions: ['busy'], unmounted: [] });
+    expect([...h2.volumes.keys()]).toEqual(['foreign']); // never touches what nfsvol did not make
+    expect(h2.mounts.size).toBe(0);
+    expect((await l.cluster.listHosts()).map((h) => h.name)).toEqual(['h1']);
+    expect([...l.hosts.get('127.0.0.1:2201')!.volumes.keys()].sort()).toEqual(['busy', 'va', 'vb']);
+  });
+
   it('host rm forgets the host, its mounts and pending work', async () => {
     const l = await lab();
     await addHosts(l, 2);
