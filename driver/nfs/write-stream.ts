@@ -22,7 +22,10 @@ interface Written {
  * A file written as UNSTABLE WRITEs, several in flight, then COMMITted. Written blocks are kept
  * until a COMMIT returns the same write verifier they were written under; a different verifier
  * means the server restarted and may have lost them, so they are written again with FILE_SYNC.
- * Memory is bounded by the commit window.
+ *
+ * COMMITs overlap the writes: once half the commit window is written, a COMMIT goes out for the
+ * blocks whose WRITE replies have come (the server flushes everything written before it), and
+ * writing goes on; only a full window waits for it. Memory is bounded by the commit window.
  */
 export class NfsWriteStream extends Writable {
   private fh: Fh | undefined;
@@ -33,8 +36,12 @@ export class NfsWriteStream extends Writable {
   private inFlight = 0;
   private waiting: ((err?: Error | null) => void) | undefined;
   private idle: (() => void) | undefined;
+  /** Written, not yet covered by a COMMIT. */
   private window: Written[] = [];
   private windowBytes = 0;
+  /** Covered by the COMMIT in flight. */
+  private committing: Promise<void> | undefined;
+  private committingBytes = 0;
   private failure: Error | undefined;
   private readonly commitWindow: number;
 
@@ -63,10 +70,10 @@ export class NfsWriteStream extends Writable {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     while (this.pendingBytes >= this.opts.chunkSize) this.dispatch(this.take(this.opts.chunkSize));
-    if (this.windowBytes >= this.commitWindow) {
-      this.settle()
-        .then(() => this.commit())
-        .then(() => callback(), callback);
+    this.maybeCommit();
+    if (this.windowBytes + this.committingBytes >= this.commitWindow) {
+      // The window is full: wait for the COMMIT in flight (or the writes, then one).
+      this.settleCommit().then(() => callback(), callback);
       return;
     }
     if (this.inFlight < this.opts.concurrency) callback();
@@ -76,7 +83,8 @@ export class NfsWriteStream extends Writable {
   override _final(callback: (error?: Error | null) => void): void {
     if (this.pendingBytes > 0) this.dispatch(this.take(this.pendingBytes));
     this.settle()
-      .then(() => this.commit())
+      .then(() => this.committing)
+      .then(() => this.commitNow())
       .then(() => callback(), callback);
   }
 
@@ -105,6 +113,7 @@ export class NfsWriteStream extends Writable {
       (verf) => {
         this.window.push({ offset, data, verf });
         this.windowBytes += data.length;
+        this.maybeCommit();
         this.done();
       },
       (err: Error) => {
@@ -131,15 +140,45 @@ export class NfsWriteStream extends Writable {
     if (this.failure) throw this.failure;
   }
 
-  private async commit(): Promise<void> {
-    if (this.window.length === 0) return;
-    const res = await this.client.call(COMMIT, { file: this.fh!, offset: 0, count: 0 }, this.path);
-    for (const w of this.window) {
-      if (Buffer.compare(w.verf, res.verf) !== 0) {
-        await this.client.writeRange(this.fh!, this.path, w.data, w.offset, StableHow.FILE_SYNC);
-      }
-    }
+  /** Starts a COMMIT in the background once half a window is written and none is in flight. */
+  private maybeCommit(): void {
+    if (this.committing || this.failure || this.windowBytes < this.commitWindow / 2) return;
+    const run = this.commitNow().finally(() => {
+      this.committing = undefined;
+    });
+    run.catch((err: Error) => {
+      this.failure ??= err;
+    });
+    this.committing = run;
+  }
+
+  /** Room in the window: the COMMIT in flight done, or else the writes, then a COMMIT. */
+  private async settleCommit(): Promise<void> {
+    if (this.committing) await this.committing;
+    if (this.windowBytes + this.committingBytes < this.commitWindow) return;
+    await this.settle();
+    if (this.committing) await this.committing;
+    await this.commitNow();
+  }
+
+  /** COMMITs what is written now; resends with FILE_SYNC whatever the server may have lost. */
+  private async commitNow(): Promise<void> {
+    if (this.failure) throw this.failure;
+    const batch = this.window;
+    if (batch.length === 0) return;
     this.window = [];
+    this.committingBytes += this.windowBytes;
+    const bytes = this.windowBytes;
     this.windowBytes = 0;
+    try {
+      const res = await this.client.call(COMMIT, { file: this.fh!, offset: 0, count: 0 }, this.path);
+      for (const w of batch) {
+        if (Buffer.compare(w.verf, res.verf) !== 0) {
+          await this.client.writeRange(this.fh!, this.path, w.data, w.offset, StableHow.FILE_SYNC);
+        }
+      }
+    } finally {
+      this.committingBytes -= bytes;
+    }
   }
 }
