@@ -31,7 +31,9 @@ const MAX_LINE = 256 * 1024;
  * megabytes (the defaults for bulk data) would only hold a large cache in memory.
  */
 const READ_SIZE = { chunkSize: 64 * 1024, concurrency: 2 } as const;
-const WRITE_SIZE = { chunkSize: 256 * 1024, concurrency: 2, commitWindow: 1024 * 1024 } as const;
+const WRITE_SIZE = { chunkSize: 512 * 1024, concurrency: 2, commitWindow: 4 * 1024 * 1024 } as const;
+/** Lines are joined into blocks of this size before they reach the write stream. */
+const BLOCK = 64 * 1024;
 
 /** Stamp of a record file from its attributes: a replaced record (RENAME) has a new fileid. */
 export function stampOf(st: {
@@ -168,6 +170,7 @@ export class CacheWriter {
   private readonly out: Writable;
   private failed: Error | undefined;
   private last: string | undefined;
+  private block = '';
 
   constructor(
     private readonly fs: NfsFs,
@@ -179,14 +182,22 @@ export class CacheWriter {
     this.out.on('error', (err) => {
       this.failed = err;
     });
-    this.out.write(`${header(kind)}\n`);
+    this.block = `${header(kind)}\n`;
   }
 
   async write(line: CacheLine): Promise<void> {
     if (this.failed) return;
     if (this.last !== undefined && line.key <= this.last) return; // keep the file sorted
     this.last = line.key;
-    if (!this.out.write(`${JSON.stringify([line.key, line.stamp, line.text])}\n`)) {
+    this.block += `${JSON.stringify([line.key, line.stamp, line.text])}\n`;
+    if (this.block.length >= BLOCK) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    const text = this.block;
+    this.block = '';
+    if (text === '' || this.failed) return;
+    if (!this.out.write(text)) {
       await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
     }
   }
@@ -202,6 +213,7 @@ export class CacheWriter {
   /** Finishes the file and puts it in place of the cache. */
   async commit(): Promise<void> {
     try {
+      await this.flush();
       if (this.failed) throw this.failed;
       this.out.end();
       await once(this.out, 'finish');
