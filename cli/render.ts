@@ -25,20 +25,27 @@ function tableLine(cells: readonly string[], widths: readonly number[]): string 
 
 /**
  * A table printed while its rows arrive, for listings too long to hold: column widths come from
- * the first `sample` rows (and `minWidths`, e.g. the longest name known up front); a later,
+ * the first 1,000 rows and any `atLeast` width (e.g. the longest name, known up front); a later,
  * wider cell pushes its own line only. Output goes out in blocks of about 64 KiB.
  */
+/** Rows a TableStream sizes its columns on. */
+const SAMPLE = 1000;
+
 export class TableStream {
   private readonly held: string[][] = [];
+  private readonly minWidths: number[] = [];
   private widths: number[] | undefined;
   private buf = '';
 
   constructor(
     private readonly header: readonly string[],
     private readonly write: (text: string) => void,
-    private readonly minWidths: readonly number[] = [],
-    private readonly sample = 1000,
   ) {}
+
+  /** Column `i` is at least `width` wide (before the first rows are printed). */
+  atLeast(i: number, width: number): void {
+    this.minWidths[i] = Math.max(this.minWidths[i] ?? 0, width);
+  }
 
   row(cells: readonly string[]): void {
     if (this.widths) {
@@ -46,7 +53,7 @@ export class TableStream {
       return;
     }
     this.held.push([...cells]);
-    if (this.held.length >= this.sample) this.release();
+    if (this.held.length >= SAMPLE) this.release();
   }
 
   end(): void {

@@ -9,8 +9,6 @@ import { SCHEMA_VERSION, type HostKey, type HostRecord } from './registry/record
 import { KnownHostsFile } from './ssh/known-hosts.js';
 import { knownHostsVerifier, type SshTarget } from './ssh/ssh-host.js';
 import { clearPending, reconcileHost, settlePending, undefineOnHost, type HostSyncResult } from './sync.js';
-import { isManagedBy } from './docker/inspect.js';
-import { openDockerEngine, type DockerEngine } from './docker/engine.js';
 import { unmountVolume } from './volumes.js';
 import { validateName } from './volume-name.js';
 
@@ -307,29 +305,15 @@ async function purgeHost(
     await unmountVolume(ctx, { volume, host: host.name, ...(signal ? { signal } : {}) });
     unmounted.push(volume);
   }
-  const clusterId = ctx.registry.cluster.id;
-  const defined = await withHostEngine(ctx, host, signal, async (engine) =>
-    (await engine.listVolumes(clusterId, signal)).filter((v) => isManagedBy(v, clusterId)).map((v) => v.name),
-  );
-  const res = await undefineOnHost(ctx, host, defined, signal);
+  const res = await undefineOnHost(ctx, host, 'all', signal);
   if (!res.ok) {
     const why = res.error
       ? `${res.error.message} (${res.error.code})`
       : res.failed.map((f) => `${f.volume}: ${f.error.message}`).join('; ');
     throw new NfsvolError(
       'HOST_PURGE_INCOMPLETE',
-      `${host.name} is still registered: could not remove all of its nfsvol volumes (${why}); removed ${res.removed.length} of ${defined.length}`,
+      `${host.name} is still registered: could not remove all of its nfsvol volumes (${why}); removed ${res.removed.length} of ${res.removed.length + res.failed.length}`,
     );
   }
   return { definitions: res.removed, unmounted };
-}
-
-/** Runs `fn` with the host's Docker engine; a host that cannot be reached is HOST_UNREACHABLE. */
-async function withHostEngine<T>(
-  ctx: ClusterContext,
-  host: HostRecord,
-  signal: AbortSignal | undefined,
-  fn: (engine: DockerEngine) => Promise<T>,
-): Promise<T> {
-  return fn(await openDockerEngine(ctx.hosts.get(host), signal));
 }

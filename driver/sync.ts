@@ -61,28 +61,23 @@ export async function defineOnHost(
   });
 }
 
-/** Removes the definitions of `volumes` from one host (those that are there and ours). */
+/**
+ * Removes the definitions of `volumes` from one host (those that are there and ours), or with
+ * 'all' every definition of this cluster the host has.
+ */
 export async function undefineOnHost(
   ctx: ClusterContext,
   host: HostRecord,
-  volumes: readonly string[],
+  volumes: readonly string[] | 'all',
   signal?: AbortSignal,
 ): Promise<HostSyncResult> {
   return workOnHost(ctx, host, signal, async (engine) => {
     const clusterId = ctx.registry.cluster.id;
-    const ours = new Set(
-      (await engine.listVolumes(clusterId, signal))
-        .filter((v) => isManagedBy(v, clusterId))
-        .map((v) => v.name),
-    );
-    return applyDefinitions(
-      ctx,
-      host,
-      engine,
-      [],
-      volumes.filter((v) => ours.has(v)),
-      signal,
-    );
+    const ours = (await engine.listVolumes(clusterId, signal))
+      .filter((v) => isManagedBy(v, clusterId))
+      .map((v) => v.name);
+    const wanted = volumes === 'all' ? ours : volumes.filter((v) => ours.includes(v));
+    return applyDefinitions(ctx, host, engine, [], wanted, signal);
   });
 }
 

@@ -118,27 +118,27 @@ function ls(run: Run): CommandModule<GlobalArgs, GlobalArgs> {
       run(argv, (r) =>
         r.withCluster(async (c) => {
           // Streamed: a listing of any length is printed without holding it whole.
-          let longest = 0;
-          const volumes = c.streamVolumes({ onNames: (names) => (longest = maxLength(names)) });
+          const header = ['NAME', 'ON-DELETE', 'OWNER', 'MODE', 'LABELS'];
+          const table = new TableStream(header, (text) => {
+            if (!r.args.quiet) r.deps.io.stdout(safeText(text));
+          });
+          const volumes = c.streamVolumes({ onNames: (names) => table.atLeast(0, maxLength(names)) });
           if (r.json) {
             const out = new JsonArrayStream(r.deps.io.stdout, jsonReplacer);
             for await (const v of volumes) out.item(v);
             out.end();
             return;
           }
-          const out = new TableStream(['NAME', 'ON-DELETE', 'OWNER', 'MODE', 'LABELS'], (text) => {
-            if (!r.args.quiet) r.deps.io.stdout(safeText(text));
-          });
           for await (const v of volumes) {
-            out.row([
-              v.name.padEnd(longest),
+            table.row([
+              v.name,
               v.onDelete,
               `${v.uid}:${v.gid}`,
               v.mode.toString(8).padStart(4, '0'),
               labelsText(v.labels),
             ]);
           }
-          out.end();
+          table.end();
         }),
       ),
   };

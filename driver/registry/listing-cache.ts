@@ -127,12 +127,15 @@ export class CacheCursor {
     }
   }
 
+  private async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.advance();
+  }
+
   /** The line for `key` (keys asked in increasing order), or undefined; earlier lines are skipped. */
   async take(key: string): Promise<CacheLine | undefined> {
-    if (!this.started) {
-      this.started = true;
-      await this.advance();
-    }
+    await this.start();
     while (!this.done && this.head && this.head.key < key) {
       this.skipped++;
       await this.advance();
@@ -147,10 +150,7 @@ export class CacheCursor {
 
   /** Counts the lines left (keys after the last one asked for) and closes the file. */
   async finish(): Promise<void> {
-    if (!this.started) {
-      this.started = true;
-      await this.advance();
-    }
+    await this.start();
     while (!this.done) {
       this.skipped++;
       await this.advance();

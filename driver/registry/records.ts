@@ -157,12 +157,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Parses a record's bytes. Checks, in order: valid UTF-8 JSON object, a schema version this
  * nfsvol understands, the expected kind, then the fields of that kind.
  */
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
 export function parseRecord<K extends AnyRecord['kind']>(
   file: string,
   bytes: Uint8Array | string,

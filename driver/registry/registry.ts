@@ -261,7 +261,7 @@ export class RecordCollection<K extends Kind> {
         if (!e.name.endsWith('.json') || e.name.length <= 5) continue;
         entries.push({
           key: e.name.slice(0, -5),
-          stamp: e.stat ? stampOf({ ...e.stat, fileid: e.fileid }) : undefined,
+          stamp: e.stat ? stampOf(e.stat) : undefined,
           handle: e.handle,
         });
       }
