@@ -92,7 +92,8 @@ prune_old() {
 # ---------------------------------------------------------------------------------------------
 build_nfs() {
   local h dir tag
-  "$here/start-dockerd.sh" >&2
+  # 9>&-: dockerd outlives this script and must not inherit (and so hold forever) the build lock.
+  "$here/start-dockerd.sh" 9>&- >&2
   # The hash covers this function's own text (not the whole script), so editing the VM builder
   # does not rebuild the NFS image and vice versa.
   h="$(hash_of "$(declare -f build_nfs debootstrap_into)" "$here/nfs/entrypoint.sh" "${nfs_packages[*]}" "$suite")"

@@ -1,11 +1,13 @@
 // Nothing of the lab outlives its owner: after stop()/dispose, and after the owning process is
 // killed (SIGINT, SIGTERM, or SIGKILL, which no handler can catch), no qemu and no container remain.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import {
+  buildImages,
+  labCacheDir,
   LabSession,
   listLabResources,
   pollUntil,
@@ -65,4 +67,34 @@ describe('lab: nothing leaks', () => {
       );
     },
   );
+
+  it('no process keeps the build lock once a build is over (dockerd started by a build must not inherit it)', async () => {
+    await buildImages('nfs');
+    const lock = join(labCacheDir(), 'build.lock');
+    const holders: string[] = [];
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      let fds: string[];
+      try {
+        fds = readdirSync(`/proc/${pid}/fd`);
+      } catch {
+        continue; // gone, or not ours to read
+      }
+      for (const fd of fds) {
+        try {
+          if (readlinkSync(`/proc/${pid}/fd/${fd}`) === lock) holders.push(pid);
+        } catch {
+          // closed meanwhile
+        }
+      }
+    }
+    // Another test file's build may be running right now; it holds the lock only while it builds.
+    const lasting = holders.filter((pid) => {
+      try {
+        return !/build\.sh|flock/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+      } catch {
+        return false;
+      }
+    });
+    expect(lasting).toEqual([]);
+  });
 });
