@@ -112,6 +112,43 @@ export class RecordDecoder {
     return records;
   }
 
+  /**
+   * Where the socket may read next without a copy: the unfilled rest of the fragment being
+   * assembled in place, when at least `min` bytes of it are left. The caller reads at most that
+   * many bytes into it, then calls `filledInPlace` with the count.
+   */
+  inPlaceTarget(min: number): Uint8Array | undefined {
+    if (!this.whole || !this.inFragment || this.fragmentLeft < min) return undefined;
+    return this.whole.subarray(this.wholeHave, this.wholeHave + this.fragmentLeft);
+  }
+
+  /** True if `buf` is what `inPlaceTarget` handed out for the current position. */
+  isInPlaceTarget(buf: Uint8Array): boolean {
+    return (
+      this.whole !== undefined &&
+      this.inFragment &&
+      buf.buffer === this.whole.buffer &&
+      buf.byteOffset === this.whole.byteOffset + this.wholeHave &&
+      buf.byteLength <= this.fragmentLeft
+    );
+  }
+
+  /** `n` bytes were read straight into the `inPlaceTarget` buffer; returns the record if complete. */
+  filledInPlace(n: number): Uint8Array[] {
+    if (!this.whole || !this.inFragment || n > this.fragmentLeft) {
+      throw new RpcError('RPC_PROTOCOL', 'in-place read past the fragment being assembled');
+    }
+    this.wholeHave += n;
+    this.recordLength += n;
+    this.fragmentLeft -= n;
+    if (this.fragmentLeft > 0) return [];
+    const record = this.whole;
+    this.inFragment = false;
+    this.whole = undefined;
+    this.recordLength = 0;
+    return [record];
+  }
+
   /** A buffer for the whole record when it may be assembled in place (see the class comment). */
   private inPlace(chunk: Uint8Array, off: number): Buffer | undefined {
     const len = this.fragmentLeft;

@@ -11,6 +11,9 @@ import { decodeReply, peekXid, writeCallHeader } from './rpc-message.js';
 import { RpcError, RpcTimeoutError } from './rpc-error.js';
 import type { Procedure, Program } from './procedure.js';
 
+/** Smaller remainders are read through the shared buffer (one syscall saved is not worth it). */
+const IN_PLACE_READ_MIN = 16 * 1024;
+
 export type SocketFactory = (options: net.NetConnectOpts) => net.Socket;
 
 export interface RpcConnectionOptions {
@@ -266,20 +269,29 @@ export class RpcConnection implements AsyncDisposable {
 
   private tryConnect(localPort: number | undefined): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
+      // Node asks for the first read buffer while constructing the socket, before `socket` is set.
+      let constructed = false;
       const socket: net.Socket = this.opts.socketFactory({
         host: this.opts.host,
         port: this.opts.port,
         ...(localPort === undefined ? {} : { localPort }),
         // Read into one buffer reused for every read (no allocation per 64 KiB chunk); the
         // decoder copies out what it keeps.
+        // While a large READ reply is assembled in place, the kernel reads straight into it
+        // (the rest of its fragment, never further), saving a copy of every byte read.
         onread: {
-          buffer: this.readBuffer,
+          buffer: (): Uint8Array =>
+            (constructed && this.socket === socket
+              ? this.decoder.inPlaceTarget(IN_PLACE_READ_MIN)
+              : undefined) ?? this.readBuffer,
           callback: (n: number, buf: Uint8Array): boolean => {
-            this.onData(socket, buf.subarray(0, n), true);
+            if (buf.buffer === this.readBuffer.buffer) this.onData(socket, buf.subarray(0, n), true);
+            else this.onInPlace(socket, buf, n);
             return true;
           },
         },
       });
+      constructed = true;
       const timer = setTimeout(() => {
         socket.destroy();
         reject(
@@ -333,6 +345,21 @@ export class RpcConnection implements AsyncDisposable {
     let records: Uint8Array[];
     try {
       records = this.decoder.push(chunk, reused);
+    } catch (err) {
+      this.dropConnection(socket, err);
+      return;
+    }
+    for (const record of records) this.onRecord(socket, record);
+  }
+
+  private onInPlace(socket: net.Socket, target: Uint8Array, n: number): void {
+    if (this.socket !== socket) return;
+    let records: Uint8Array[];
+    try {
+      if (!this.decoder.isInPlaceTarget(target)) {
+        throw new RpcError('RPC_PROTOCOL', 'a socket read landed outside the record being assembled');
+      }
+      records = this.decoder.filledInPlace(n);
     } catch (err) {
       this.dropConnection(socket, err);
       return;

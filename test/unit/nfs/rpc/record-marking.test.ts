@@ -92,6 +92,51 @@ describe('record marking', () => {
     }
   });
 
+  it('lets the socket read the rest of an in-place fragment straight into the record, never past it', () => {
+    const big = Buffer.from(randomBytes(prng(12), 300_000));
+    big.writeUInt32BE(5, 0);
+    const stream = Buffer.concat([frame([big]), frame([Buffer.from('00000005beef', 'hex')]), frame([big])]);
+    for (const readSize of [4096, 65536, 250_000]) {
+      const d = new RecordDecoder(1 << 20, () => 400_000);
+      const shared = Buffer.alloc(readSize);
+      const out: Uint8Array[] = [];
+      let inPlaceBytes = 0;
+      let at = 0;
+      while (at < stream.length) {
+        // What a socket read does: fill the target the decoder offers, else the shared buffer.
+        const target = d.inPlaceTarget(1024);
+        const into = target ? target.subarray(0, Math.min(target.length, readSize)) : shared;
+        const n = stream.copy(into, 0, at, at + into.length);
+        at += n;
+        if (target) {
+          expect(d.isInPlaceTarget(into)).toBe(true);
+          out.push(...d.filledInPlace(n));
+          inPlaceBytes += n;
+        } else {
+          out.push(...d.push(shared.subarray(0, n), true));
+          shared.fill(0xee);
+        }
+      }
+      expect(out.map((r) => Buffer.from(r).toString('hex'))).toEqual(
+        [big, Buffer.from('00000005beef', 'hex'), big].map((b) => b.toString('hex')),
+      );
+      expect(inPlaceBytes).toBeGreaterThan(2 * (big.length - readSize));
+      expect(d.partial).toBe(false);
+    }
+  });
+
+  it('refuses an in-place read it did not hand out, or one past the fragment', () => {
+    const big = Buffer.from(randomBytes(prng(13), 100_000));
+    big.writeUInt32BE(5, 0);
+    const d = new RecordDecoder(1 << 20, () => 200_000);
+    expect(d.inPlaceTarget(1)).toBeUndefined();
+    d.push(frame([big]).subarray(0, 10_000));
+    const target = d.inPlaceTarget(1)!;
+    expect(target.length).toBe(big.length - (10_000 - 4));
+    expect(d.isInPlaceTarget(Buffer.alloc(target.length))).toBe(false);
+    expect(() => d.filledInPlace(target.length + 1)).toThrow(RpcError);
+  });
+
   it('refuses a length field over the limit before buffering anything', () => {
     const d = new RecordDecoder(4096);
     expect(() => d.push(Buffer.from('ffffffff', 'hex'))).toThrow(RpcError);
