@@ -31,7 +31,10 @@ export class NfsReadStream extends Readable {
     /** Go on from `offset` of a file already resolved (readFile after its first READ). */
     private readonly from?: { readonly fh: Fh; readonly offset: number },
   ) {
-    super({ highWaterMark: chunkSize * concurrency });
+    // One chunk buffered: the READs in flight are the read-ahead. A larger buffer lets read()
+    // (and so `for await`) hand out several chunks joined into a new buffer: a copy of every
+    // byte and an allocation the size of the buffer.
+    super({ highWaterMark: chunkSize });
     this.path = joinPath(splitPath(path));
   }
 
