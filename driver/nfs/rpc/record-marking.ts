@@ -96,20 +96,28 @@ export class RecordDecoder {
         off += take;
       }
       if (this.fragmentLeft === 0) {
-        this.inFragment = false;
-        if (this.whole) {
-          records.push(this.whole);
-          this.whole = undefined;
-          this.recordLength = 0;
-        } else if (this.last) {
-          const parts = this.parts;
-          records.push(parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.recordLength));
-          this.parts = [];
-          this.recordLength = 0;
-        }
+        const record = this.endFragment();
+        if (record) records.push(record);
       }
     }
     return records;
+  }
+
+  /** The current fragment is complete: returns the record it completes, if it does. */
+  private endFragment(): Uint8Array | undefined {
+    this.inFragment = false;
+    let record: Uint8Array | undefined;
+    if (this.whole) {
+      record = this.whole;
+      this.whole = undefined;
+    } else if (this.last) {
+      record = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.recordLength);
+      this.parts = [];
+    } else {
+      return undefined;
+    }
+    this.recordLength = 0;
+    return record;
   }
 
   /**
@@ -133,20 +141,20 @@ export class RecordDecoder {
     );
   }
 
-  /** `n` bytes were read straight into the `inPlaceTarget` buffer; returns the record if complete. */
-  filledInPlace(n: number): Uint8Array[] {
-    if (!this.whole || !this.inFragment || n > this.fragmentLeft) {
-      throw new RpcError('RPC_PROTOCOL', 'in-place read past the fragment being assembled');
+  /**
+   * `n` bytes were read straight into `target`, which `inPlaceTarget` handed out; returns the
+   * record if that completed it. Any other buffer, or more bytes than the fragment has left, is
+   * refused: the stream can no longer be trusted.
+   */
+  filledInPlace(target: Uint8Array, n: number): Uint8Array[] {
+    if (!this.isInPlaceTarget(target) || n > this.fragmentLeft) {
+      throw new RpcError('RPC_PROTOCOL', 'a socket read landed outside the record being assembled');
     }
     this.wholeHave += n;
     this.recordLength += n;
     this.fragmentLeft -= n;
-    if (this.fragmentLeft > 0) return [];
-    const record = this.whole;
-    this.inFragment = false;
-    this.whole = undefined;
-    this.recordLength = 0;
-    return [record];
+    const record = this.fragmentLeft === 0 ? this.endFragment() : undefined;
+    return record ? [record] : [];
   }
 
   /** A buffer for the whole record when it may be assembled in place (see the class comment). */

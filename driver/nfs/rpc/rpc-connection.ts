@@ -275,18 +275,20 @@ export class RpcConnection implements AsyncDisposable {
         host: this.opts.host,
         port: this.opts.port,
         ...(localPort === undefined ? {} : { localPort }),
-        // Read into one buffer reused for every read (no allocation per 64 KiB chunk); the
-        // decoder copies out what it keeps.
-        // While a large READ reply is assembled in place, the kernel reads straight into it
-        // (the rest of its fragment, never further), saving a copy of every byte read.
+        // Reads go into one buffer reused for every read (no allocation per chunk; the decoder
+        // copies out what it keeps), except while a large READ reply is assembled in place: then
+        // the kernel reads straight into it (the rest of its fragment, never further).
         onread: {
           buffer: (): Uint8Array =>
             (constructed && this.socket === socket
               ? this.decoder.inPlaceTarget(IN_PLACE_READ_MIN)
               : undefined) ?? this.readBuffer,
           callback: (n: number, buf: Uint8Array): boolean => {
-            if (buf.buffer === this.readBuffer.buffer) this.onData(socket, buf.subarray(0, n), true);
-            else this.onInPlace(socket, buf, n);
+            this.onData(socket, (decoder) =>
+              buf.buffer === this.readBuffer.buffer
+                ? decoder.push(buf.subarray(0, n), true)
+                : decoder.filledInPlace(buf, n),
+            );
             return true;
           },
         },
@@ -329,7 +331,7 @@ export class RpcConnection implements AsyncDisposable {
     socket.setKeepAlive(true, 10_000);
     // Sockets from net.connect read into this.readBuffer (the onread option in connect());
     // others (tests' fakes) emit 'data'.
-    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk, false));
+    socket.on('data', (chunk: Buffer) => this.onData(socket, (decoder) => decoder.push(chunk)));
     socket.on('error', () => {
       // 'close' follows and fails the calls in flight.
     });
@@ -340,26 +342,12 @@ export class RpcConnection implements AsyncDisposable {
     return new RecordDecoder(this.opts.maxRecordSize, (xid) => this.inFlight.get(xid)?.replyBound);
   }
 
-  private onData(socket: net.Socket, chunk: Uint8Array, reused: boolean): void {
+  /** Bytes arrived on `socket`; `decode` hands them to the decoder and returns the records completed. */
+  private onData(socket: net.Socket, decode: (decoder: RecordDecoder) => Uint8Array[]): void {
     if (this.socket !== socket) return;
     let records: Uint8Array[];
     try {
-      records = this.decoder.push(chunk, reused);
-    } catch (err) {
-      this.dropConnection(socket, err);
-      return;
-    }
-    for (const record of records) this.onRecord(socket, record);
-  }
-
-  private onInPlace(socket: net.Socket, target: Uint8Array, n: number): void {
-    if (this.socket !== socket) return;
-    let records: Uint8Array[];
-    try {
-      if (!this.decoder.isInPlaceTarget(target)) {
-        throw new RpcError('RPC_PROTOCOL', 'a socket read landed outside the record being assembled');
-      }
-      records = this.decoder.filledInPlace(n);
+      records = decode(this.decoder);
     } catch (err) {
       this.dropConnection(socket, err);
       return;

@@ -110,7 +110,7 @@ describe('record marking', () => {
         at += n;
         if (target) {
           expect(d.isInPlaceTarget(into)).toBe(true);
-          out.push(...d.filledInPlace(n));
+          out.push(...d.filledInPlace(into, n));
           inPlaceBytes += n;
         } else {
           out.push(...d.push(shared.subarray(0, n), true));
@@ -134,7 +134,7 @@ describe('record marking', () => {
     const target = d.inPlaceTarget(1)!;
     expect(target.length).toBe(big.length - (10_000 - 4));
     expect(d.isInPlaceTarget(Buffer.alloc(target.length))).toBe(false);
-    expect(() => d.filledInPlace(target.length + 1)).toThrow(RpcError);
+    expect(() => d.filledInPlace(target, target.length + 1)).toThrow(RpcError);
   });
 
   it('refuses a length field over the limit before buffering anything', () => {
