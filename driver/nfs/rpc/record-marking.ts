@@ -29,7 +29,10 @@ export function encodeRecord(chunks: readonly Uint8Array[]): Uint8Array[] {
  * record whose first word (the RPC xid) `bound` recognises: it is assembled straight into one
  * buffer of its length when that length is within the bound, which the caller derives from its
  * own request (a READ of 1 MiB cannot need a much larger reply). That saves a copy and many
- * allocations on bulk READs.
+ * allocations on bulk READs. When `provided` gives a buffer for that xid that is large enough,
+ * the record is assembled in it instead of in a new one: a caller that reads a file in a loop
+ * lends the same few buffers again and again, and fresh memory (page faults, GC) is not paid
+ * for every reply.
  */
 export class RecordDecoder {
   private readonly header = new Uint8Array(4);
@@ -47,7 +50,14 @@ export class RecordDecoder {
     readonly maxRecordSize: number,
     /** Largest reply expected for the call with this xid, or undefined when unknown. */
     private readonly bound?: (xid: number) => number | undefined,
+    /** A buffer the call with this xid lends for its reply (see the class comment). */
+    private readonly provided?: (xid: number) => Uint8Array | undefined,
   ) {}
+
+  /** True while a record is being assembled in `buffer`'s memory. */
+  writesInto(buffer: Uint8Array): boolean {
+    return this.whole !== undefined && this.whole.buffer === buffer.buffer;
+  }
 
   /** True while part of a record has been received. */
   get partial(): boolean {
@@ -165,7 +175,10 @@ export class RecordDecoder {
     const xid = new DataView(chunk.buffer, chunk.byteOffset + off, 4).getUint32(0);
     const bound = this.bound(xid);
     if (bound === undefined || len > bound) return undefined;
-    return Buffer.allocUnsafe(len); // filled completely before it is returned
+    // Filled completely before it is returned.
+    const lent = this.provided?.(xid);
+    if (lent && lent.length >= len) return Buffer.from(lent.buffer, lent.byteOffset, len);
+    return Buffer.allocUnsafe(len);
   }
 }
 

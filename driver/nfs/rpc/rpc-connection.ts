@@ -41,13 +41,20 @@ export interface RpcConnectionOptions {
   readonly retries?: number;
   /** @default net.connect */
   readonly socketFactory?: SocketFactory;
-  /** Called with every reply record (golden-byte capture in tests). */
+  /** Called with every reply record (golden-byte capture in tests); copy it to keep it. */
   readonly onReply?: (record: Uint8Array, call: { prog: number; proc: number }) => void;
 }
 
 export interface CallOptions {
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
+  /**
+   * Memory lent for the reply: a large reply (a READ's) is assembled in it when it fits, and
+   * the result then views it. The caller may reuse it once the call has settled; until then the
+   * connection writes into it. If the call fails while its reply is arriving in it, the
+   * connection is dropped first, so nothing writes into it after the failure.
+   */
+  readonly replyBuffer?: Uint8Array;
 }
 
 interface Pending {
@@ -61,6 +68,7 @@ interface Pending {
   readonly decode: (results: XdrReader) => unknown;
   /** Largest reply this call can bring, when the procedure says (see RecordDecoder). */
   readonly replyBound: number | undefined;
+  readonly replyBuffer: Uint8Array | undefined;
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: unknown) => void;
   timer?: NodeJS.Timeout;
@@ -157,6 +165,7 @@ export class RpcConnection implements AsyncDisposable {
         signal: options.signal,
         decode: procedure.decode,
         replyBound: procedure.replyBound?.(args),
+        replyBuffer: options.replyBuffer,
         resolve: resolve as (v: unknown) => void,
         reject,
       };
@@ -207,6 +216,20 @@ export class RpcConnection implements AsyncDisposable {
     if (qi >= 0) this.queue.splice(qi, 1);
     if (!wasInFlight && qi < 0) return;
     this.settle(p);
+    if (p.replyBuffer && this.socket && this.decoder.writesInto(p.replyBuffer)) {
+      // Its reply is arriving in the caller's memory, which the caller may reuse once it sees
+      // this failure: stop the socket from writing there. The other calls are retriable.
+      this.dropConnection(
+        this.socket,
+        new RpcError(
+          'RPC_CONNECTION_LOST',
+          `connection to ${this.address} dropped: ${p.what} failed mid-reply`,
+          {
+            retriable: true,
+          },
+        ),
+      );
+    }
     p.reject(err);
     this.pump();
   }
@@ -339,7 +362,11 @@ export class RpcConnection implements AsyncDisposable {
   }
 
   private newDecoder(): RecordDecoder {
-    return new RecordDecoder(this.opts.maxRecordSize, (xid) => this.inFlight.get(xid)?.replyBound);
+    return new RecordDecoder(
+      this.opts.maxRecordSize,
+      (xid) => this.inFlight.get(xid)?.replyBound,
+      (xid) => this.inFlight.get(xid)?.replyBuffer,
+    );
   }
 
   /** Bytes arrived on `socket`; `decode` hands them to the decoder and returns the records completed. */

@@ -73,6 +73,31 @@ describe('record marking', () => {
     expect(Buffer.from(d.push(frame([big]))[0]!).equals(Buffer.from(big))).toBe(true);
   });
 
+  it('assembles in the buffer lent for an xid when it holds the record, else in a new one', () => {
+    const big = Buffer.from(randomBytes(prng(14), 100_000));
+    big.writeUInt32BE(9, 0);
+    const lent = Buffer.alloc(120_000);
+    const d = new RecordDecoder(
+      1 << 20,
+      () => 110_000,
+      (xid) => (xid === 9 ? lent : undefined),
+    );
+    const [first] = d.push(frame([big]).subarray(0, 50_000));
+    expect(first).toBeUndefined();
+    expect(d.writesInto(lent)).toBe(true);
+    const [record] = d.push(frame([big]).subarray(50_000));
+    expect(record!.buffer).toBe(lent.buffer);
+    expect(Buffer.from(record!).equals(big)).toBe(true);
+    expect(d.writesInto(lent)).toBe(false);
+    const tooSmall = new RecordDecoder(
+      1 << 20,
+      () => 110_000,
+      () => Buffer.alloc(99_999),
+    );
+    const [again] = tooSmall.push(frame([big]));
+    expect(Buffer.from(again!).equals(big)).toBe(true);
+  });
+
   it('copies out of a chunk the caller reuses: records survive the chunk being overwritten', () => {
     const payload = Buffer.from(randomBytes(prng(11), 300_000));
     payload.writeUInt32BE(3, 0);

@@ -115,6 +115,65 @@ describe('RpcConnection', () => {
     await expect(conn.call(PROG, ECHO, 2)).rejects.toMatchObject({ code: 'RPC_PROTOCOL' });
   });
 
+  it('assembles a large reply in the buffer the caller lends, and only there', async () => {
+    const BLOB: Procedure<number, Uint8Array> = {
+      name: 'BLOB',
+      proc: 2,
+      idempotent: true,
+      encode: (w, n) => void w.u32(n),
+      decode: (r) => r.opaque(1 << 20, 'blob'),
+      replyBound: (n) => n + 4096,
+    };
+    const payload = Buffer.alloc(200_000, 0x5a);
+    await using server = await FakeRpcServer.start((call) => {
+      const n = call.args.u32();
+      return { reply: (w) => void w.opaque(payload.subarray(0, n)) };
+    });
+    await using conn = new RpcConnection({ host: '127.0.0.1', port: server.port });
+    const lent = Buffer.alloc(300_000);
+    for (let i = 0; i < 3; i++) {
+      const got = await conn.call(PROG, BLOB, 200_000, { replyBuffer: lent });
+      expect(got.buffer).toBe(lent.buffer); // a view into the lent memory, not a copy
+      expect(Buffer.from(got).equals(payload)).toBe(true);
+    }
+    // Too small to hold the reply: not used, the reply still arrives whole.
+    const small = Buffer.alloc(1000);
+    const got = await conn.call(PROG, BLOB, 200_000, { replyBuffer: small });
+    expect(got.buffer).not.toBe(small.buffer);
+    expect(Buffer.from(got).equals(payload)).toBe(true);
+    expect(small.every((b) => b === 0)).toBe(true);
+  });
+
+  it('drops the connection when a call fails while its reply is arriving in the lent buffer', async () => {
+    const BLOB: Procedure<number, Uint8Array> = {
+      name: 'BLOB',
+      proc: 2,
+      idempotent: true,
+      encode: (w, n) => void w.u32(n),
+      decode: (r) => r.opaque(1 << 20, 'blob'),
+      replyBound: (n) => n + 4096,
+    };
+    await using server = await FakeRpcServer.start((call) => {
+      const n = call.args.u32();
+      if (n === 0) return echo(0);
+      // A record of 150,000 bytes, of which only 100,000 ever come.
+      const head = Buffer.alloc(8);
+      head.writeUInt32BE((0x80000000 | 150_000) >>> 0, 0);
+      head.writeUInt32BE(call.xid, 4);
+      return { raw: Buffer.concat([head, Buffer.alloc(100_000 - 4, 0x33)]) };
+    });
+    await using conn = new RpcConnection({ host: '127.0.0.1', port: server.port, timeoutMs: 300 });
+    const lent = Buffer.alloc(200_000);
+    const err = await conn.call(PROG, BLOB, 150_000, { replyBuffer: lent }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'RPC_TIMEOUT' });
+    const after = Buffer.from(lent);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lent.equals(after)).toBe(true);
+    // The stream could not be trusted past that record: the next call comes on a new connection.
+    expect(await conn.call(PROG, ECHO, 0)).toBe(0);
+    expect(server.remotePorts).toHaveLength(2);
+  });
+
   it('reports rejected credentials with the auth_stat name', () => {
     const w = new XdrWriter();
     w.u32(42).u32(1).u32(1).u32(1).u32(5); // REPLY, MSG_DENIED, AUTH_ERROR, AUTH_TOOWEAK
