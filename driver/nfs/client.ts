@@ -4,7 +4,12 @@ import type { Readable, Writable } from 'node:stream';
 import { NfsvolError, isRetriable } from '../errors.js';
 import { mapLimit } from '../concurrency.js';
 import { authSys } from './rpc/auth.js';
-import { RpcConnection, type RpcConnectionOptions, type SocketFactory } from './rpc/rpc-connection.js';
+import {
+  RpcConnection,
+  type CallOptions,
+  type RpcConnectionOptions,
+  type SocketFactory,
+} from './rpc/rpc-connection.js';
 import type { Procedure } from './rpc/procedure.js';
 import { RpcError } from './rpc/rpc-error.js';
 import { GETPORT, IPPROTO_TCP, PORTMAP_PROGRAM } from './portmap/index.js';
@@ -41,6 +46,7 @@ import { parseNfsUrl, type NfsTarget } from './nfs-url.js';
 import { HandleCache } from './handle-cache.js';
 import { joinPath, splitPath } from './paths.js';
 import { NfsReadStream } from './read-stream.js';
+import { download } from './download.js';
 import { NfsWriteStream } from './write-stream.js';
 import type {
   DirEntry,
@@ -51,6 +57,8 @@ import type {
   ReaddirOptions,
   ReadFileOptions,
   StreamOptions,
+  TransferOptions,
+  TransferResult,
   Usage,
   WriteFileOptions,
 } from './types.js';
@@ -78,7 +86,12 @@ const READDIR_MAX = 1024 * 1024;
 export interface Nfs3Session {
   readonly nfs: RpcConnection;
   readonly fsinfo: FsinfoOk;
-  call<A, Ok, Fail>(proc: Procedure<A, Nfs3Result<Ok, Fail>>, args: A, path: string): Promise<Ok>;
+  call<A, Ok, Fail>(
+    proc: Procedure<A, Nfs3Result<Ok, Fail>>,
+    args: A,
+    path: string,
+    options?: CallOptions,
+  ): Promise<Ok>;
   resolve(path: string): Promise<Fh>;
 }
 
@@ -153,8 +166,13 @@ export class NfsClient implements NfsFs, Nfs3Session {
   }
 
   /** Calls an NFSv3 procedure and turns a failure status into an NfsError naming the path. */
-  async call<A, Ok, Fail>(proc: Procedure<A, Nfs3Result<Ok, Fail>>, args: A, path: string): Promise<Ok> {
-    const res = await this.nfs.call(NFS3_PROGRAM, proc, args);
+  async call<A, Ok, Fail>(
+    proc: Procedure<A, Nfs3Result<Ok, Fail>>,
+    args: A,
+    path: string,
+    options?: CallOptions,
+  ): Promise<Ok> {
+    const res = await this.nfs.call(NFS3_PROGRAM, proc, args, options);
     if (res.ok) return res.value;
     if (res.status === 70) this.cache.clear(); // NFS3ERR_STALE: every cached handle is suspect
     throw new NfsError(nfs3StatusName(res.status), proc.name, `/${path}`, {
@@ -471,6 +489,15 @@ export class NfsClient implements NfsFs, Nfs3Session {
 
   createReadStream(path: string, options: StreamOptions = {}): Readable {
     return new NfsReadStream(this, path, this.ioSize('read', options.chunkSize), options.concurrency ?? 8);
+  }
+
+  /**
+   * Copies a file from the export to the local path `local`, several READs in flight (like
+   * libnfs's nfs-cp). `local` is replaced atomically when the copy is complete and left as it
+   * was if the copy fails.
+   */
+  download(path: string, local: string, options: TransferOptions = {}): Promise<TransferResult> {
+    return download(this, path, local, this.ioSize('read', options.chunkSize), options);
   }
 
   createWriteStream(path: string, options: StreamOptions & WriteFileOptions = {}): Writable {

@@ -71,6 +71,19 @@ export interface StreamOptions {
   readonly commitWindow?: number;
 }
 
+export interface TransferOptions {
+  /** Bytes per READ call. @default the server's preferred size (FSINFO rtpref), at most 1 MiB */
+  readonly chunkSize?: number;
+  /** READ calls kept in flight. @default 8 */
+  readonly concurrency?: number;
+  /** Called as bytes arrive: bytes copied so far, and the total expected (the file's size). */
+  readonly onProgress?: (bytes: number, total: number) => void;
+}
+
+export interface TransferResult {
+  readonly bytes: number;
+}
+
 export interface Usage {
   /** Disk space used (sum of each entry's `used`, like `du`). */
   readonly bytes: number;

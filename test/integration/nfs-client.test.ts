@@ -5,8 +5,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream as fsReadStream } from 'node:fs';
-import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Readable, Transform } from 'node:stream';
@@ -182,7 +183,39 @@ describe('NfsClient against nfs-ganesha (NFSv3)', () => {
     const h = createHash('sha256');
     await pipeline(nfs.createReadStream('big.bin'), h);
     expect(h.digest('hex')).toBe(want);
+    const local = join(await mkdtemp(join(tmpdir(), 'nfsvol-dl-')), 'big.bin');
+    expect(await nfs.download('big.bin', local)).toEqual({ bytes: size });
+    expect(await sha256File(local)).toBe(want);
+    await rm(dirname(local), { recursive: true });
     await nfs.rm('big.bin');
+  });
+
+  it('downloads to a local file like nfs-cp: any size, progress, and the local file untouched on failure', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nfsvol-dl-'));
+    await nfs.mkdir('dl');
+    for (const size of [0, 1, 65_535, (1 << 20) + 7, 5 * (1 << 20)]) {
+      const data = randomBytes(size);
+      await nfs.writeFile(`dl/f-${size}`, data);
+      const seen: number[] = [];
+      const res = await nfs.download(`dl/f-${size}`, join(dir, 'out'), {
+        chunkSize: 64 * 1024,
+        onProgress: (bytes) => seen.push(bytes),
+      });
+      expect(res.bytes).toBe(size);
+      expect((await readFile(join(dir, 'out'))).equals(data)).toBe(true);
+      if (size > 0) expect(seen.at(-1)).toBe(size);
+    }
+    await writeFile(join(dir, 'keep'), 'mine');
+    const err = await nfs.download('dl/missing', join(dir, 'keep')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NfsError);
+    expect((err as NfsError).code).toBe('NFS3ERR_NOENT');
+    expect(await readFile(join(dir, 'keep'), 'utf8')).toBe('mine');
+    expect((await readdir(dir)).sort()).toEqual(['keep', 'out']); // no temporary file left behind
+    await expect(nfs.download('dl/f-1', join(dir, 'no-such-dir', 'x'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    await rm(dir, { recursive: true });
+    await nfs.rm('dl', { recursive: true });
   });
 
   it('survives a server restart in the middle of a write: the file is complete, or a retriable typed error', async () => {
@@ -246,6 +279,28 @@ describe('NfsClient against nfs-ganesha (NFSv3)', () => {
     );
     if (error) expect(isRetriable(error)).toBe(true);
     else expect(h.digest('hex')).toBe(want);
+
+    // The same with download, which lends each READ its reply buffer.
+    const local = join(await mkdtemp(join(tmpdir(), 'nfsvol-dl-')), 'restart.bin');
+    let again: Promise<void> | undefined;
+    let dlError: unknown;
+    try {
+      await nfs.download('restart-read.bin', local, {
+        onProgress: (bytes) => {
+          if (!again && bytes > size / 4) again = server.restart();
+        },
+      });
+    } catch (err) {
+      dlError = err;
+    }
+    await again;
+    expect(again).toBeDefined();
+    console.info(
+      `download across a restart: ${dlError ? `failed retriably: ${String(dlError)}` : 'completed, checksum verified'}`,
+    );
+    if (dlError) expect(isRetriable(dlError)).toBe(true);
+    else expect(await sha256File(local)).toBe(want);
+    await rm(dirname(local), { recursive: true });
   });
 
   it('refuses an export this client may not mount, with the reason', async () => {
