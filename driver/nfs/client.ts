@@ -47,6 +47,7 @@ import { HandleCache } from './handle-cache.js';
 import { joinPath, splitPath } from './paths.js';
 import { NfsReadStream } from './read-stream.js';
 import { download } from './download.js';
+import { upload } from './upload.js';
 import { NfsWriteStream } from './write-stream.js';
 import type {
   DirEntry,
@@ -498,6 +499,38 @@ export class NfsClient implements NfsFs, Nfs3Session {
    */
   download(path: string, local: string, options: TransferOptions = {}): Promise<TransferResult> {
     return download(this, path, local, this.ioSize('read', options.chunkSize), options);
+  }
+
+  /**
+   * Copies the local file `local` to `path` on the export, several WRITEs in flight (like libnfs's
+   * nfs-cp), then COMMITs. The file is written under a temporary name beside `path` and renamed
+   * over it when complete and committed, so `path` is either as it was or the whole new file.
+   */
+  async upload(
+    local: string,
+    path: string,
+    options: TransferOptions & WriteFileOptions & { readonly commitEvery?: number } = {},
+  ): Promise<TransferResult> {
+    const dest = await this.parent(path);
+    const tmpName = `.${dest.name}.nfsvol-${randomBytes(4).toString('hex')}`;
+    const tmpPath = joinPath([...splitPath(dest.dirPath), tmpName]);
+    return upload(
+      local,
+      {
+        create: async () => {
+          const attributes = { ...sattr(options, 0o644), size: 0 };
+          const where = { dir: dest.dir, name: tmpName };
+          const res = await this.call(CREATE, { where, how: { mode: 'guarded', attributes } }, tmpPath);
+          return { fh: res.object ?? (await this.call(LOOKUP, where, tmpPath)).object, path: tmpPath };
+        },
+        writeRange: (fh, p, data, offset, stable) => this.writeRange(fh, p, data, offset, stable),
+        commit: async (fh, p) => (await this.call(COMMIT, { file: fh, offset: 0, count: 0 }, p)).verf,
+        finish: (p) => this.rename(p, dest.path),
+        abandon: (p) => this.rm(p),
+      },
+      this.ioSize('write', options.chunkSize),
+      options,
+    );
   }
 
   createWriteStream(path: string, options: StreamOptions & WriteFileOptions = {}): Writable {

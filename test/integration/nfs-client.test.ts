@@ -4,7 +4,7 @@
  * attributes on the export directory behind the server, and the errors' text.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream as fsReadStream } from 'node:fs';
+import { createReadStream as fsReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -186,8 +186,11 @@ describe('NfsClient against nfs-ganesha (NFSv3)', () => {
     const local = join(await mkdtemp(join(tmpdir(), 'nfsvol-dl-')), 'big.bin');
     expect(await nfs.download('big.bin', local)).toEqual({ bytes: size });
     expect(await sha256File(local)).toBe(want);
+    expect(await nfs.upload(local, 'big-up.bin')).toEqual({ bytes: size });
+    expect(await sha256File(join(server.exportDir, 'big-up.bin'))).toBe(want);
     await rm(dirname(local), { recursive: true });
     await nfs.rm('big.bin');
+    await nfs.rm('big-up.bin');
   });
 
   it('downloads to a local file like nfs-cp: any size, progress, and the local file untouched on failure', async () => {
@@ -216,6 +219,39 @@ describe('NfsClient against nfs-ganesha (NFSv3)', () => {
     });
     await rm(dir, { recursive: true });
     await nfs.rm('dl', { recursive: true });
+  });
+
+  it('uploads a local file like nfs-cp: any size, mode/uid/gid, replaced whole or not at all', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nfsvol-up-'));
+    await nfs.mkdir('up');
+    for (const size of [0, 1, 65_535, (1 << 20) + 7, 5 * (1 << 20)]) {
+      const data = randomBytes(size);
+      await writeFile(join(dir, 'src'), data);
+      const seen: number[] = [];
+      const res = await nfs.upload(join(dir, 'src'), 'up/f', {
+        chunkSize: 64 * 1024,
+        commitEvery: 256 * 1024,
+        mode: 0o640,
+        uid: 1234,
+        gid: 4321,
+        onProgress: (bytes) => seen.push(bytes),
+      });
+      expect(res.bytes).toBe(size);
+      expect((await readFile(join(server.exportDir, 'up', 'f'))).equals(data)).toBe(true);
+      const st = await stat(join(server.exportDir, 'up', 'f'));
+      expect([st.mode & 0o777, st.uid, st.gid]).toEqual([0o640, 1234, 4321]);
+      if (size > 0) expect(seen.at(-1)).toBe(size);
+    }
+    const before = await readFile(join(server.exportDir, 'up', 'f'));
+    const err = await nfs.upload(join(dir, 'missing'), 'up/f').catch((e: unknown) => e);
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOENT');
+    expect((await readFile(join(server.exportDir, 'up', 'f'))).equals(before)).toBe(true);
+    await expect(nfs.upload(join(dir, 'src'), 'no-such-dir/f')).rejects.toMatchObject({
+      code: 'NFS3ERR_NOENT',
+    });
+    expect(await readdir(join(server.exportDir, 'up'))).toEqual(['f']); // no temporary file left behind
+    await rm(dir, { recursive: true });
+    await nfs.rm('up', { recursive: true });
   });
 
   it('survives a server restart in the middle of a write: the file is complete, or a retriable typed error', async () => {
@@ -247,6 +283,36 @@ describe('NfsClient against nfs-ganesha (NFSv3)', () => {
     } else {
       expect(await sha256File(join(server.exportDir, 'restart.bin'))).toBe(src.digest());
     }
+  });
+
+  it('survives a server restart in the middle of an upload: the file is complete, or a retriable typed error', async () => {
+    const size = 128 * 1024 * 1024;
+    const src = source(size);
+    const dir = await mkdtemp(join(tmpdir(), 'nfsvol-up-'));
+    await pipeline(src.stream, createWriteStream(join(dir, 'src')));
+    let restarted: Promise<void> | undefined;
+    let error: unknown;
+    try {
+      await nfs.upload(join(dir, 'src'), 'restart-up.bin', {
+        onProgress: (bytes) => {
+          if (!restarted && bytes > size / 4) restarted = server.restart();
+        },
+      });
+    } catch (err) {
+      error = err;
+    }
+    await restarted;
+    expect(restarted).toBeDefined();
+    console.info(
+      `upload across a restart: ${error ? `failed retriably: ${String(error)}` : 'completed, checksum verified'}`,
+    );
+    if (error) {
+      expect(error instanceof RpcError || error instanceof NfsError).toBe(true);
+      expect(isRetriable(error)).toBe(true);
+    } else {
+      expect(await sha256File(join(server.exportDir, 'restart-up.bin'))).toBe(src.digest());
+    }
+    await rm(dir, { recursive: true });
   });
 
   it('survives a server restart in the middle of a read', async () => {
