@@ -6,7 +6,7 @@ import { REPLY_OVERHEAD } from './rpc/procedure.js';
 import { GETATTR, READ } from './nfs3/index.js';
 import type { Nfs3Session } from './client.js';
 import { joinPath, splitPath } from './paths.js';
-import type { TransferOptions, TransferResult } from './types.js';
+import { TRANSFER_CONCURRENCY, type TransferOptions, type TransferResult } from './types.js';
 
 /**
  * Copies a file from the export to a local path, like libnfs's nfs-cp: `concurrency` workers
@@ -27,7 +27,7 @@ export async function download(
   const path = joinPath(splitPath(remote));
   const fh = await session.resolve(path);
   const size = (await session.call(GETATTR, { object: fh }, path)).objAttributes.size;
-  const concurrency = options.concurrency ?? 8;
+  const concurrency = options.concurrency ?? TRANSFER_CONCURRENCY;
   const tmp = join(dirname(local), `.${basename(local)}.nfsvol-${randomBytes(4).toString('hex')}`);
   const fd = openSync(tmp, 'wx');
   let open = true;

@@ -71,10 +71,16 @@ export interface StreamOptions {
   readonly commitWindow?: number;
 }
 
+/** Calls in flight for upload and download (see TransferOptions.concurrency). */
+export const TRANSFER_CONCURRENCY = 4;
+
 export interface TransferOptions {
-  /** Bytes per READ call. @default the server's preferred size (FSINFO rtpref), at most 1 MiB */
+  /** Bytes per READ/WRITE call. @default the server's preferred size (FSINFO rtpref/wtpref), at most 1 MiB */
   readonly chunkSize?: number;
-  /** READ calls kept in flight. @default 8 */
+  /**
+   * READ/WRITE calls kept in flight. More loads the server with parallel work for little gain:
+   * on the lab, 2-4 copied fastest and 8 cost ganesha 70% more CPU. @default 4
+   */
   readonly concurrency?: number;
   /** Called as bytes arrive: bytes copied so far, and the total expected (the file's size). */
   readonly onProgress?: (bytes: number, total: number) => void;

@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StableHow, type Fh } from './nfs3/index.js';
 import { NfsvolError } from '../errors.js';
-import type { TransferOptions, TransferResult } from './types.js';
+import { TRANSFER_CONCURRENCY, type TransferOptions, type TransferResult } from './types.js';
 
 /** What upload needs of the client. */
 export interface UploadTarget {
@@ -39,7 +39,7 @@ export async function upload(
   const fd = openSync(local, 'r');
   try {
     const size = fstatSync(fd).size;
-    const concurrency = options.concurrency ?? 8;
+    const concurrency = options.concurrency ?? TRANSFER_CONCURRENCY;
     const commitEvery = options.commitEvery ?? Math.max(16 << 20, 2 * chunkSize * concurrency);
     const { fh, path } = await target.create();
     let next = 0;
