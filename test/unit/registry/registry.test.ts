@@ -296,6 +296,17 @@ describe('listing cache', () => {
     expect(stats).toEqual({ records: 30, read: 0, cached: 30 });
   });
 
+  it('merges created records into an existing cache in key order, prefixes first', async () => {
+    const { reg } = await fresh();
+    for (const k of ['b', 'd', 'f']) await reg.volumes.create(k, vol(k));
+    await reg.volumes.flushCache();
+    for (const k of ['g', 'a-1', 'c', 'a', 'e', 'b-0']) await reg.volumes.create(k, vol(k));
+    await reg.volumes.flushCache();
+    const { names, stats } = await listStats(reg);
+    expect(names).toEqual(['a', 'a-1', 'b', 'b-0', 'c', 'd', 'e', 'f', 'g']);
+    expect(stats).toEqual({ records: 9, read: 0, cached: 9 });
+  });
+
   it('streams many records in key order, window by window, and keeps every line when one changes midway', async () => {
     const { reg } = await fresh();
     const keys = Array.from({ length: 1300 }, (_, i) => `v${String(i).padStart(4, '0')}`);
