@@ -8,6 +8,8 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
+  /** Standard input, for `--from -`. @default process.stdin */
+  readonly stdin?: () => AsyncIterable<Uint8Array>;
 }
 
 export interface CliDeps {

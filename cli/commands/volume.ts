@@ -2,13 +2,15 @@ import type { Argv, CommandModule } from 'yargs';
 import { validateMountPath } from '../../driver/docker/volume-options.js';
 import type { DeletePolicy } from '../../driver/registry/records.js';
 import { parseId, parseLabels, parseMode, validateName, validateNames } from '../../driver/volume-name.js';
-import { EXIT, jsonReplacer, safeText, type CommandRun, type GlobalArgs } from '../context.js';
+import { EXIT, UsageError, jsonReplacer, safeText, type CommandRun, type GlobalArgs } from '../context.js';
+import { parseNamesList, readNamesInput } from '../names-file.js';
 import { JsonArrayStream, TableStream, hostLines, hostsFailed, labelsText, maxLength } from '../render.js';
 
 type Run = (args: GlobalArgs, fn: (r: CommandRun) => Promise<void>) => Promise<void>;
 
 interface CreateArgs extends GlobalArgs {
-  names: string[];
+  names?: string[] | undefined;
+  from?: string | undefined;
   uid?: string | undefined;
   gid?: string | undefined;
   mode?: string | undefined;
@@ -16,7 +18,8 @@ interface CreateArgs extends GlobalArgs {
   'on-delete': string;
 }
 interface NamesArgs extends GlobalArgs {
-  names: string[];
+  names?: string[] | undefined;
+  from?: string | undefined;
   force?: boolean | undefined;
 }
 interface NameArgs extends GlobalArgs {
@@ -32,18 +35,48 @@ interface UnmountArgs extends GlobalArgs {
   host: string;
 }
 
+const fromOption = (verb: string) =>
+  ({
+    type: 'string',
+    // Without nargs, yargs-parser does not take a lone `-` as the option's value.
+    nargs: 1,
+    describe: `also ${verb} the names in FILE, one per line (- for standard input)`,
+  }) as const;
+
+function namesGiven(a: { names?: string[] | undefined; from?: string | undefined }): true {
+  if ((a.names?.length ?? 0) === 0 && a.from === undefined) {
+    throw new UsageError('give at least one volume name, or --from FILE');
+  }
+  return true;
+}
+
+/** The names given as arguments and in `--from`, validated, duplicates dropped. */
+async function collectNames(
+  argv: { names?: string[] | undefined; from?: string | undefined },
+  r: CommandRun,
+): Promise<string[]> {
+  const listed =
+    argv.from === undefined
+      ? []
+      : parseNamesList(
+          await readNamesInput(argv.from, r.deps.io.stdin ?? (() => process.stdin)),
+          argv.from === '-' ? 'standard input' : argv.from,
+        );
+  return validateNames([...(argv.names ?? []), ...listed]);
+}
+
 function create(run: Run): CommandModule<GlobalArgs, CreateArgs> {
   return {
-    command: 'create <names..>',
+    command: 'create [names..]',
     describe: 'Create volumes (directories on the export + records), defined on every host',
     builder: (y: Argv<GlobalArgs>) =>
       y
         .positional('names', {
           type: 'string',
           array: true,
-          demandOption: true,
           describe: 'one or more volume names',
         })
+        .option('from', fromOption('create'))
         .option('uid', { type: 'string', describe: 'owner uid of the directory (default 0)' })
         .option('gid', { type: 'string', describe: 'owner gid of the directory (default 0)' })
         .option('mode', { type: 'string', describe: 'octal mode of the directory (default 0755)' })
@@ -63,14 +96,13 @@ function create(run: Run): CommandModule<GlobalArgs, CreateArgs> {
           '$0 volume create cache1 cache2 cache3 --on-delete delete --label team=web',
           'several at once',
         )
-        .example(
-          '$0 volume create logs --on-delete archive --label "opts=a=b"',
-          'a label value with =',
-        ) as Argv<CreateArgs>,
+        .example('$0 volume create logs --on-delete archive --label "opts=a=b"', 'a label value with =')
+        .example('$0 volume create --from names.txt', 'thousands at once, one name per line')
+        .check(namesGiven) as Argv<CreateArgs>,
     handler: (argv) =>
       run(argv, async (r) => {
         // Everything is validated before anything touches the export or a host.
-        const names = validateNames(argv.names);
+        const names = await collectNames(argv, r);
         const options = {
           ...(argv.uid === undefined ? {} : { uid: parseId(argv.uid, 'uid') }),
           ...(argv.gid === undefined ? {} : { gid: parseId(argv.gid, 'gid') }),
@@ -180,17 +212,19 @@ function inspect(run: Run): CommandModule<GlobalArgs, NameArgs> {
 
 function rm(run: Run): CommandModule<GlobalArgs, NamesArgs> {
   return {
-    command: 'rm <names..>',
+    command: 'rm [names..]',
     describe: "Remove volumes, then apply each one's policy (delete, retain or archive) to its data",
     builder: (y: Argv<GlobalArgs>) =>
       y
-        .positional('names', { type: 'string', array: true, demandOption: true })
+        .positional('names', { type: 'string', array: true, describe: 'one or more volume names' })
+        .option('from', fromOption('remove'))
         .option('force', { type: 'boolean', default: false, describe: 'remove even while a host mounts it' })
         .example('$0 volume rm cache1 cache2', '')
-        .example('$0 volume rm pgdata --force', 'unmounts host mounts first') as Argv<NamesArgs>,
+        .example('$0 volume rm pgdata --force', 'unmounts host mounts first')
+        .check(namesGiven) as Argv<NamesArgs>,
     handler: (argv) =>
       run(argv, async (r) => {
-        const names = validateNames(argv.names);
+        const names = await collectNames(argv, r);
         await r.withCluster(async (c) => {
           const res = await c.removeVolumes(names, {
             force: argv.force === true,

@@ -132,6 +132,55 @@ describe('nfsvol CLI', () => {
     expect(rm.stdout).toContain('removed va (retain)');
   });
 
+  it('takes names from --from FILE or standard input; a bad line is named and nothing is created', async () => {
+    const s = await ready();
+    const file = join(s.dir, 'names.txt');
+    const many = Array.from({ length: 2000 }, (_, i) => `bulk-${i}`);
+    await writeFile(file, `# volumes for the web tier\r\n${many.join('\r\n')}\r\n\n  spaced  \n`);
+    const c = await s.cli('volume', 'create', 'first', '--from', file, '--json');
+    expect(c.code).toBe(0);
+    const out = JSON.parse(c.stdout) as { volumes: { name: string; status: string }[] };
+    expect(out.volumes).toHaveLength(2002);
+    expect(out.volumes.slice(0, 2).map((v) => v.name)).toEqual(['first', 'bulk-0']);
+    expect(out.volumes.at(-1)).toMatchObject({ name: 'spaced', status: 'created' });
+
+    let stdout = '';
+    const piped = await runCli(['volume', 'create', '--from', '-', '--json'], {
+      io: {
+        stdout: (t) => (stdout += t),
+        stderr: () => undefined,
+        env: { NFSVOL_CONFIG: s.config },
+        stdin: async function* () {
+          yield Buffer.from('from-stdin-1\nfrom-');
+          yield Buffer.from('stdin-2\n');
+        },
+      },
+      cluster: { connectNfs: async () => sharedView(s.fs), openHost: fakeOpener(s.hosts) },
+    });
+    expect(piped).toBe(0);
+    expect((JSON.parse(stdout) as { volumes: { name: string }[] }).volumes.map((v) => v.name)).toEqual([
+      'from-stdin-1',
+      'from-stdin-2',
+    ]);
+
+    await writeFile(file, 'ok-1\nok-2\n../x\n');
+    const bad = await s.cli('volume', 'create', '--from', file);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^nfsvol: from: .*names\.txt line 3: .*\.\.\/x.*\(VALIDATION\)\n$/);
+    const missing = await s.cli('volume', 'create', '--from', join(s.dir, 'nope.txt'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read');
+    expect(missing.stderr).toContain('ENOENT');
+    const ls = JSON.parse((await s.cli('volume', 'ls', '--json')).stdout) as { name: string }[];
+    expect(ls.some((v) => v.name.startsWith('ok-'))).toBe(false);
+    expect(ls).toHaveLength(2004);
+
+    await writeFile(file, many.join('\n'));
+    const rm = await s.cli('volume', 'rm', '--from', file, '--json');
+    expect(rm.code).toBe(0);
+    expect((JSON.parse((await s.cli('volume', 'ls', '--json')).stdout) as unknown[]).length).toBe(4);
+  });
+
   it('lists more volumes than one table sample, streamed: JSON exactly as a whole array, columns aligned', async () => {
     const s = await ready();
     const names = Array.from({ length: 1100 }, (_, i) => (i === 1050 ? `a-much-longer-name-${i}` : `v${i}`));
