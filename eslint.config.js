@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.lab-cache/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.lab-cache/**', 'coverage/**', 'bench/scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
