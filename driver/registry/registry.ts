@@ -27,6 +27,12 @@ export interface RegistryOptions {
   readonly now?: () => number;
   /** Record reads kept in flight while listing. @default 64 */
   readonly listConcurrency?: number;
+  /**
+   * Created records remembered for the listing cache: at this many they are merged into it in
+   * the background (about 3.5 MB of records; each merge streams the whole cache once).
+   * @default 10_000
+   */
+  readonly cacheFlushEvery?: number;
   /** A lock older than this is considered abandoned and broken. @default 30_000 */
   readonly lockStaleMs?: number;
   /** How long to wait for a lock before failing with LockTimeoutError. @default 15_000 */
@@ -55,10 +61,13 @@ export class RecordCollection<K extends Kind> {
     private readonly listConcurrency: number,
     /** Listing cache (see stream()); absent = every listing reads every record. */
     private readonly cacheFile?: string,
+    private readonly flushEvery = 10_000,
   ) {}
 
   /** Records this process created since the last flushCache(), packed (see packLine). */
   private created: string[] = [];
+  /** The cache merge in progress (flushCache), if any. */
+  private flushing: Promise<void> = Promise.resolve();
 
   path(key: string): string {
     return `${this.dir}/${key}.json`;
@@ -95,8 +104,10 @@ export class RecordCollection<K extends Kind> {
       throw err;
     }
     const stamp = st && stampOf(st);
-    if (this.cacheFile && stamp && this.created.length < MAX_REMEMBERED) {
+    if (this.cacheFile && stamp) {
       this.created.push(packLine(key, stamp, text));
+      // A bulk create merges into the cache as it goes, so what it remembers stays bounded.
+      if (this.created.length >= this.flushEvery) void this.flushCache().catch(() => undefined);
     }
   }
 
@@ -276,9 +287,18 @@ export class RecordCollection<K extends Kind> {
    * Adds the records this process created to the listing cache (merged in one streamed pass),
    * so the next listing anywhere need not read them. Best effort: it is only a hint.
    */
-  async flushCache(): Promise<void> {
-    const packed = this.created.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  flushCache(): Promise<void> {
+    const packed = this.created;
     this.created = [];
+    // One merge at a time: each rewrites the whole cache, and a later one must include the
+    // lines an earlier one added.
+    const run = this.flushing.then(() => this.mergeIntoCache(packed));
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async mergeIntoCache(packed: string[]): Promise<void> {
+    packed.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     if (!this.cacheFile || packed.length === 0) return;
     const w = new CacheWriter(this.fs, this.cacheFile, this.cacheTmp(), this.kind);
     try {
@@ -357,8 +377,6 @@ function unpackEntry(packed: string): ListEntry {
 
 /** Records a listing holds at once (read, parsed, yielded in order). */
 const LIST_WINDOW = 512;
-/** Created records remembered for the listing cache until flushCache(); beyond, just misses. */
-const MAX_REMEMBERED = 200_000;
 
 /**
  * The cluster's state on the export, under `.nfsvol/`:
@@ -404,6 +422,7 @@ export class Registry {
       this.tmpDir,
       c,
       `${this.root}/volumes.cache.jsonl`,
+      options.cacheFlushEvery,
     );
     this.hosts = new RecordCollection(fs, `${this.root}/hosts`, 'host', this.tmpDir, c);
     this.mounts = new RecordCollection(fs, `${this.root}/mounts`, 'mount', this.tmpDir, c);

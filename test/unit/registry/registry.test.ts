@@ -296,6 +296,20 @@ describe('listing cache', () => {
     expect(stats).toEqual({ records: 30, read: 0, cached: 30 });
   });
 
+  it('a bulk create merges into the cache as it goes, holding a bounded number of records', async () => {
+    const fs = new MemoryNfs();
+    const { registry: reg } = await Registry.init(fs, nfs, { cacheFlushEvery: 50 });
+    const keys = Array.from({ length: 230 }, (_, i) => `v${String(229 - i).padStart(3, '0')}`);
+    for (const k of keys) await reg.volumes.create(k, vol(k));
+    // Merges ran in the background along the way (4 of 50); the rest comes with flushCache.
+    const before = await fs.readFile(CACHE);
+    expect(before.toString().trim().split('\n').length - 1).toBeGreaterThanOrEqual(50);
+    await reg.volumes.flushCache();
+    const { names, stats } = await listStats(reg);
+    expect(names).toEqual([...keys].sort());
+    expect(stats).toEqual({ records: 230, read: 0, cached: 230 });
+  });
+
   it('merges created records into an existing cache in key order, prefixes first', async () => {
     const { reg } = await fresh();
     for (const k of ['b', 'd', 'f']) await reg.volumes.create(k, vol(k));
