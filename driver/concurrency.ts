@@ -39,6 +39,29 @@ export async function mapLimit<T, R>(
   return settled.map((r) => (r as PromiseFulfilledResult<R>).value);
 }
 
+/**
+ * Runs `count` copies of `worker` until every one has returned. When one throws, `stopped()`
+ * turns true for the others (they return at their next step); once all have returned, the first
+ * error is thrown. For work whose resources must outlive every worker (a file they all write).
+ */
+export async function runWorkers(
+  count: number,
+  worker: (stopped: () => boolean) => Promise<void>,
+): Promise<void> {
+  let failed = false;
+  const stopped = (): boolean => failed;
+  const settled = await Promise.allSettled(
+    Array.from({ length: count }, () =>
+      worker(stopped).catch((err: unknown) => {
+        failed = true;
+        throw err;
+      }),
+    ),
+  );
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
 /** Sleeps, rejecting early when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { runWorkers } from '../concurrency.js';
 import { REPLY_OVERHEAD } from './rpc/procedure.js';
 import { GETATTR, READ } from './nfs3/index.js';
 import type { Nfs3Session } from './client.js';
@@ -35,11 +36,10 @@ export async function download(
   let next = 0;
   let end = Number.POSITIVE_INFINITY; // the offset EOF was seen at
   let bytes = 0;
-  let failed = false;
 
-  const worker = async (): Promise<void> => {
+  const worker = async (stopped: () => boolean): Promise<void> => {
     const lent = Buffer.allocUnsafe(chunkSize + REPLY_OVERHEAD);
-    while (!failed && next < Math.min(limit, end)) {
+    while (!stopped() && next < Math.min(limit, end)) {
       const offset = next;
       const stop = offset + chunkSize;
       next = stop;
@@ -65,17 +65,7 @@ export async function download(
   };
 
   try {
-    // Every worker stops before the file is closed, the first error wins.
-    const settled = await Promise.allSettled(
-      Array.from({ length: concurrency }, () =>
-        worker().catch((err: unknown) => {
-          failed = true;
-          throw err;
-        }),
-      ),
-    );
-    const failure = settled.find((r) => r.status === 'rejected');
-    if (failure) throw failure.reason;
+    await runWorkers(concurrency, worker); // all stopped before the file is closed
     ftruncateSync(fd, end === Number.POSITIVE_INFINITY ? bytes : end);
     open = false;
     closeSync(fd);

@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StableHow, type Fh } from './nfs3/index.js';
+import { runWorkers } from '../concurrency.js';
 import { NfsvolError } from '../errors.js';
 import { TRANSFER_CONCURRENCY, type TransferOptions, type TransferResult } from './types.js';
 
@@ -44,7 +45,6 @@ export async function upload(
     const { fh, path } = await target.create();
     let next = 0;
     let bytes = 0;
-    let failed = false;
     let written: Written[] = [];
     let uncommitted = 0;
     let committing: Promise<void> | undefined;
@@ -75,9 +75,9 @@ export async function upload(
       }
     };
 
-    const worker = async (): Promise<void> => {
+    const worker = async (stopped: () => boolean): Promise<void> => {
       const lent = Buffer.allocUnsafe(chunkSize);
-      while (!failed && next < size) {
+      while (!stopped() && commitError === undefined && next < size) {
         const offset = next;
         const length = Math.min(chunkSize, size - offset);
         next += length;
@@ -91,7 +91,6 @@ export async function upload(
           committing = commit()
             .catch((err: unknown) => {
               commitError ??= err;
-              failed = true;
             })
             .finally(() => (committing = undefined));
         }
@@ -99,16 +98,7 @@ export async function upload(
     };
 
     try {
-      const settled = await Promise.allSettled(
-        Array.from({ length: concurrency }, () =>
-          worker().catch((err: unknown) => {
-            failed = true;
-            throw err;
-          }),
-        ),
-      );
-      const failure = settled.find((r) => r.status === 'rejected');
-      if (failure) throw failure.reason;
+      await runWorkers(concurrency, worker);
       await committing;
       if (commitError !== undefined) throw commitError;
       await commit();

@@ -20,6 +20,15 @@ const ECHO: Procedure<number, number> = {
 };
 const ECHO_ONCE: Procedure<number, number> = { ...ECHO, name: 'ECHO_ONCE', idempotent: false };
 const echo = (v: number): Action => ({ reply: (w) => void w.u32(v) });
+/** Asks for n bytes; the reply may be assembled in a buffer the caller lends. */
+const BLOB: Procedure<number, Uint8Array> = {
+  name: 'BLOB',
+  proc: 2,
+  idempotent: true,
+  encode: (w, n) => void w.u32(n),
+  decode: (r) => r.opaque(1 << 20, 'blob'),
+  replyBound: (n) => n + 4096,
+};
 
 describe('RpcConnection', () => {
   it('multiplexes many calls on one connection, matched by xid, with a cap on calls in flight', async () => {
@@ -116,14 +125,6 @@ describe('RpcConnection', () => {
   });
 
   it('assembles a large reply in the buffer the caller lends, and only there', async () => {
-    const BLOB: Procedure<number, Uint8Array> = {
-      name: 'BLOB',
-      proc: 2,
-      idempotent: true,
-      encode: (w, n) => void w.u32(n),
-      decode: (r) => r.opaque(1 << 20, 'blob'),
-      replyBound: (n) => n + 4096,
-    };
     const payload = Buffer.alloc(200_000, 0x5a);
     await using server = await FakeRpcServer.start((call) => {
       const n = call.args.u32();
@@ -145,14 +146,6 @@ describe('RpcConnection', () => {
   });
 
   it('drops the connection when a call fails while its reply is arriving in the lent buffer', async () => {
-    const BLOB: Procedure<number, Uint8Array> = {
-      name: 'BLOB',
-      proc: 2,
-      idempotent: true,
-      encode: (w, n) => void w.u32(n),
-      decode: (r) => r.opaque(1 << 20, 'blob'),
-      replyBound: (n) => n + 4096,
-    };
     await using server = await FakeRpcServer.start((call) => {
       const n = call.args.u32();
       if (n === 0) return echo(0);
