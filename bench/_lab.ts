@@ -1,6 +1,6 @@
 /**
- * What the lab benchmarks share: the real CLI as users run it (compiled once to JavaScript, the
- * `bin` of the package, so no TypeScript loader is timed), its peak RSS, and the OpenSSH client
+ * What the lab benchmarks share: the real CLI as users run it (bundled once, as `npm run build`
+ * makes the package's `bin`, so no TypeScript loader is timed), its peak RSS, and the OpenSSH client
  * a user's baseline script calls.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -8,12 +8,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { LabHost } from '../deploy/lab/index.js';
+import { bundleCli } from '../test/support/bundle-cli.js';
 
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 export const argNumber = (name: string, def: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,18 +41,9 @@ export interface BenchUser {
 
 let built: Promise<string> | undefined;
 
-/** Compiles driver/ and cli/ once to a temporary directory; returns the path of cli/main.js. */
+/** Builds the CLI as `npm run build:cli` does, once, to a temporary directory; returns the bundle. */
 export function buildCli(): Promise<string> {
-  built ??= (async () => {
-    const out = await mkdtemp(join(tmpdir(), 'nfsvol-bench-dist-'));
-    await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--outDir', out], {
-      cwd: ROOT,
-    });
-    // The package is ESM; the compiled tree needs the package type and its node_modules.
-    await writeFile(join(out, 'package.json'), JSON.stringify({ type: 'module' }));
-    await run('ln', ['-s', join(ROOT, 'node_modules'), join(out, 'node_modules')]);
-    return join(out, 'cli', 'main.js');
-  })();
+  built ??= mkdtemp(join(tmpdir(), 'nfsvol-bench-dist-')).then(bundleCli);
   return built;
 }
 

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { startHosts, startNfsServer, type LabHost } from '../lab/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BUILT = join(ROOT, 'dist', 'cli', 'main.js');
+const BUILT = join(ROOT, 'dist', 'nfsvol.js'); // npm run build
 const color = process.stdout.isTTY
   ? (c: number, s: string) => `\x1b[${c}m${s}\x1b[0m`
   : (_: number, s: string) => s;

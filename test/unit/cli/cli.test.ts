@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
 import { COMMANDS, runCli } from '../../../cli/app.js';
 import { InterruptedError } from '../../../driver/errors.js';
 import { FakeDockerHost, fakeOpener } from '../../fakes/fake-host.js';
 import { HOSTILE_NAMES } from '../../fakes/hostile-inputs.js';
 import { MemoryNfs, sharedView } from '../../fakes/memory-nfs.js';
+import { bundleCli } from '../../support/bundle-cli.js';
 
 interface Run {
   code: number;
@@ -347,5 +349,26 @@ describe('nfsvol as a process', () => {
       (e: unknown) => e as { code: number; stderr: string },
     );
     expect(err).toMatchObject({ code: 2 });
+  }, 30_000);
+
+  it('runs as the bundle npm installs (npm run build:cli), ssh2 loaded from node_modules', async () => {
+    const out = await bundleCli(await mkdtemp(join(tmpdir(), 'nfsvol-bundle-')));
+    const head = (await readFile(out, 'utf8')).slice(0, 100);
+    expect(head.startsWith('#!/usr/bin/env node\n')).toBe(true);
+    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as {
+      version: string;
+      bin: { nfsvol: string };
+    };
+    expect(pkg.bin.nfsvol).toBe('dist/nfsvol.js');
+    const env = { ...process.env, NFSVOL_CONFIG: '/nonexistent/config.json' };
+    const { stdout } = await promisify(execFile)(process.execPath, [out, '--version'], { env });
+    expect(stdout.trim()).toBe(pkg.version);
+    const err = await promisify(execFile)(process.execPath, [out, 'volume', 'create', '$(id)'], {
+      env,
+    }).catch((e: unknown) => e as { code: number; stderr: string });
+    expect(err).toMatchObject({ code: 2 });
+    expect((err as { stderr: string }).stderr).toContain('(VALIDATION)');
+    // Loaded on the first SSH connection; it must resolve from where the bundle is.
+    expect(createRequire(out).resolve('ssh2')).toContain('node_modules/ssh2');
   }, 30_000);
 });
