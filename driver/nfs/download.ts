@@ -15,8 +15,9 @@ import { TRANSFER_CONCURRENCY, type TransferOptions, type TransferResult } from 
  * (positional writes, so chunks land in any order). The writes are synchronous: a 1 MiB write
  * into the page cache takes a fraction of a millisecond, and handing it to libuv's threads
  * instead cost twice the CPU here (the reads compete with the server for it). Each worker lends
- * one reply buffer for all of its READs: no memory is allocated per chunk. The copy goes to a temporary file beside `local` that is renamed over it at the end, so
- * a failed copy leaves `local` as it was.
+ * one reply buffer for all of its READs: no memory is allocated per chunk. The copy goes to a
+ * temporary file beside `local` that is renamed over it at the end, so a failed copy leaves
+ * `local` as it was.
  */
 export async function download(
   session: Nfs3Session,
