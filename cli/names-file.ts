@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { ValidationError } from '../driver/errors.js';
 import { validateName } from '../driver/volume-name.js';
 
@@ -13,9 +13,10 @@ export const MAX_NAMES_FILE = 64 * 1024 * 1024;
 export async function readNamesInput(path: string, stdin: () => AsyncIterable<Uint8Array>): Promise<string> {
   if (path !== '-') {
     try {
-      const text = await readFile(path, 'utf8');
-      if (text.length > MAX_NAMES_FILE) throw new ValidationError('from', `${path} is over 64 MiB`);
-      return text;
+      if ((await stat(path)).size > MAX_NAMES_FILE) {
+        throw new ValidationError('from', `${path} is over 64 MiB`);
+      }
+      return await readFile(path, 'utf8');
     } catch (err) {
       if (err instanceof ValidationError) throw err;
       const code = (err as NodeJS.ErrnoException).code ?? String(err);

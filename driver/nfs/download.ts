@@ -65,9 +65,11 @@ export async function download(
     }
   };
 
+  // What the copy holds: up to EOF (bytes read past a shrunken end are cut off).
+  const total = (): number => (end === Number.POSITIVE_INFINITY ? bytes : end);
   try {
     await runWorkers(concurrency, worker); // all stopped before the file is closed
-    ftruncateSync(fd, end === Number.POSITIVE_INFINITY ? bytes : end);
+    ftruncateSync(fd, total());
     open = false;
     closeSync(fd);
     await rename(tmp, local);
@@ -76,5 +78,5 @@ export async function download(
     await rm(tmp, { force: true });
     throw err;
   }
-  return { bytes: end === Number.POSITIVE_INFINITY ? bytes : end };
+  return { bytes: total() };
 }

@@ -64,7 +64,7 @@ export class RecordCollection<K extends Kind> {
     private readonly flushEvery = 10_000,
   ) {}
 
-  /** Records this process created since the last flushCache(), packed (see packLine). */
+  /** Records this process created since the last flushCache(): key, stamp, text (see pack). */
   private created: string[] = [];
   /** The cache merge in progress (flushCache), if any. */
   private flushing: Promise<void> = Promise.resolve();
@@ -105,7 +105,7 @@ export class RecordCollection<K extends Kind> {
     }
     const stamp = st && stampOf(st);
     if (this.cacheFile && stamp) {
-      this.created.push(packLine(key, stamp, text));
+      this.created.push(pack(key, stamp, text)); // JSON text has no raw NUL
       // A bulk create merges into the cache as it goes, so what it remembers stays bounded.
       if (this.created.length >= this.flushEvery) void this.flushCache().catch(() => undefined);
     }
@@ -180,7 +180,7 @@ export class RecordCollection<K extends Kind> {
    */
   async *stream(options: ListOptions = {}): AsyncGenerator<RecordOf<K>> {
     const entries = await this.entries();
-    options.onKeys?.(entries.map((e) => e.slice(0, e.indexOf('\0'))));
+    options.onKeys?.(entries.map(packedKey));
     const stats = { records: 0, read: 0, cached: 0 };
     const cursor = this.cacheFile ? new CacheCursor(this.fs, this.cacheFile, this.kind) : undefined;
     let writer: CacheWriter | undefined;
@@ -270,13 +270,14 @@ export class RecordCollection<K extends Kind> {
       // soon as its names and stamps are taken, so a big directory never sits decoded whole.
       for await (const e of this.fs.readdirIter(this.dir, { pageBytes: 128 * 1024 })) {
         if (!e.name.endsWith('.json') || e.name.length <= 5) continue;
-        entries.push(packEntry(e.name.slice(0, -5), e.stat ? stampOf(e.stat) : undefined, e.handle));
+        const handle = e.handle ? Buffer.from(e.handle).toString('latin1') : '';
+        entries.push(pack(e.name.slice(0, -5), (e.stat && stampOf(e.stat)) ?? '', handle));
       }
     } catch (err) {
       if (hasNfsStatus(err, 'NOENT')) return [];
       throw err;
     }
-    return entries.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)); // by key: see packEntry
+    return entries.sort(); // by key: see pack
   }
 
   private cacheTmp(): string {
@@ -298,25 +299,22 @@ export class RecordCollection<K extends Kind> {
   }
 
   private async mergeIntoCache(packed: string[]): Promise<void> {
-    packed.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    packed.sort(); // by key: see pack
     if (!this.cacheFile || packed.length === 0) return;
     const w = new CacheWriter(this.fs, this.cacheFile, this.cacheTmp(), this.kind);
+    // Each unpacked only when the merge writes it.
+    const take = (i: number): CacheLine => {
+      const [key, stamp, text] = unpack(packed[i]!);
+      return { key, stamp, text };
+    };
     try {
       let i = 0;
-      // Unpacked one at a time, as the merge reaches it.
-      let next = unpackLine(packed[0]!);
-      const take = (): CacheLine => {
-        const line = next;
-        i++;
-        if (i < packed.length) next = unpackLine(packed[i]!);
-        return line;
-      };
       for await (const old of readCache(this.fs, this.cacheFile, this.kind)) {
-        while (i < packed.length && next.key < old.key) await w.write(take());
-        if (i < packed.length && next.key === old.key) await w.write(take());
+        while (i < packed.length && packedKey(packed[i]!) < old.key) await w.write(take(i++));
+        if (i < packed.length && packedKey(packed[i]!) === old.key) await w.write(take(i++));
         else await w.write(old);
       }
-      while (i < packed.length) await w.write(take());
+      while (i < packed.length) await w.write(take(i++));
     } catch (err) {
       await w.abort();
       throw err;
@@ -339,39 +337,33 @@ interface ListEntry {
 }
 
 /**
- * A listing holds every directory entry until it is sorted, so each is packed into one flat
- * string: key, stamp and handle (as latin1) joined by NUL, which neither keys nor stamps contain.
- * Sorting the strings sorts by key (a key that is a prefix of another comes first, as NUL sorts
- * before every character). About 130 bytes an entry instead of about 850 for an object with two
- * strings and a typed array; see BENCHMARKS.md (memory).
+ * A listing holds every directory entry until it is sorted, and a bulk create every record it
+ * made, so each is packed into one flat string: key, stamp and a third field (the handle as
+ * latin1, or the record's text) joined by NUL, which keys and stamps never contain. Sorting the
+ * strings sorts by key (a key that is a prefix of another comes first, as NUL sorts before every
+ * character). About 130 bytes an entry instead of about 850 for an object with two strings and a
+ * typed array; see BENCHMARKS.md (memory).
  */
-function packEntry(key: string, stamp: string | undefined, handle: Uint8Array | undefined): string {
-  const h = handle ? Buffer.from(handle.buffer, handle.byteOffset, handle.byteLength).toString('latin1') : '';
-  return [key, stamp ?? '', h].join('\0');
+function pack(key: string, stamp: string, rest: string): string {
+  return [key, stamp, rest].join('\0');
 }
 
-/**
- * A created record kept for the listing cache until flushCache(), packed like a list entry:
- * key, stamp and the record's text (JSON escapes NUL) in one flat string, sorted by key.
- */
-function packLine(key: string, stamp: string, text: string): string {
-  return [key, stamp, text].join('\0');
-}
-
-function unpackLine(packed: string): CacheLine {
+function unpack(packed: string): [key: string, stamp: string, rest: string] {
   const a = packed.indexOf('\0');
   const b = packed.indexOf('\0', a + 1);
-  return { key: packed.slice(0, a), stamp: packed.slice(a + 1, b), text: packed.slice(b + 1) };
+  return [packed.slice(0, a), packed.slice(a + 1, b), packed.slice(b + 1)];
+}
+
+function packedKey(packed: string): string {
+  return packed.slice(0, packed.indexOf('\0'));
 }
 
 function unpackEntry(packed: string): ListEntry {
-  const a = packed.indexOf('\0');
-  const b = packed.indexOf('\0', a + 1);
-  const stamp = packed.slice(a + 1, b);
+  const [key, stamp, handle] = unpack(packed);
   return {
-    key: packed.slice(0, a),
+    key,
     stamp: stamp === '' ? undefined : stamp,
-    handle: b + 1 < packed.length ? new Uint8Array(Buffer.from(packed.slice(b + 1), 'latin1')) : undefined,
+    handle: handle === '' ? undefined : new Uint8Array(Buffer.from(handle, 'latin1')),
   };
 }
 

@@ -47,6 +47,44 @@ function source(size: number, chunk = 1 << 20): { stream: Readable; digest: () =
   return { stream, digest: () => h.digest('hex') };
 }
 
+/** A pass-through stream that reports the bytes that went through it. */
+function counting(progress: (bytes: number) => void): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      progress(seen);
+      cb(null, chunk);
+    },
+  });
+}
+
+/**
+ * Runs `op`, restarting the server once `op` reports a quarter of `size` done; says how it went
+ * and returns its error, if any, for the caller to check.
+ */
+async function acrossRestart(
+  what: string,
+  size: number,
+  op: (progress: (bytes: number) => void) => Promise<unknown>,
+): Promise<unknown> {
+  let restarted: Promise<void> | undefined;
+  let error: unknown;
+  try {
+    await op((bytes) => {
+      if (!restarted && bytes > size / 4) restarted = server.restart();
+    });
+  } catch (err) {
+    error = err;
+  }
+  await restarted;
+  expect(restarted).toBeDefined();
+  console.info(
+    `${what} across a restart: ${error ? `failed retriably: ${String(error)}` : 'completed, checksum verified'}`,
+  );
+  return error;
+}
+
 beforeAll(async () => {
   server = await startNfsServer();
   url = `nfs://127.0.0.1/export?version=3&rpcbindport=${server.rpcbindPort}`;
@@ -257,25 +295,8 @@ describe('NfsClient against nfs-ganesha (NFSv3)', () => {
   it('survives a server restart in the middle of a write: the file is complete, or a retriable typed error', async () => {
     const size = 128 * 1024 * 1024;
     const src = source(size);
-    let restarted: Promise<void> | undefined;
-    let seen = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        seen += chunk.length;
-        if (!restarted && seen > size / 4) restarted = server.restart();
-        cb(null, chunk);
-      },
-    });
-    let error: unknown;
-    try {
-      await pipeline(src.stream, tap, nfs.createWriteStream('restart.bin'));
-    } catch (err) {
-      error = err;
-    }
-    await restarted;
-    expect(restarted).toBeDefined();
-    console.info(
-      `write across a restart: ${error ? `failed retriably: ${String(error)}` : 'completed, checksum verified'}`,
+    const error = await acrossRestart('write', size, (progress) =>
+      pipeline(src.stream, counting(progress), nfs.createWriteStream('restart.bin')),
     );
     if (error) {
       expect(error instanceof RpcError || error instanceof NfsError).toBe(true);
@@ -290,21 +311,8 @@ describe('NfsClient against nfs-ganesha (NFSv3)', () => {
     const src = source(size);
     const dir = await mkdtemp(join(tmpdir(), 'nfsvol-up-'));
     await pipeline(src.stream, createWriteStream(join(dir, 'src')));
-    let restarted: Promise<void> | undefined;
-    let error: unknown;
-    try {
-      await nfs.upload(join(dir, 'src'), 'restart-up.bin', {
-        onProgress: (bytes) => {
-          if (!restarted && bytes > size / 4) restarted = server.restart();
-        },
-      });
-    } catch (err) {
-      error = err;
-    }
-    await restarted;
-    expect(restarted).toBeDefined();
-    console.info(
-      `upload across a restart: ${error ? `failed retriably: ${String(error)}` : 'completed, checksum verified'}`,
+    const error = await acrossRestart('upload', size, (onProgress) =>
+      nfs.upload(join(dir, 'src'), 'restart-up.bin', { onProgress }),
     );
     if (error) {
       expect(error instanceof RpcError || error instanceof NfsError).toBe(true);
@@ -321,48 +329,16 @@ describe('NfsClient against nfs-ganesha (NFSv3)', () => {
     await pipeline(src.stream, nfs.createWriteStream('restart-read.bin'));
     const want = src.digest();
     const h = createHash('sha256');
-    let restarted: Promise<void> | undefined;
-    let seen = 0;
-    let error: unknown;
-    try {
-      await pipeline(
-        nfs.createReadStream('restart-read.bin'),
-        new Transform({
-          transform(chunk: Buffer, _enc, cb) {
-            seen += chunk.length;
-            if (!restarted && seen > size / 4) restarted = server.restart();
-            cb(null, chunk);
-          },
-        }),
-        h,
-      );
-    } catch (err) {
-      error = err;
-    }
-    await restarted;
-    console.info(
-      `read across a restart: ${error ? `failed retriably: ${String(error)}` : 'completed, checksum verified'}`,
+    const error = await acrossRestart('read', size, (progress) =>
+      pipeline(nfs.createReadStream('restart-read.bin'), counting(progress), h),
     );
     if (error) expect(isRetriable(error)).toBe(true);
     else expect(h.digest('hex')).toBe(want);
 
     // The same with download, which lends each READ its reply buffer.
     const local = join(await mkdtemp(join(tmpdir(), 'nfsvol-dl-')), 'restart.bin');
-    let again: Promise<void> | undefined;
-    let dlError: unknown;
-    try {
-      await nfs.download('restart-read.bin', local, {
-        onProgress: (bytes) => {
-          if (!again && bytes > size / 4) again = server.restart();
-        },
-      });
-    } catch (err) {
-      dlError = err;
-    }
-    await again;
-    expect(again).toBeDefined();
-    console.info(
-      `download across a restart: ${dlError ? `failed retriably: ${String(dlError)}` : 'completed, checksum verified'}`,
+    const dlError = await acrossRestart('download', size, (onProgress) =>
+      nfs.download('restart-read.bin', local, { onProgress }),
     );
     if (dlError) expect(isRetriable(dlError)).toBe(true);
     else expect(await sha256File(local)).toBe(want);
