@@ -15,7 +15,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'ssh2';
-import { LabError } from './errors.js';
+import { LabError, LabNotReadyError } from './errors.js';
 import { LabSession } from './session.js';
 import { buildImages, freePort, labCacheDir, pollUntil, run, shellQuote } from './util.js';
 
@@ -308,21 +308,31 @@ class LabVm implements LabHost {
         intervalMs: 250,
         fatal: () => {
           if (this.exitInfo === undefined) return undefined;
-          const tail = (file: string, lines: number): string =>
-            existsSync(join(this.dir, file))
-              ? readFileSync(join(this.dir, file), 'utf8').split('\n').slice(-lines).join('\n')
-              : '';
           return new LabError(
             'VM_EXITED',
-            `${this.name}: ${this.exitInfo} while booting; qemu:\n${tail('qemu.log', 5)}\nconsole:\n${tail('console.log', 15)}`,
+            `${this.name}: ${this.exitInfo} while booting; qemu:\n${this.logTail('qemu.log', 5)}\nconsole:\n${this.logTail('console.log', 15)}`,
           );
         },
       },
-    );
+    ).catch((err: unknown) => {
+      // What the guest said (lab-init reports sshd and dockerd on the console) is the only clue.
+      if (!(err instanceof LabNotReadyError)) throw err;
+      throw new LabNotReadyError(
+        err.what,
+        err.timeoutMs,
+        `${err.detail}; console:\n${this.logTail('console.log', 15)}`,
+        { cause: err.cause },
+      );
+    });
     this.lastBootMs = Date.now() - started;
   }
 
   lastBootMs = 0;
+
+  private logTail(file: string, lines: number): string {
+    const path = join(this.dir, file);
+    return existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n') : '';
+  }
 
   /**
    * Opens an SSH connection that accepts only this VM's current host key. The Client is returned
