@@ -69,7 +69,11 @@ export interface NfsClientOptions {
   readonly maxInFlight?: number;
   /** Retries of idempotent calls after retriable failures (e.g. a server restart). @default 8 */
   readonly retries?: number;
-  /** Cached path -> handle entries. @default 10000 */
+  /**
+   * Cached path -> handle entries. Lookups walk from the export root, so the directories in use
+   * stay cached; a bulk create or remove touches each path once, and more entries would only hold
+   * handles nobody asks for again (about 250 bytes each). @default 2048
+   */
   readonly handleCacheSize?: number;
   /** @default net.connect */
   readonly socketFactory?: SocketFactory;
@@ -117,7 +121,7 @@ export class NfsClient implements NfsFs, Nfs3Session {
     readonly fsinfo: FsinfoOk,
     options: NfsClientOptions,
   ) {
-    this.cache = new HandleCache(options.handleCacheSize ?? 10_000);
+    this.cache = new HandleCache(options.handleCacheSize ?? 2_048);
   }
 
   /** Connects and mounts. `url` is `nfs://host[:port]/export?version=3&uid=0&gid=0&mountport=N`. */
