@@ -34,9 +34,15 @@ export interface CliRun {
   readonly maxRssKiB: number;
 }
 
+export interface RunOptions {
+  readonly timeoutMs?: number;
+  /** Arguments for node itself, before the CLI's script. */
+  readonly nodeArgs?: readonly string[];
+}
+
 export interface BenchUser {
   readonly home: string;
-  run(args: readonly string[], opts?: { readonly timeoutMs?: number }): Promise<CliRun>;
+  run(args: readonly string[], opts?: RunOptions): Promise<CliRun>;
 }
 
 let built: Promise<string> | undefined;
@@ -60,10 +66,14 @@ export async function benchUser(): Promise<BenchUser> {
     run: (args, opts = {}) =>
       new Promise((resolve, reject) => {
         const t0 = performance.now();
-        const child = spawn('/usr/bin/time', ['-f', '%M', '-o', timeFile, process.execPath, main, ...args], {
-          env: { ...process.env, HOME: home, NFSVOL_CONFIG: '', SSH_AUTH_SOCK: '' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        const child = spawn(
+          '/usr/bin/time',
+          ['-f', '%M', '-o', timeFile, process.execPath, ...(opts.nodeArgs ?? []), main, ...args],
+          {
+            env: { ...process.env, HOME: home, NFSVOL_CONFIG: '', SSH_AUTH_SOCK: '' },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -90,8 +100,13 @@ export async function benchUser(): Promise<BenchUser> {
 }
 
 /** Runs the CLI and throws with its output unless it exits with `code`. */
-export async function cliOk(user: BenchUser, args: readonly string[], code = 0): Promise<CliRun> {
-  const r = await user.run(args);
+export async function cliOk(
+  user: BenchUser,
+  args: readonly string[],
+  code = 0,
+  opts: RunOptions = {},
+): Promise<CliRun> {
+  const r = await user.run(args, opts);
   if (r.code !== code) {
     throw new Error(
       `nfsvol ${args.slice(0, 3).join(' ')}...: exit ${r.code}\n${r.stdout.slice(0, 2000)}\n${r.stderr.slice(0, 2000)}`,

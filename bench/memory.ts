@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NfsClient } from '../driver/nfs/index.js';
 import { startNfsServer } from '../deploy/lab/index.js';
 import { table, writeSection, type Row } from './_report.js';
-import { benchArgs, benchUser, cliOk, load, names } from './_lab.js';
+import { benchArgs, benchUser, cliOk, load, names, type CliRun, type RunOptions } from './_lab.js';
 
 const i = process.argv.indexOf('--sizes');
 const SIZES = (i > 0 ? (process.argv[i + 1] ?? '') : '1000,10000,30000').split(',').map(Number);
@@ -23,34 +23,76 @@ const liveMiB = (r: { stderr: string }): number => {
   return m ? Number(m[1]) / 1048576 : Number.NaN;
 };
 
-await using server = await startNfsServer();
-const user = await benchUser();
-await cliOk(user, ['init', server.url(3)]);
-await using admin = await NfsClient.connect(server.url(3));
-const loadBefore = load();
-const idle = await cliOk(user, ['volume', 'ls']);
-
 const mib = (kib: number): number => kib / 1024;
-const create: { n: number; rss: number; live: number; s: number }[] = [];
-const lsCold: { n: number; rss: number; live: number; s: number }[] = [];
-const lsWarm: { n: number; rss: number; live: number; s: number }[] = [];
-let total = 0;
-for (const [k, n] of SIZES.entries()) {
-  // A file, as a user creating thousands would: argv that long is slow to parse (yargs).
-  const list = join(user.home, `names-${k}.txt`);
-  await writeFile(list, names(`m${k}-`, n).join('\n'));
-  const c = await cliOk(user, ['volume', 'create', '--quiet', '--from', list]);
-  create.push({ n, rss: mib(c.maxRssKiB), live: liveMiB(c), s: c.seconds });
-  total += n;
-  // With the listing cache removed, this ls reads every record (and writes the cache again).
-  await admin.rm('.nfsvol/volumes.cache.jsonl').catch(() => undefined);
-  const cold = await cliOk(user, ['volume', 'ls', '--json']);
-  const listed = (JSON.parse(cold.stdout) as unknown[]).length;
-  if (listed !== total) throw new Error(`ls listed ${listed}, expected ${total}`);
-  lsCold.push({ n: total, rss: mib(cold.maxRssKiB), live: liveMiB(cold), s: cold.seconds });
-  const warm = await cliOk(user, ['volume', 'ls', '--json']);
-  lsWarm.push({ n: total, rss: mib(warm.maxRssKiB), live: liveMiB(warm), s: warm.seconds });
+interface Point {
+  n: number;
+  rss: number;
+  live: number;
+  s: number;
 }
+const point = (n: number, r: CliRun): Point => ({ n, rss: mib(r.maxRssKiB), live: liveMiB(r), s: r.seconds });
+const create: Point[] = [];
+const lsCold: Point[] = [];
+const lsWarm: Point[] = [];
+const user = await benchUser();
+const loadBefore = load();
+let idle: CliRun;
+
+/** `volume ls --json`, with the listing cache removed first when `cold`; checks the count. */
+async function ls(admin: NfsClient, total: number, cold: boolean, opts: RunOptions = {}): Promise<CliRun> {
+  // With the listing cache removed, this ls reads every record (and writes the cache again).
+  if (cold) await admin.rm('.nfsvol/volumes.cache.jsonl').catch(() => undefined);
+  const r = await cliOk(user, ['volume', 'ls', '--json'], 0, opts);
+  const listed = (JSON.parse(r.stdout) as unknown[]).length;
+  if (listed !== total) throw new Error(`ls listed ${listed}, expected ${total}`);
+  return r;
+}
+
+{
+  await using server = await startNfsServer();
+  await cliOk(user, ['init', server.url(3)]);
+  await using admin = await NfsClient.connect(server.url(3));
+  idle = await cliOk(user, ['volume', 'ls']);
+  let total = 0;
+  for (const [k, n] of SIZES.entries()) {
+    // A file, as a user creating thousands would: argv that long is slow to parse (yargs).
+    const list = join(user.home, `names-${k}.txt`);
+    await writeFile(list, names(`m${k}-`, n).join('\n'));
+    create.push(point(n, await cliOk(user, ['volume', 'create', '--quiet', '--from', list])));
+    total += n;
+    lsCold.push(point(total, await ls(admin, total, true)));
+    lsWarm.push(point(total, await ls(admin, total, false)));
+  }
+}
+
+// Side by side at the largest size, on a fresh export: the CLI with V8's default heap sizing
+// (node's own flags win over the CLI's, see cli/heap.ts) against the CLI as shipped.
+const largest = SIZES[SIZES.length - 1]!;
+const V8_DEFAULTS = ['--semi-space-growth-factor=2', '--heap-growing-percent=0'];
+const side = await (async () => {
+  await using server = await startNfsServer();
+  const other = await benchUser();
+  await cliOk(other, ['init', server.url(3)]);
+  await using admin = await NfsClient.connect(server.url(3));
+  const list = join(other.home, 'names.txt');
+  await writeFile(list, names('d-', largest).join('\n'));
+  const opts = { nodeArgs: V8_DEFAULTS };
+  const c = await cliOk(other, ['volume', 'create', '--quiet', '--from', list], 0, opts);
+  const lsAs = async (cold: boolean, o: RunOptions): Promise<CliRun> => {
+    if (cold) await admin.rm('.nfsvol/volumes.cache.jsonl').catch(() => undefined);
+    const r = await cliOk(other, ['volume', 'ls', '--json'], 0, o);
+    if ((JSON.parse(r.stdout) as unknown[]).length !== largest) throw new Error('ls: wrong count');
+    return r;
+  };
+  // Each listing both ways, in turns, on the same registry.
+  const lsCold = [point(largest, await lsAs(true, opts)), point(largest, await lsAs(true, {}))];
+  const lsWarm = [point(largest, await lsAs(false, {})), point(largest, await lsAs(false, opts))];
+  return {
+    create: point(largest, c),
+    lsCold: { defaults: lsCold[0]!, ours: lsCold[1]! },
+    lsWarm: { defaults: lsWarm[1]!, ours: lsWarm[0]! },
+  };
+})();
 
 const rowsOf = (what: string, xs: { n: number; rss: number }[]): Row[] =>
   xs.map((x) => ({
@@ -66,11 +108,30 @@ const rows: Row[] = [
   ...rowsOf('`volume ls --json` peak RSS, no listing cache', lsCold),
   ...rowsOf('`volume ls --json` peak RSS, cached', lsWarm),
 ];
-const out = table(rows).replace('ratio (baseline / nfsvol)', 'ratio (smallest / this)');
+const at = `${largest.toLocaleString('en')} volumes`;
+const sizing = (what: string, ours: Point, defaults: Point): Row => ({
+  what,
+  ours: ours.rss,
+  baseline: defaults.rss,
+  baselineName: "V8's default heap sizing",
+  unit: 'MiB',
+  target: '',
+});
+const sideRows: Row[] = [
+  sizing(`\`volume create\` peak RSS, ${at}`, create[create.length - 1]!, side.create),
+  sizing(`\`volume ls --json\` peak RSS, no listing cache, ${at}`, side.lsCold.ours, side.lsCold.defaults),
+  sizing(`\`volume ls --json\` peak RSS, cached, ${at}`, side.lsWarm.ours, side.lsWarm.defaults),
+];
+const out = [
+  table(rows).replace('ratio (baseline / nfsvol)', 'ratio (smallest / this)'),
+  `The CLI's heap sizing (cli/heap.ts) against V8's defaults, at ${at} (each registry fresh; the two listings on the same one, in turns):`,
+  table(sideRows),
+].join('\n\n');
 const detail = [
   `Peak RSS of the compiled CLI process (GNU time %M), one run per size. \`volume ls\` with an empty registry: ${mib(idle.maxRssKiB).toFixed(0)} MiB (Node itself and the CLI's modules).`,
   `Largest live heap (V8 heap in use right after a full GC, in the same runs; what the process holds, without the garbage not yet collected) in MiB: create ${create.map((x) => `${x.n}: ${x.live.toFixed(1)}`).join(', ')}; ls without cache ${lsCold.map((x) => `${x.n}: ${x.live.toFixed(1)}`).join(', ')}; ls cached ${lsWarm.map((x) => `${x.n}: ${x.live.toFixed(1)}`).join(', ')}.`,
   `Wall times (s): create ${create.map((x) => `${x.n}: ${x.s.toFixed(2)}`).join(', ')}; ls without cache ${lsCold.map((x) => `${x.n}: ${x.s.toFixed(2)}`).join(', ')}; ls cached ${lsWarm.map((x) => `${x.n}: ${x.s.toFixed(2)}`).join(', ')}.`,
+  `Wall times (s) with V8's default heap sizing, ${at}: create ${side.create.s.toFixed(2)} (as shipped ${create[create.length - 1]!.s.toFixed(2)}); ls without cache ${side.lsCold.defaults.s.toFixed(2)} (${side.lsCold.ours.s.toFixed(2)}); ls cached ${side.lsWarm.defaults.s.toFixed(2)} (${side.lsWarm.ours.s.toFixed(2)}).`,
   `Load average (1/5/15 min) before: ${loadBefore}; after: ${load()}.`,
 ].join('\n');
 console.log(out);

@@ -2,6 +2,9 @@
 import { InterruptedError } from '../driver/errors.js';
 import { runCli } from './app.js';
 import { EXIT } from './context.js';
+import { favourFootprint } from './heap.js';
+
+favourFootprint();
 
 // Ctrl-C (or SIGTERM): stop starting new work, let the steps in flight finish (every step is
 // idempotent, so running the command again completes it), report, exit 130. A second one quits
