@@ -16,6 +16,8 @@ interface Written {
   readonly offset: number;
   readonly data: Uint8Array;
   readonly verf: Uint8Array;
+  /** The stream's own block `data` lies in, reused once the data is committed. */
+  readonly block: Buffer | undefined;
 }
 
 /**
@@ -26,12 +28,20 @@ interface Written {
  * COMMITs overlap the writes: once half the commit window is written, a COMMIT goes out for the
  * blocks whose WRITE replies have come (the server flushes everything written before it), and
  * writing goes on; only a full window waits for it. Memory is bounded by the commit window.
+ *
+ * Data written in pieces smaller than a chunk (lines, say) is gathered into blocks of the
+ * stream's own, and a block is used again once its data is committed. Fresh blocks would live
+ * from their WRITE to their COMMIT, long enough for V8 to move them to the old generation, and
+ * pile up there as garbage until a full GC: writing the listing cache of 40,000 volumes (15 MB)
+ * left 13 MB of such blocks at its end.
  */
 export class NfsWriteStream extends Writable {
   private fh: Fh | undefined;
   private readonly path: string;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Blocks whose data is committed, to gather the next pieces in. */
+  private readonly spare: Buffer[] = [];
   private offset = 0;
   private inFlight = 0;
   private waiting: ((err?: Error | null) => void) | undefined;
@@ -69,7 +79,7 @@ export class NfsWriteStream extends Writable {
     if (this.failure) return callback(this.failure);
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    while (this.pendingBytes >= this.opts.chunkSize) this.dispatch(this.take(this.opts.chunkSize));
+    while (this.pendingBytes >= this.opts.chunkSize) this.dispatch(...this.take(this.opts.chunkSize));
     this.maybeCommit();
     if (this.windowBytes + this.committingBytes >= this.commitWindow) {
       // The window is full: wait for the COMMIT in flight (or the writes, then one).
@@ -81,37 +91,45 @@ export class NfsWriteStream extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    if (this.pendingBytes > 0) this.dispatch(this.take(this.pendingBytes));
+    if (this.pendingBytes > 0) this.dispatch(...this.take(this.pendingBytes));
     this.settle()
       .then(() => this.committing)
       .then(() => this.commitNow())
       .then(() => callback(), callback);
   }
 
-  /** Cuts `n` bytes off the front of the pending buffers (no copy when one buffer suffices). */
-  private take(n: number): Buffer {
+  /**
+   * Cuts `n` bytes off the front of the pending buffers: a view of the first one when it holds
+   * them (no copy), else gathered into one of the stream's blocks, which is returned with it.
+   */
+  private take(n: number): [data: Buffer, block: Buffer | undefined] {
     const first = this.pending[0]!;
-    let block: Buffer;
+    this.pendingBytes -= n;
     if (first.length >= n) {
-      block = first.subarray(0, n);
       if (first.length === n) this.pending.shift();
       else this.pending[0] = first.subarray(n);
-    } else {
-      const all = Buffer.concat(this.pending);
-      block = all.subarray(0, n);
-      this.pending = all.length > n ? [all.subarray(n)] : [];
+      return [first.subarray(0, n), undefined];
     }
-    this.pendingBytes -= n;
-    return block;
+    const block = this.spare.pop() ?? Buffer.allocUnsafeSlow(this.opts.chunkSize);
+    let at = 0;
+    while (at < n) {
+      const piece = this.pending[0]!;
+      const used = Math.min(piece.length, n - at);
+      block.set(used === piece.length ? piece : piece.subarray(0, used), at);
+      at += used;
+      if (used === piece.length) this.pending.shift();
+      else this.pending[0] = piece.subarray(used);
+    }
+    return [block.subarray(0, n), block];
   }
 
-  private dispatch(data: Buffer): void {
+  private dispatch(data: Buffer, block: Buffer | undefined): void {
     const offset = this.offset;
     this.offset += data.length;
     this.inFlight++;
     this.client.writeRange(this.fh!, this.path, data, offset, StableHow.UNSTABLE).then(
       (verf) => {
-        this.window.push({ offset, data, verf });
+        this.window.push({ offset, data, verf, block });
         this.windowBytes += data.length;
         this.maybeCommit();
         this.done();
@@ -176,6 +194,7 @@ export class NfsWriteStream extends Writable {
         if (Buffer.compare(w.verf, res.verf) !== 0) {
           await this.client.writeRange(this.fh!, this.path, w.data, w.offset, StableHow.FILE_SYNC);
         }
+        if (w.block) this.spare.push(w.block);
       }
     } finally {
       this.committingBytes -= bytes;

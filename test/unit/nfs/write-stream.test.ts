@@ -21,6 +21,8 @@ class FakeServer {
   restartAfter = -1;
   /** Most bytes written but not yet committed, as the server saw them. */
   maxUncommitted = 0;
+  /** The memory each WRITE's data lay in. */
+  readonly memory = new Set<ArrayBufferLike>();
 
   private restart(): void {
     this.unstable = new Map();
@@ -33,6 +35,7 @@ class FakeServer {
       writeRange: async (_fh: unknown, _p: string, data: Uint8Array, offset: number, stable: StableHow) => {
         await tick();
         if (this.writes++ === this.restartAfter) this.restart();
+        this.memory.add(data.buffer);
         const copy = Buffer.from(data);
         if (stable === StableHow.FILE_SYNC) {
           this.fileSync++;
@@ -103,6 +106,29 @@ describe('NfsWriteStream', () => {
       await write(server, data, 1024 * 1024);
       expect(server.content().equals(data), `restart after ${restartAfter} writes`).toBe(true);
       expect(server.fileSync).toBeGreaterThan(0);
+    }
+  });
+
+  it('small pieces are gathered into blocks of its own, used again once committed, restart or not', async () => {
+    for (const restartAfter of [-1, 5, 60]) {
+      const lines = Array.from(
+        { length: 40_000 },
+        (_, i) => `["key-${i}","${i}:300:1:2","${'x'.repeat(i % 300)}"]\n`,
+      );
+      const server = new FakeServer();
+      server.restartAfter = restartAfter;
+      const ws = new NfsWriteStream(server.client(), 'f', {
+        chunkSize: 16 * 1024,
+        concurrency: 2,
+        commitWindow: 64 * 1024,
+        create: async () => Uint8Array.of(1),
+      });
+      await pipeline(Readable.from(lines), ws);
+      expect(server.content().toString(), `restart after ${restartAfter}`).toBe(lines.join(''));
+      expect(server.writes).toBeGreaterThan(300);
+      // The window (4 blocks), the WRITEs in flight (2) and the block being filled, and the
+      // blocks of a COMMIT in flight: never one per WRITE.
+      expect(server.memory.size).toBeLessThanOrEqual(12);
     }
   });
 });
