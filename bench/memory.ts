@@ -2,7 +2,8 @@
  * Memory: peak RSS (GNU time %M) of the CLI process for provisioning (one `volume create` of
  * 1k, 10k, 30k volumes, the names in a file given with --from) and listing (`volume ls` of 1k, 11k, 41k volumes, the registry as it grows;
  * each both with the listing cache removed and with a warm one). The baseline column is the CLI's own RSS
- * at the smallest size: the ratio shows how flat it stays.
+ * at the smallest size: the ratio shows how flat it stays. Then, at the largest size, the CLI as
+ * shipped beside the same CLI with V8's default heap sizing (see cli/heap.ts), twice each.
  * Run: npm run bench -- memory [--sizes 1000,10000,30000]
  */
 import { writeFile } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NfsClient } from '../driver/nfs/index.js';
 import { startNfsServer } from '../deploy/lab/index.js';
-import { table, writeSection, type Row } from './_report.js';
+import { median, table, writeSection, type Row } from './_report.js';
 import { benchArgs, benchUser, cliOk, load, names, type CliRun, type RunOptions } from './_lab.js';
 
 const i = process.argv.indexOf('--sizes');
@@ -65,34 +66,47 @@ async function ls(admin: NfsClient, total: number, cold: boolean, opts: RunOptio
   }
 }
 
-// Side by side at the largest size, on a fresh export: the CLI with V8's default heap sizing
-// (node's own flags win over the CLI's, see cli/heap.ts) against the CLI as shipped.
+// Side by side at the largest size: the CLI with V8's default heap sizing (node's own flags win
+// over the CLI's, see cli/heap.ts) against the CLI as shipped. Each create on a fresh export, in
+// the order defaults, shipped, shipped, defaults; on each, the listings both ways in turns.
 const largest = SIZES[SIZES.length - 1]!;
 const V8_DEFAULTS = ['--semi-space-growth-factor=2', '--heap-growing-percent=0'];
-const side = await (async () => {
+type Who = 'ours' | 'defaults';
+const samples = (): Record<'create' | 'lsCold' | 'lsWarm', Point[]> => ({
+  create: [],
+  lsCold: [],
+  lsWarm: [],
+});
+const side: Record<Who, ReturnType<typeof samples>> = { ours: samples(), defaults: samples() };
+const as = (who: Who): RunOptions => (who === 'defaults' ? { nodeArgs: V8_DEFAULTS } : {});
+for (const [round, who] of (['defaults', 'ours', 'ours', 'defaults'] as const).entries()) {
   await using server = await startNfsServer();
   const other = await benchUser();
   await cliOk(other, ['init', server.url(3)]);
   await using admin = await NfsClient.connect(server.url(3));
   const list = join(other.home, 'names.txt');
-  await writeFile(list, names('d-', largest).join('\n'));
-  const opts = { nodeArgs: V8_DEFAULTS };
-  const c = await cliOk(other, ['volume', 'create', '--quiet', '--from', list], 0, opts);
-  const lsAs = async (cold: boolean, o: RunOptions): Promise<CliRun> => {
+  await writeFile(list, names(`d${round}-`, largest).join('\n'));
+  side[who].create.push(
+    point(largest, await cliOk(other, ['volume', 'create', '--quiet', '--from', list], 0, as(who))),
+  );
+  const lsAs = async (cold: boolean, w: Who): Promise<void> => {
     if (cold) await admin.rm('.nfsvol/volumes.cache.jsonl').catch(() => undefined);
-    const r = await cliOk(other, ['volume', 'ls', '--json'], 0, o);
+    const r = await cliOk(other, ['volume', 'ls', '--json'], 0, as(w));
     if ((JSON.parse(r.stdout) as unknown[]).length !== largest) throw new Error('ls: wrong count');
-    return r;
+    side[w][cold ? 'lsCold' : 'lsWarm'].push(point(largest, r));
   };
-  // Each listing both ways, in turns, on the same registry.
-  const lsCold = [point(largest, await lsAs(true, opts)), point(largest, await lsAs(true, {}))];
-  const lsWarm = [point(largest, await lsAs(false, {})), point(largest, await lsAs(false, opts))];
-  return {
-    create: point(largest, c),
-    lsCold: { defaults: lsCold[0]!, ours: lsCold[1]! },
-    lsWarm: { defaults: lsWarm[1]!, ours: lsWarm[0]! },
-  };
-})();
+  const [a, b]: Who[] = round % 2 ? ['ours', 'defaults'] : ['defaults', 'ours'];
+  await lsAs(true, a!);
+  await lsAs(true, b!);
+  await lsAs(false, b!);
+  await lsAs(false, a!);
+}
+const mid = (xs: Point[]): Point => ({
+  n: largest,
+  rss: median(xs.map((x) => x.rss)),
+  live: median(xs.map((x) => x.live)),
+  s: median(xs.map((x) => x.s)),
+});
 
 const rowsOf = (what: string, xs: { n: number; rss: number }[]): Row[] =>
   xs.map((x) => ({
@@ -117,21 +131,24 @@ const sizing = (what: string, ours: Point, defaults: Point): Row => ({
   unit: 'MiB',
   target: '',
 });
-const sideRows: Row[] = [
-  sizing(`\`volume create\` peak RSS, ${at}`, create[create.length - 1]!, side.create),
-  sizing(`\`volume ls --json\` peak RSS, no listing cache, ${at}`, side.lsCold.ours, side.lsCold.defaults),
-  sizing(`\`volume ls --json\` peak RSS, cached, ${at}`, side.lsWarm.ours, side.lsWarm.defaults),
-];
+const kinds = [
+  ['create', '`volume create`'],
+  ['lsCold', '`volume ls --json`, no listing cache,'],
+  ['lsWarm', '`volume ls --json`, cached,'],
+] as const;
+const sideRows: Row[] = kinds.map(([k, what]) =>
+  sizing(`${what} peak RSS, ${at}`, mid(side.ours[k]), mid(side.defaults[k])),
+);
 const out = [
   table(rows).replace('ratio (baseline / nfsvol)', 'ratio (smallest / this)'),
-  `The CLI's heap sizing (cli/heap.ts) against V8's defaults, at ${at} (each registry fresh; the two listings on the same one, in turns):`,
+  `The CLI's heap sizing (cli/heap.ts) against V8's defaults, at ${at}: medians of 2 creates each (each on a fresh export, in the order defaults, shipped, shipped, defaults) and of 4 listings each (both ways in turns on each of those registries):`,
   table(sideRows),
 ].join('\n\n');
 const detail = [
   `Peak RSS of the compiled CLI process (GNU time %M), one run per size. \`volume ls\` with an empty registry: ${mib(idle.maxRssKiB).toFixed(0)} MiB (Node itself and the CLI's modules).`,
   `Largest live heap (V8 heap in use right after a full GC, in the same runs; what the process holds, without the garbage not yet collected) in MiB: create ${create.map((x) => `${x.n}: ${x.live.toFixed(1)}`).join(', ')}; ls without cache ${lsCold.map((x) => `${x.n}: ${x.live.toFixed(1)}`).join(', ')}; ls cached ${lsWarm.map((x) => `${x.n}: ${x.live.toFixed(1)}`).join(', ')}.`,
   `Wall times (s): create ${create.map((x) => `${x.n}: ${x.s.toFixed(2)}`).join(', ')}; ls without cache ${lsCold.map((x) => `${x.n}: ${x.s.toFixed(2)}`).join(', ')}; ls cached ${lsWarm.map((x) => `${x.n}: ${x.s.toFixed(2)}`).join(', ')}.`,
-  `Wall times (s) with V8's default heap sizing, ${at}: create ${side.create.s.toFixed(2)} (as shipped ${create[create.length - 1]!.s.toFixed(2)}); ls without cache ${side.lsCold.defaults.s.toFixed(2)} (${side.lsCold.ours.s.toFixed(2)}); ls cached ${side.lsWarm.defaults.s.toFixed(2)} (${side.lsWarm.ours.s.toFixed(2)}).`,
+  `Wall times (s), medians, V8's defaults vs as shipped, ${at}: ${kinds.map(([k]) => `${k} ${mid(side.defaults[k]).s.toFixed(2)} vs ${mid(side.ours[k]).s.toFixed(2)}`).join('; ')}. Samples (peak RSS MiB / s): ${JSON.stringify(Object.fromEntries((['defaults', 'ours'] as const).map((w) => [w, Object.fromEntries(kinds.map(([k]) => [k, side[w][k].map((x) => `${x.rss.toFixed(1)}/${x.s.toFixed(2)}`)]))])))}.`,
   `Load average (1/5/15 min) before: ${loadBefore}; after: ${load()}.`,
 ].join('\n');
 console.log(out);
