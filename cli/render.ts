@@ -106,10 +106,6 @@ export class JsonArrayStream {
   }
 }
 
-export function maxLength(texts: readonly string[]): number {
-  return texts.reduce((m, t) => Math.max(m, t.length), 0);
-}
-
 export function labelsText(labels: Readonly<Record<string, string>>): string {
   return Object.entries(labels)
     .map(([k, v]) => `${k}=${v}`)

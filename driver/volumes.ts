@@ -253,15 +253,19 @@ export async function* streamVolumes(
       message: `listed ${s.records} volume(s): ${s.cached} from the listing cache, ${s.read} record(s) read`,
       detail: true,
     });
-  const onKeys = options.onNames;
+  const onNames = options.onNames;
+  const onKeys = onNames
+    ? (k: { count: number; longestKey: number }): void =>
+        onNames({ count: k.count, longestName: k.longestKey })
+    : undefined;
   for await (const v of ctx.registry.volumes.stream({ onStats, ...(onKeys ? { onKeys } : {}) })) {
     yield summary(v);
   }
 }
 
 export interface StreamVolumesOptions {
-  /** Called once, before the first volume, with every volume's name (e.g. to size a column). */
-  readonly onNames?: (names: readonly string[]) => void;
+  /** Called once, before the first volume: how many there are, the longest name (to size a column). */
+  readonly onNames?: (names: { readonly count: number; readonly longestName: number }) => void;
 }
 
 export interface VolumeDetails extends VolumeSummary {

@@ -4,7 +4,7 @@ import type { DeletePolicy } from '../../driver/registry/records.js';
 import { parseId, parseLabels, parseMode, validateName, validateNames } from '../../driver/volume-name.js';
 import { EXIT, UsageError, jsonReplacer, safeText, type CommandRun, type GlobalArgs } from '../context.js';
 import { parseNamesList, readNamesInput } from '../names-file.js';
-import { JsonArrayStream, TableStream, hostLines, hostsFailed, labelsText, maxLength } from '../render.js';
+import { JsonArrayStream, TableStream, hostLines, hostsFailed, labelsText } from '../render.js';
 
 type Run = (args: GlobalArgs, fn: (r: CommandRun) => Promise<void>) => Promise<void>;
 
@@ -154,7 +154,7 @@ function ls(run: Run): CommandModule<GlobalArgs, GlobalArgs> {
           const table = new TableStream(header, (text) => {
             if (!r.args.quiet) r.deps.io.stdout(safeText(text));
           });
-          const volumes = c.streamVolumes({ onNames: (names) => table.atLeast(0, maxLength(names)) });
+          const volumes = c.streamVolumes({ onNames: (n) => table.atLeast(0, n.longestName) });
           if (r.json) {
             const out = new JsonArrayStream(r.deps.io.stdout, jsonReplacer);
             for await (const v of volumes) out.item(v);

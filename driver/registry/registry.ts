@@ -19,6 +19,7 @@ import {
   type NfsSettings,
 } from './records.js';
 import { CacheCursor, CacheWriter, readCache, stampOf, type CacheLine } from './listing-cache.js';
+import { EntrySorter } from './entry-sorter.js';
 
 export interface RegistryOptions {
   /** Directory on the export that holds the registry. @default '.nfsvol' */
@@ -33,6 +34,11 @@ export interface RegistryOptions {
    * @default 10_000
    */
   readonly cacheFlushEvery?: number;
+  /**
+   * Directory entries a listing sorts in memory (about 130 bytes each); a larger directory is
+   * sorted in runs of this many on local disk (os.tmpdir()) and merged. @default 16_384
+   */
+  readonly listSortRun?: number;
   /** A lock older than this is considered abandoned and broken. @default 30_000 */
   readonly lockStaleMs?: number;
   /** How long to wait for a lock before failing with LockTimeoutError. @default 15_000 */
@@ -62,6 +68,8 @@ export class RecordCollection<K extends Kind> {
     /** Listing cache (see stream()); absent = every listing reads every record. */
     private readonly cacheFile?: string,
     private readonly flushEvery = 10_000,
+    /** Directory entries a listing sorts in memory; more are sorted in runs on local disk. */
+    private readonly sortRun = 16_384,
   ) {}
 
   /** Records this process created since the last flushCache(): key, stamp, text (see pack). */
@@ -169,8 +177,9 @@ export class RecordCollection<K extends Kind> {
   }
 
   /**
-   * Streams every record in key order, holding only the directory's names and attributes and
-   * one window of records at a time, so memory stays flat however many records there are.
+   * Streams every record in key order, holding a bounded number of directory entries while they
+   * are sorted (more are sorted in runs on local disk, see EntrySorter) and one window of records
+   * at a time, so memory stays flat however many records there are.
    *
    * With a listing cache (see listing-cache.ts), a record whose directory entry (READDIRPLUS:
    * fileid, size, mtime, ctime) matches its cache line is taken from the cache instead of being
@@ -179,8 +188,9 @@ export class RecordCollection<K extends Kind> {
    * each, many in flight. The cache is rewritten (streamed, then RENAMEd) only when it changed.
    */
   async *stream(options: ListOptions = {}): AsyncGenerator<RecordOf<K>> {
-    const entries = await this.entries();
-    options.onKeys?.(entries.map(packedKey));
+    await using entries = new EntrySorter(this.sortRun);
+    const longestKey = await this.entries(entries);
+    options.onKeys?.({ count: entries.count, longestKey });
     const stats = { records: 0, read: 0, cached: 0 };
     const cursor = this.cacheFile ? new CacheCursor(this.fs, this.cacheFile, this.kind) : undefined;
     let writer: CacheWriter | undefined;
@@ -192,8 +202,8 @@ export class RecordCollection<K extends Kind> {
       return w;
     };
     try {
-      for (let at = 0; at < entries.length; at += LIST_WINDOW) {
-        const window = entries.slice(at, at + LIST_WINDOW).map(unpackEntry);
+      for await (const batch of batches(entries.sorted(), LIST_WINDOW)) {
+        const window = batch.map(unpackEntry);
         const lines = new Array<CacheLine | undefined>(window.length);
         const out = new Array<RecordOf<K> | undefined>(window.length);
         const misses: number[] = [];
@@ -262,22 +272,27 @@ export class RecordCollection<K extends Kind> {
     }
   }
 
-  /** The directory's record names with their attribute stamps and handles, packed, sorted by key. */
-  private async entries(): Promise<string[]> {
-    const entries: string[] = [];
+  /**
+   * Adds the directory's record names with their attribute stamps and handles, packed, to
+   * `entries` (which sorts them by key); returns the length of the longest key.
+   */
+  private async entries(entries: EntrySorter): Promise<number> {
+    let longest = 0;
     try {
       // Small pages: each one's decoded entries (names, attributes, handles) are dropped as
       // soon as its names and stamps are taken, so a big directory never sits decoded whole.
       for await (const e of this.fs.readdirIter(this.dir, { pageBytes: 128 * 1024 })) {
         if (!e.name.endsWith('.json') || e.name.length <= 5) continue;
         const handle = e.handle ? Buffer.from(e.handle).toString('latin1') : '';
-        entries.push(pack(e.name.slice(0, -5), (e.stat && stampOf(e.stat)) ?? '', handle));
+        const key = e.name.slice(0, -5);
+        longest = Math.max(longest, key.length);
+        await entries.add(pack(key, (e.stat && stampOf(e.stat)) ?? '', handle)); // sorted by key: see pack
       }
     } catch (err) {
-      if (hasNfsStatus(err, 'NOENT')) return [];
+      if (hasNfsStatus(err, 'NOENT')) return 0;
       throw err;
     }
-    return entries.sort(); // by key: see pack
+    return longest;
   }
 
   private cacheTmp(): string {
@@ -324,8 +339,8 @@ export class RecordCollection<K extends Kind> {
 }
 
 export interface ListOptions {
-  /** Called once the directory is read, before the first record, with every record's key. */
-  readonly onKeys?: (keys: readonly string[]) => void;
+  /** Called once the directory is read, before the first record: how many, the longest key. */
+  readonly onKeys?: (summary: { readonly count: number; readonly longestKey: number }) => void;
   /** Called at the end of a listing: records listed, read from the export, taken from the cache. */
   readonly onStats?: (stats: { records: number; read: number; cached: number }) => void;
 }
@@ -369,6 +384,18 @@ function unpackEntry(packed: string): ListEntry {
 
 /** Records a listing holds at once (read, parsed, yielded in order). */
 const LIST_WINDOW = 512;
+
+async function* batches<T>(items: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+  let batch: T[] = [];
+  for await (const item of items) {
+    batch.push(item);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
 
 /**
  * The cluster's state on the export, under `.nfsvol/`:
@@ -415,6 +442,7 @@ export class Registry {
       c,
       `${this.root}/volumes.cache.jsonl`,
       options.cacheFlushEvery,
+      options.listSortRun,
     );
     this.hosts = new RecordCollection(fs, `${this.root}/hosts`, 'host', this.tmpDir, c);
     this.mounts = new RecordCollection(fs, `${this.root}/mounts`, 'mount', this.tmpDir, c);

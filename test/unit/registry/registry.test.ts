@@ -310,6 +310,23 @@ describe('listing cache', () => {
     expect(stats).toEqual({ records: 230, read: 0, cached: 230 });
   });
 
+  it('a directory larger than the in-memory sort lists the same, through runs sorted on disk', async () => {
+    const fs = new MemoryNfs();
+    const { registry: reg } = await Registry.init(fs, nfs, { listSortRun: 64 });
+    const keys = Array.from({ length: 700 }, (_, i) => `v${String((i * 389) % 700).padStart(3, '0')}`);
+    for (const k of keys) await reg.volumes.create(k, vol(k));
+    await reg.volumes.flushCache();
+    let summary = { count: -1, longestKey: -1 };
+    const names = (await reg.volumes.list({ onKeys: (k) => (summary = k) })).map((v) => v.name);
+    expect(names).toEqual([...keys].sort());
+    expect(summary).toEqual({ count: 700, longestKey: 4 });
+    // Without the cache: every record read by the handle its entry carried through the runs.
+    await fs.rm(CACHE);
+    const { names: again, stats } = await listStats(reg);
+    expect(again).toEqual([...keys].sort());
+    expect(stats).toEqual({ records: 700, read: 700, cached: 0 });
+  });
+
   it('merges created records into an existing cache in key order, prefixes first', async () => {
     const { reg } = await fresh();
     for (const k of ['b', 'd', 'f']) await reg.volumes.create(k, vol(k));
