@@ -6,6 +6,7 @@
 // semi-spaces (cli/heap.ts) there are thousands of scavenges: it is drained every 100 ms, so what
 // it holds is bounded and does not show in the RSS it helps to explain.
 import process from 'node:process';
+import { setInterval } from 'node:timers';
 import v8 from 'node:v8';
 
 let profiler = new v8.GCProfiler();
