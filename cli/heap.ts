@@ -8,9 +8,11 @@ import { setFlagsFromString } from 'node:v8';
  * generation may grow to up to 4 times what survived the last full GC before the next one: the
  * CLI's peak RSS then followed how long it ran, not what it held (create 79 -> 168 MiB for
  * 1,000 -> 30,000 volumes, at a live heap of 7 -> 17 MB). Here the young generation keeps its
- * initial 1 MB semi-spaces and the old one grows by half of what is live: measured side by side,
- * create 30,000 at 94 MiB instead of 160, `volume ls` of 31,000 at 77 instead of 101, and no
- * slower (28 s and 1.5 s, as before: a smaller heap is scanned faster).
+ * initial 1 MB semi-spaces and the old one grows by half of what is live. Side by side at 30,000
+ * volumes (bench memory): create 86 MiB instead of 143 in the same time (29.3 vs 28.6 s), `volume
+ * ls` 77-80 MiB instead of 110-130. The price is more young-generation GCs: a listing served
+ * from the cache, which is all CPU, takes about 15% longer (1.54 vs 1.33 s at 30,000; 0.8 s at
+ * 10,000, within the 1 s target).
  *
  * These are the flags Node does not accept in NODE_OPTIONS, so they are set here, before the
  * command allocates anything much; a flag given on node's own command line wins.
