@@ -12,7 +12,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NfsClient } from '../driver/nfs/index.js';
 import { startNfsServer } from '../deploy/lab/index.js';
 import { median, table, writeSection, type Row } from './_report.js';
-import { benchArgs, benchUser, cliOk, load, names, type CliRun, type RunOptions } from './_lab.js';
+import {
+  benchArgs,
+  benchUser,
+  cliOk,
+  load,
+  names,
+  type BenchUser,
+  type CliRun,
+  type RunOptions,
+} from './_lab.js';
 
 const i = process.argv.indexOf('--sizes');
 const SIZES = (i > 0 ? (process.argv[i + 1] ?? '') : '1000,10000,30000').split(',').map(Number);
@@ -40,10 +49,16 @@ const loadBefore = load();
 let idle: CliRun;
 
 /** `volume ls --json`, with the listing cache removed first when `cold`; checks the count. */
-async function ls(admin: NfsClient, total: number, cold: boolean, opts: RunOptions = {}): Promise<CliRun> {
+async function ls(
+  u: BenchUser,
+  admin: NfsClient,
+  total: number,
+  cold: boolean,
+  opts: RunOptions = {},
+): Promise<CliRun> {
   // With the listing cache removed, this ls reads every record (and writes the cache again).
   if (cold) await admin.rm('.nfsvol/volumes.cache.jsonl').catch(() => undefined);
-  const r = await cliOk(user, ['volume', 'ls', '--json'], 0, opts);
+  const r = await cliOk(u, ['volume', 'ls', '--json'], 0, opts);
   const listed = (JSON.parse(r.stdout) as unknown[]).length;
   if (listed !== total) throw new Error(`ls listed ${listed}, expected ${total}`);
   return r;
@@ -61,8 +76,8 @@ async function ls(admin: NfsClient, total: number, cold: boolean, opts: RunOptio
     await writeFile(list, names(`m${k}-`, n).join('\n'));
     create.push(point(n, await cliOk(user, ['volume', 'create', '--quiet', '--from', list])));
     total += n;
-    lsCold.push(point(total, await ls(admin, total, true)));
-    lsWarm.push(point(total, await ls(admin, total, false)));
+    lsCold.push(point(total, await ls(user, admin, total, true)));
+    lsWarm.push(point(total, await ls(user, admin, total, false)));
   }
 }
 
@@ -93,10 +108,7 @@ for (const [round, who] of (['defaults', 'ours', 'ours', 'defaults'] as const).e
     point(largest, await cliOk(other, ['volume', 'create', '--quiet', '--from', list], 0, as(who))),
   );
   const lsAs = async (cold: boolean, w: Who): Promise<void> => {
-    if (cold) await admin.rm('.nfsvol/volumes.cache.jsonl').catch(() => undefined);
-    const r = await cliOk(other, ['volume', 'ls', '--json'], 0, as(w));
-    if ((JSON.parse(r.stdout) as unknown[]).length !== largest) throw new Error('ls: wrong count');
-    side[w][cold ? 'lsCold' : 'lsWarm'].push(point(largest, r));
+    side[w][cold ? 'lsCold' : 'lsWarm'].push(point(largest, await ls(other, admin, largest, cold, as(w))));
   };
   const [a, b]: Who[] = round % 2 ? ['ours', 'defaults'] : ['defaults', 'ours'];
   await lsAs(true, a!);

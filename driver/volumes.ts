@@ -18,7 +18,7 @@ import {
   type MountRecord,
   type VolumeRecord,
 } from './registry/records.js';
-import { randomId } from './registry/registry.js';
+import { randomId, type KeysSummary } from './registry/registry.js';
 import { SshCommandError } from './ssh/errors.js';
 import type { Usage } from './nfs/types.js';
 import { defineOnHost, settlePending, undefineOnHost, type HostSyncResult } from './sync.js';
@@ -253,11 +253,7 @@ export async function* streamVolumes(
       message: `listed ${s.records} volume(s): ${s.cached} from the listing cache, ${s.read} record(s) read`,
       detail: true,
     });
-  const onNames = options.onNames;
-  const onKeys = onNames
-    ? (k: { count: number; longestKey: number }): void =>
-        onNames({ count: k.count, longestName: k.longestKey })
-    : undefined;
+  const onKeys = options.onNames;
   for await (const v of ctx.registry.volumes.stream({ onStats, ...(onKeys ? { onKeys } : {}) })) {
     yield summary(v);
   }
@@ -265,7 +261,7 @@ export async function* streamVolumes(
 
 export interface StreamVolumesOptions {
   /** Called once, before the first volume: how many there are, the longest name (to size a column). */
-  readonly onNames?: (names: { readonly count: number; readonly longestName: number }) => void;
+  readonly onNames?: (names: KeysSummary) => void;
 }
 
 export interface VolumeDetails extends VolumeSummary {

@@ -154,7 +154,7 @@ function ls(run: Run): CommandModule<GlobalArgs, GlobalArgs> {
           const table = new TableStream(header, (text) => {
             if (!r.args.quiet) r.deps.io.stdout(safeText(text));
           });
-          const volumes = c.streamVolumes({ onNames: (n) => table.atLeast(0, n.longestName) });
+          const volumes = c.streamVolumes({ onNames: (n) => table.atLeast(0, n.longestKey) });
           if (r.json) {
             const out = new JsonArrayStream(r.deps.io.stdout, jsonReplacer);
             for await (const v of volumes) out.item(v);

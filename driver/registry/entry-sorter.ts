@@ -19,18 +19,23 @@ export class EntrySorter implements AsyncDisposable {
   private run: string[] = [];
   private dir: string | undefined;
   private readonly files: string[] = [];
-  count = 0;
+  private added = 0;
 
   constructor(private readonly runSize = 16_384) {}
 
-  /** Whether anything was written to disk (for tests and --verbose). */
+  /** Strings added so far. */
+  get count(): number {
+    return this.added;
+  }
+
+  /** Runs written to disk so far. */
   get spilled(): number {
     return this.files.length;
   }
 
   async add(entry: string): Promise<void> {
     this.run.push(entry);
-    this.count++;
+    this.added++;
     if (this.run.length >= this.runSize) await this.spill();
   }
 

@@ -283,7 +283,8 @@ export class RecordCollection<K extends Kind> {
       // soon as its names and stamps are taken, so a big directory never sits decoded whole.
       for await (const e of this.fs.readdirIter(this.dir, { pageBytes: 128 * 1024 })) {
         if (!e.name.endsWith('.json') || e.name.length <= 5) continue;
-        const handle = e.handle ? Buffer.from(e.handle).toString('latin1') : '';
+        const h = e.handle;
+        const handle = h ? Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('latin1') : '';
         const key = e.name.slice(0, -5);
         longest = Math.max(longest, key.length);
         await entries.add(pack(key, (e.stat && stampOf(e.stat)) ?? '', handle)); // sorted by key: see pack
@@ -338,9 +339,14 @@ export class RecordCollection<K extends Kind> {
   }
 }
 
+export interface KeysSummary {
+  readonly count: number;
+  readonly longestKey: number;
+}
+
 export interface ListOptions {
   /** Called once the directory is read, before the first record: how many, the longest key. */
-  readonly onKeys?: (summary: { readonly count: number; readonly longestKey: number }) => void;
+  readonly onKeys?: (summary: KeysSummary) => void;
   /** Called at the end of a listing: records listed, read from the export, taken from the cache. */
   readonly onStats?: (stats: { records: number; read: number; cached: number }) => void;
 }
