@@ -17,7 +17,13 @@ import {
 import type { NfsFs } from './nfs/types.js';
 import { NfsClient } from './nfs/client.js';
 import { parseNfsUrl } from './nfs/nfs-url.js';
-import type { ClusterRecord, MountRecord, NfsVersion } from './registry/records.js';
+import {
+  validateAddress,
+  validateExportPath,
+  type ClusterRecord,
+  type MountRecord,
+  type NfsVersion,
+} from './registry/records.js';
 import { Registry, type RegistryOptions } from './registry/registry.js';
 import { SshHost } from './ssh/ssh-host.js';
 import { syncHosts, type SyncOptions, type SyncReport } from './sync.js';
@@ -103,6 +109,10 @@ export class Cluster implements AsyncDisposable {
     const version = options.nfsVersion ?? '4.1';
     if (version !== '3' && version !== '4.1') throw new ValidationError('nfs-version', 'must be 3 or 4.1');
     const mountOptions = parseMountOptions(options.mountOptions);
+    // The server and export become mount options on every host (`addr=`, `device=:`): held to
+    // the rules every record is read back with, so nothing can ride along in them.
+    validateAddress(parsed.host, 'url');
+    validateExportPath(parsed.exportPath, 'url');
     const fs = await (options.connectNfs ?? connectNfs)(options.url);
     try {
       const { registry, created } = await Registry.init(

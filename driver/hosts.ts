@@ -4,8 +4,8 @@ import { mountTargetOf, type ClusterContext } from './context.js';
 import { exportMountArgv } from './docker/volume-options.js';
 import { NfsvolError, ValidationError } from './errors.js';
 import { errorInfo, type ErrorInfo } from './events.js';
-import { RecordExistsError } from './registry/errors.js';
-import { SCHEMA_VERSION, type HostKey, type HostRecord } from './registry/records.js';
+import { IncompleteRecordError, RecordExistsError } from './registry/errors.js';
+import { SCHEMA_VERSION, validateAddress, type HostKey, type HostRecord } from './registry/records.js';
 import { KnownHostsFile } from './ssh/known-hosts.js';
 import { knownHostsVerifier, type SshTarget } from './ssh/ssh-host.js';
 import { clearPending, reconcileHost, settlePending, undefineOnHost, type HostSyncResult } from './sync.js';
@@ -35,16 +35,7 @@ export function parseSshAddress(value: string): SshAddress {
   return { user: m[1], address: m[2].replace(/^\[(.*)\]$/, '$1'), port };
 }
 
-/** Validates an address a host uses to reach the NFS server. */
-export function validateAddress(value: string, field: string): string {
-  if (!/^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]{0,252})|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$/.test(value)) {
-    throw new ValidationError(
-      field,
-      `${JSON.stringify(value.slice(0, 80))} is not a host name or IP address`,
-    );
-  }
-  return value;
-}
+export { validateAddress };
 
 export interface AddHostOptions {
   readonly name: string;
@@ -81,9 +72,17 @@ export async function addHost(ctx: ClusterContext, o: AddHostOptions): Promise<A
   const ssh = parseSshAddress(o.ssh);
   const nfsAddress = o.nfsAddress === undefined ? undefined : validateAddress(o.nfsAddress, 'nfs-address');
   const reg = ctx.registry;
-  if (await reg.hosts.tryGet(name)) {
-    throw new NfsvolError('HOST_EXISTS', `a host named ${name} is already registered`);
-  }
+  // An empty record is a `host add` that died between CREATE and WRITE: this add replaces it.
+  const incomplete = await reg.hosts.tryGet(name).then(
+    (h) => {
+      if (h) throw new NfsvolError('HOST_EXISTS', `a host named ${name} is already registered`);
+      return false;
+    },
+    (err: unknown) => {
+      if (err instanceof IncompleteRecordError) return true;
+      throw err;
+    },
+  );
   const identityFile = o.identityFile === undefined ? undefined : resolve(o.identityFile);
   const target: SshTarget = {
     name,
@@ -137,7 +136,8 @@ export async function addHost(ctx: ClusterContext, o: AddHostOptions): Promise<A
     hostKey: seen,
   };
   try {
-    await reg.hosts.create(name, host);
+    if (incomplete) await reg.hosts.replace(name, host);
+    else await reg.hosts.create(name, host);
   } catch (err) {
     await ctx.hosts.drop(name);
     if (err instanceof RecordExistsError) {

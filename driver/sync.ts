@@ -9,8 +9,10 @@ import {
   SCHEMA_VERSION,
   type HostRecord,
   type PendingOperation,
+  type PendingRecord,
   type VolumeRecord,
 } from './registry/records.js';
+import { IncompleteRecordError } from './registry/errors.js';
 
 /** What happened on one host. `ok` is false when the host failed or an item on it did. */
 export interface HostSyncResult {
@@ -55,10 +57,37 @@ export async function defineOnHost(
   signal?: AbortSignal,
 ): Promise<HostSyncResult> {
   return workOnHost(ctx, host, signal, async (engine) => {
-    const existing = new Set((await engine.listVolumes(ctx.registry.cluster.id, signal)).map((v) => v.name));
-    const todo = volumes.filter((v) => !existing.has(v));
-    return applyDefinitions(ctx, host, engine, todo, [], signal);
+    const clusterId = ctx.registry.cluster.id;
+    const present = new Map((await engine.listVolumes(clusterId, signal)).map((v) => [v.name, v]));
+    const todo = volumes.filter((v) => !present.has(v));
+    // A same-named Docker volume that is not ours would take the name's place on this host:
+    // `docker run -v NAME` would use it, not the export. Say so; never touch it.
+    const conflicts = volumes.filter((v) => {
+      const info = present.get(v);
+      return info !== undefined && !isManagedBy(info, clusterId);
+    });
+    const applied = await applyDefinitions(ctx, host, engine, todo, [], signal);
+    return withConflicts(host, applied, conflicts);
   });
+}
+
+function withConflicts(
+  host: HostRecord,
+  applied: HostSyncResult,
+  conflicts: readonly string[],
+): HostSyncResult {
+  if (conflicts.length === 0) return applied;
+  const failed = [
+    ...applied.failed,
+    ...conflicts.map((volume) => ({
+      volume,
+      error: {
+        code: 'HOST_VOLUME_CONFLICT',
+        message: `${host.name} has a Docker volume named ${volume} that nfsvol did not create; left alone`,
+      },
+    })),
+  ];
+  return { ...applied, conflicts, failed, ok: false };
 }
 
 /**
@@ -84,6 +113,9 @@ export async function undefineOnHost(
 /**
  * Reconciles one host with the registry: defines missing volumes, removes definitions of
  * deleted ones, reports drifted options and same-named volumes that are not nfsvol's.
+ * `volumes` may be older than the host's state: a definition whose volume is not in it is
+ * removed, then its record is looked up again, and put back if a create made it meanwhile.
+ * Volumes being removed (tombstones) are left to their removal.
  */
 export async function reconcileHost(
   ctx: ClusterContext,
@@ -96,10 +128,11 @@ export async function reconcileHost(
     const present = await engine.listVolumes(clusterId, signal);
     const all = new Set(present.map((v) => v.name));
     const ours = new Map(present.filter((v) => isManagedBy(v, clusterId)).map((v) => [v.name, v]));
-    const wanted = new Set(volumes.map((v) => v.name));
+    const wanted = new Set(volumes.filter((v) => v.state !== 'removing').map((v) => v.name));
+    const removing = new Set(volumes.filter((v) => v.state === 'removing').map((v) => v.name));
     const toDefine = [...wanted].filter((v) => !all.has(v));
     const conflicts = [...wanted].filter((v) => all.has(v) && !ours.has(v));
-    const toRemove = [...ours.keys()].filter((v) => !wanted.has(v));
+    const toRemove = [...ours.keys()].filter((v) => !wanted.has(v) && !removing.has(v));
     const target = mountTargetOf(ctx, host);
     const drifted: { volume: string; drift: string[] }[] = [];
     for (const [name, info] of ours) {
@@ -108,18 +141,44 @@ export async function reconcileHost(
       if (drift.length > 0) drifted.push({ volume: name, drift });
     }
     const applied = await applyDefinitions(ctx, host, engine, toDefine, toRemove, signal);
-    const failed = [
-      ...applied.failed,
-      ...conflicts.map((volume) => ({
-        volume,
-        error: {
-          code: 'HOST_VOLUME_CONFLICT',
-          message: `${host.name} has a Docker volume named ${volume} that nfsvol did not create; left alone`,
-        },
-      })),
-    ];
-    return { ...applied, drifted, conflicts, failed, ok: failed.length === 0 };
+    const restored = await restoreCreatedMeanwhile(ctx, host, engine, applied.removed, signal);
+    const result = {
+      ...applied,
+      removed: applied.removed.filter((v) => !restored.defined.includes(v)),
+      failed: [...applied.failed, ...restored.failed],
+      drifted,
+    };
+    return withConflicts(host, { ...result, ok: result.failed.length === 0 }, conflicts);
   });
+}
+
+/**
+ * After removing definitions of volumes that had no record, looks each record up again: one
+ * that exists now was created while this sync ran (its create may have found the definition
+ * still there and left it), so its definition goes back.
+ */
+async function restoreCreatedMeanwhile(
+  ctx: ClusterContext,
+  host: HostRecord,
+  engine: DockerEngine,
+  removed: readonly string[],
+  signal?: AbortSignal,
+): Promise<HostSyncResult> {
+  if (removed.length === 0) return emptyResult(host.name);
+  const back: string[] = [];
+  const failed: { volume: string; error: ErrorInfo }[] = [];
+  await mapSettled(removed, ctx.nfsConcurrency, async (v) => {
+    try {
+      const rec = await ctx.registry.volumes.tryGet(v);
+      if (rec && rec.state !== 'removing') back.push(v);
+    } catch (err) {
+      // Cannot tell: put it back, the safe side (a later sync removes it if it is a stray).
+      back.push(v);
+      failed.push({ volume: v, error: errorInfo(err) });
+    }
+  });
+  const res = await applyDefinitions(ctx, host, engine, back, [], signal);
+  return { ...res, failed: [...res.failed, ...failed] };
 }
 
 async function applyDefinitions(
@@ -198,8 +257,13 @@ export async function recordPending(
   reason: string,
 ): Promise<void> {
   const reg = ctx.registry;
-  await reg.withLock(`pending-${host}`, async () => {
-    const existing = await reg.pending.tryGet(host).catch(() => undefined);
+  await reg.withLock(`pending-${host}`, async (lease) => {
+    // A record that cannot be read fails the command: replacing it would drop what it owes.
+    const existing = await reg.pending.tryGet(host).catch((err: unknown) => {
+      if (err instanceof IncompleteRecordError) return undefined;
+      throw err;
+    });
+    lease.assertHeld();
     const merged = new Map<string, PendingOperation>();
     for (const op of [...(existing?.operations ?? []), ...operations])
       merged.set(`${op.op}:${op.volume ?? ''}`, op);
@@ -215,9 +279,24 @@ export async function recordPending(
   });
 }
 
-export async function clearPending(ctx: ClusterContext, host: string): Promise<void> {
-  await ctx.registry.withLock(`pending-${host}`, async () => {
-    await ctx.registry.pending.remove(host);
+/**
+ * Clears what a host owed, once a full reconcile that started after `seen` was read has
+ * succeeded: only the operations in `seen` go; any added meanwhile (by a command that ran
+ * while the reconcile did) stay for the next sync. Without `seen`, everything goes.
+ */
+export async function clearPending(ctx: ClusterContext, host: string, seen?: PendingRecord): Promise<void> {
+  const reg = ctx.registry;
+  await reg.withLock(`pending-${host}`, async (lease) => {
+    const now = await reg.pending.tryGet(host).catch((err: unknown) => {
+      if (err instanceof IncompleteRecordError) return undefined;
+      throw err;
+    });
+    if (!now) return;
+    const done = new Set((seen?.operations ?? now.operations).map((op) => `${op.op}:${op.volume ?? ''}`));
+    const left = seen ? now.operations.filter((op) => !done.has(`${op.op}:${op.volume ?? ''}`)) : [];
+    lease.assertHeld();
+    if (left.length === 0) await reg.pending.remove(host);
+    else await reg.pending.replace(host, { ...now, updatedAt: reg.isoNow(), operations: left });
   });
 }
 
@@ -249,11 +328,14 @@ export async function syncHosts(ctx: ClusterContext, options: SyncOptions = {}):
     }
     hosts = hosts.filter((h) => want.has(h.name));
   }
-  const volumes = await reg.volumes.list();
+  // Pending records are read per host before its reconcile, and the volumes after them: work a
+  // command records for a volume it created is then either seen here or kept for the next sync.
   await reg.sweepTmp();
+  const volumes = await reg.volumes.list();
   const settled = await mapSettled(hosts, ctx.hostConcurrency, async (host) => {
+    const owed = await reg.pending.tryGet(host.name).catch(() => undefined);
     const result = await reconcileHost(ctx, host, volumes, options.signal);
-    await settlePending(ctx, host.name, result, [{ op: 'sync' }]);
+    await settlePending(ctx, host.name, result, [{ op: 'sync' }], true, owed ?? emptyPending(host.name));
     return result;
   });
   const results = settled.map((r, i) =>
@@ -271,9 +353,11 @@ export async function settlePending(
   result: HostSyncResult,
   intended: readonly PendingOperation[],
   fullReconcile = true,
+  /** For a full reconcile: the pending record as it was before the reconcile started. */
+  seen?: PendingRecord,
 ): Promise<void> {
   if (result.ok && fullReconcile) {
-    await clearPending(ctx, host);
+    await clearPending(ctx, host, seen);
     return;
   }
   const ops = result.unreachable
@@ -290,4 +374,16 @@ export async function settlePending(
       result.error?.message ?? `${result.failed.length} operation(s) failed`,
     );
   }
+}
+
+function emptyPending(host: string): PendingRecord {
+  return {
+    schema: SCHEMA_VERSION,
+    kind: 'pending',
+    host,
+    since: '',
+    updatedAt: '',
+    reason: '',
+    operations: [],
+  };
 }

@@ -19,8 +19,7 @@ import {
   type VolumeRecord,
 } from './registry/records.js';
 import { randomId, type KeysSummary } from './registry/registry.js';
-import { SshCommandError } from './ssh/errors.js';
-import type { Usage } from './nfs/types.js';
+import type { FileStat, Usage } from './nfs/types.js';
 import { defineOnHost, settlePending, undefineOnHost, type HostSyncResult } from './sync.js';
 import { parseMode, validateNames } from './volume-name.js';
 
@@ -114,19 +113,14 @@ async function createOne(
   o: CreateVolumeOptions,
 ): Promise<VolumeOutcome> {
   const reg = ctx.registry;
+  const asked = { mode: o.mode ?? 0o755, uid: o.uid ?? 0, gid: o.gid ?? 0 };
   let reusedData = false;
+  let dir: FileStat;
   try {
-    await reg.fs.mkdir(reg.volumeDir(name), {
-      mode: o.mode ?? 0o755,
-      uid: o.uid ?? 0,
-      gid: o.gid ?? 0,
-    });
+    dir = await reg.fs.mkdir(name, asked);
   } catch (err) {
     if (!hasNfsStatus(err, 'EXIST')) throw err;
-    const st = await reg.fs.stat(reg.volumeDir(name));
-    if (st.type !== 'directory') {
-      throw new NfsvolError('VOLUME_PATH_TAKEN', `${name} exists on the export and is not a directory`);
-    }
+    dir = await adoptDirectory(ctx, name, o);
     reusedData = true;
   }
   const record: VolumeRecord = {
@@ -135,9 +129,10 @@ async function createOne(
     name,
     createdAt: reg.isoNow(),
     createdBy: opId,
-    uid: o.uid ?? 0,
-    gid: o.gid ?? 0,
-    mode: o.mode ?? 0o755,
+    // What the directory has, which is what was asked unless existing data kept its own.
+    uid: dir.uid,
+    gid: dir.gid,
+    mode: dir.mode,
     labels: { ...(o.labels ?? {}) },
     onDelete: o.onDelete ?? 'retain',
   };
@@ -150,12 +145,52 @@ async function createOne(
       ctx.progress({ volume: name, message: 'created (completed an interrupted record)' });
       return { name, status: 'created', reusedData };
     }
+    if (existing.state === 'removing') {
+      throw new NfsvolError(
+        'VOLUME_BEING_REMOVED',
+        `${name} is being removed; create it again once that is done`,
+        {
+          retriable: true,
+        },
+      );
+    }
     // Our own record from an attempt whose reply was lost: the create did happen.
     if (existing.createdBy === opId) return { name, status: 'created', reusedData: false };
     return { name, status: 'exists', reusedData: true };
   }
+  if (reusedData) {
+    // The directory was there before our MKDIR. A removal of an older volume of this name
+    // removes its record last, so it has finished now that our record exists; but it may have
+    // deleted or archived that directory after our MKDIR saw it. Make sure the volume has one.
+    if ((await reg.fs.exists(name))?.type !== 'directory') {
+      await reg.fs.mkdir(name, asked).catch((err: unknown) => {
+        if (!hasNfsStatus(err, 'EXIST')) throw err;
+      });
+      reusedData = false;
+    }
+  }
   ctx.progress({ volume: name, message: reusedData ? 'created (found existing data)' : 'created' });
   return { name, status: 'created', reusedData };
+}
+
+/**
+ * A directory that was already on the export (a retained volume's data): it gets the owner
+ * and mode the caller asked for explicitly; what was not asked for stays as it is. Returns its
+ * attributes, which the record then states.
+ */
+async function adoptDirectory(ctx: ClusterContext, name: string, o: CreateVolumeOptions): Promise<FileStat> {
+  const fs = ctx.registry.fs;
+  let st = await fs.stat(name);
+  if (st.type !== 'directory') {
+    throw new NfsvolError('VOLUME_PATH_TAKEN', `${name} exists on the export and is not a directory`);
+  }
+  const uid = o.uid ?? st.uid;
+  const gid = o.gid ?? st.gid;
+  if (uid !== st.uid || gid !== st.gid) await fs.chown(name, uid, gid);
+  if (o.mode !== undefined && o.mode !== st.mode) await fs.chmod(name, o.mode);
+  if (uid !== st.uid || gid !== st.gid || (o.mode !== undefined && o.mode !== st.mode))
+    st = await fs.stat(name);
+  return st;
 }
 
 /**
@@ -279,7 +314,7 @@ export async function inspectVolume(ctx: ClusterContext, name: string): Promise<
   const reg = ctx.registry;
   const rec = await reg.volumes.get(n ?? name);
   const [usage, hosts, pending, mounts] = await Promise.all([
-    reg.fs.usage(reg.volumeDir(rec.name)),
+    reg.fs.usage(rec.name),
     reg.hosts.list(),
     reg.pending.list(),
     mountsOf(ctx, rec.name),
@@ -332,13 +367,18 @@ function stamp(iso: string): string {
 }
 
 /**
- * Removes volumes, in an order that never deletes data under a user:
- *  1. refuse a volume a host mounts (`volume mount`) unless `force`;
- *  2. remove its Docker definitions from every host; a host whose containers use it refuses,
- *     and then the volume is refused too (unless `force`) and defined again where it was removed;
- *  3. remove the record and apply the volume's policy to its data: delete, retain, or archive
- *     into `.nfsvol/archive/NAME-<time>`.
- * Hosts that cannot be reached get a pending removal, finished by a later sync.
+ * Removes volumes, in an order that never deletes data that may be in use and that a crash at
+ * any point leaves for the next `volume rm` to complete (docs/consistency.md):
+ *  1. under the volume's lease: refuse it while a host mounts it (`volume mount`) unless
+ *     `force`, then write a tombstone (the record in state `removing`), after which nothing new
+ *     attaches it;
+ *  2. remove its Docker definitions from every host (and with `force` its host mounts). If a
+ *     host's containers use it, or a host cannot be asked and the policy would remove the data,
+ *     the volume is refused (unless `force`): definitions go back where they were removed and
+ *     the tombstone is reverted;
+ *  3. apply the policy to the data (delete, retain, archive into `.nfsvol/archive/NAME-<time>`),
+ *     then remove the record.
+ * Hosts that could not be reached get a pending removal, finished by a later sync.
  */
 export async function removeVolumes(
   ctx: ClusterContext,
@@ -348,96 +388,139 @@ export async function removeVolumes(
   const valid = validateNames(names);
   const reg = ctx.registry;
   const force = options.force === true;
+  const signal = options.signal;
+  const opId = randomId();
   const hosts = await reg.hosts.list();
   const outcomes = new Map<string, RemoveOutcome>();
+  const failed = (name: string, err: unknown): void => {
+    outcomes.set(name, { name, status: 'failed', error: errorInfo(err) });
+  };
 
-  // 1. Records exist; nothing is mounted (checked again under the lock in step 3).
-  const checked = await mapSettled(valid, ctx.nfsConcurrency, async (name) => {
-    await reg.volumes.get(name);
-    const refusal = await mountRefusal(ctx, name, force);
-    if (refusal) outcomes.set(name, refusal);
-  });
-  checked.forEach((r, i) => {
+  // 1. Tombstones.
+  const tombs = new Map<string, VolumeRecord>();
+  const marked = await mapSettled(
+    valid,
+    ctx.nfsConcurrency,
+    (name) =>
+      reg.withLock(
+        volumeKey(name),
+        async (lease) => {
+          const rec = await reg.volumes.get(name);
+          if (rec.state === 'removing') return rec; // an interrupted removal: complete it
+          if (!force) {
+            const refusal = await mountRefusal(ctx, name);
+            if (refusal) {
+              outcomes.set(name, refusal);
+              return undefined;
+            }
+          }
+          const tomb: VolumeRecord = { ...rec, state: 'removing', removingBy: opId };
+          lease.assertHeld();
+          await reg.volumes.replace(name, tomb);
+          return tomb;
+        },
+        signal,
+      ),
+    signal,
+  );
+  marked.forEach((r, i) => {
     const name = valid[i];
-    if (name && r.status === 'rejected')
-      outcomes.set(name, { name, status: 'failed', error: errorInfo(r.reason) });
+    if (!name) return;
+    if (r.status === 'rejected') failed(name, r.reason);
+    else if (r.value) tombs.set(name, r.value);
   });
-  const candidates = valid.filter((n) => !outcomes.has(n));
 
-  // 2. Definitions leave the hosts.
+  // 2. Hosts: host mounts (force only), then definitions.
+  if (force) {
+    await mapSettled([...tombs.keys()], ctx.nfsConcurrency, async (name) => {
+      try {
+        for (const m of await mountsOf(ctx, name)) await unmountRecorded(ctx, hosts, m, signal);
+      } catch (err) {
+        tombs.delete(name);
+        failed(name, err);
+        await revertTombstone(ctx, name);
+      }
+    });
+  }
+  const candidates = [...tombs.keys()];
   const undefined_ =
     candidates.length === 0
       ? []
       : (
           await mapSettled(hosts, ctx.hostConcurrency, (host) =>
-            undefineOnHost(ctx, host, candidates, options.signal),
+            undefineOnHost(ctx, host, candidates, signal),
           )
         ).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  if (!force) {
-    const users = new Map<string, string[]>();
-    for (const r of undefined_) {
-      for (const f of r.failed) {
-        if (isInUse(f.error)) users.set(f.volume, [...(users.get(f.volume) ?? []), r.host]);
-      }
+  const inUse = new Map<string, string[]>();
+  const unknown = new Map<string, string[]>();
+  for (const r of undefined_) {
+    for (const f of r.failed) {
+      if (f.error.code === 'VOLUME_IN_USE') inUse.set(f.volume, [...(inUse.get(f.volume) ?? []), r.host]);
     }
-    for (const [volume, on] of users) {
+    if (r.unreachable) for (const v of candidates) unknown.set(v, [...(unknown.get(v) ?? []), r.host]);
+  }
+  const refused = new Set<string>();
+  for (const [volume, on] of inUse) {
+    refused.add(volume);
+    outcomes.set(volume, {
+      name: volume,
+      status: 'refused',
+      error: {
+        code: 'VOLUME_IN_USE',
+        message: `${volume} is used by containers on ${on.join(', ')}; remove them first`,
+      },
+    });
+  }
+  if (!force) {
+    for (const [volume, on] of unknown) {
+      const rec = tombs.get(volume);
+      if (!rec || rec.onDelete === 'retain' || refused.has(volume)) continue;
+      refused.add(volume);
       outcomes.set(volume, {
         name: volume,
         status: 'refused',
         error: {
-          code: 'VOLUME_IN_USE',
-          message: `${volume} is used by containers on ${on.join(', ')}; remove them or pass --force`,
+          code: 'VOLUME_USE_UNKNOWN',
+          message: `${volume}: cannot ask ${on.join(', ')} whether containers use it, and its policy (${rec.onDelete}) would remove the data; retry when the host is back, or pass --force`,
         },
       });
     }
-    // Put back the definitions already removed for refused volumes, so no host loses it.
+  }
+  if (refused.size > 0) {
+    // Nothing of a refused volume may go missing: its definitions come back where they were
+    // removed (a host that fails that owes it), and the tombstone is reverted.
     await mapSettled(undefined_, ctx.hostConcurrency, async (r) => {
-      const back = r.removed.filter((v) => users.has(v));
+      const back = r.removed.filter((v) => refused.has(v));
       const host = hosts.find((h) => h.name === r.host);
-      if (back.length > 0 && host) await defineOnHost(ctx, host, back, options.signal);
+      if (back.length === 0 || !host) return;
+      const res = await defineOnHost(ctx, host, back, signal);
+      await settlePending(
+        ctx,
+        host.name,
+        res,
+        back.map((volume) => ({ op: 'define' as const, volume })),
+        false,
+      );
     });
+    await mapSettled([...refused], ctx.nfsConcurrency, (name) => revertTombstone(ctx, name));
+    for (const v of refused) tombs.delete(v);
   }
 
-  // 3. Records and data.
-  const final = candidates.filter((n) => !outcomes.has(n));
-  const applied = await mapSettled(final, ctx.nfsConcurrency, (name) =>
-    reg.withLock(`volume-${name}`, async (): Promise<RemoveOutcome> => {
-      const rec = await reg.volumes.get(name);
-      const refusal = await mountRefusal(ctx, name, force);
-      if (refusal) return refusal;
-      if (force) {
-        for (const m of await mountsOf(ctx, name))
-          await unmountRecorded(ctx, hosts, m).catch(() => undefined);
-      }
-      await reg.volumes.remove(name);
-      const dir = reg.volumeDir(name);
-      let archivedAs: string | undefined;
-      if (rec.onDelete === 'delete') {
-        await reg.fs.rm(dir, { recursive: true }).catch((err: unknown) => {
-          if (!hasNfsStatus(err, 'NOENT')) throw err;
-        });
-      } else if (rec.onDelete === 'archive') {
-        archivedAs = `${reg.archiveDir}/${name}-${stamp(reg.isoNow())}`;
-        await reg.fs.rename(dir, archivedAs);
-      }
-      ctx.progress({ volume: name, message: `removed (${rec.onDelete})` });
-      return { name, status: 'removed', policy: rec.onDelete, ...(archivedAs ? { archivedAs } : {}) };
-    }),
-  );
+  // 3. Data, then records.
+  const final = [...tombs.values()];
+  const applied = await mapSettled(final, ctx.nfsConcurrency, (rec) => applyPolicy(ctx, rec));
   applied.forEach((r, i) => {
-    const name = final[i];
-    if (!name) return;
-    outcomes.set(
-      name,
-      r.status === 'fulfilled' ? r.value : { name, status: 'failed', error: errorInfo(r.reason) },
-    );
+    const rec = final[i];
+    if (!rec) return;
+    if (r.status === 'fulfilled') outcomes.set(rec.name, r.value);
+    else failed(rec.name, r.reason);
   });
 
   // Hosts owe the removals they could not do; only removed volumes count.
   const removed = new Set([...outcomes.values()].filter((o) => o.status === 'removed').map((o) => o.name));
   const hostResults = undefined_.map((r) => {
-    const failed = r.failed.filter((f) => removed.has(f.volume));
-    return { ...r, failed, ok: !r.unreachable && failed.length === 0 };
+    const failedHere = r.failed.filter((f) => removed.has(f.volume));
+    return { ...r, failed: failedHere, ok: !r.unreachable && failedHere.length === 0 };
   });
   if (removed.size > 0) {
     await mapSettled(hostResults, ctx.hostConcurrency, (r) =>
@@ -459,16 +542,48 @@ export async function removeVolumes(
   };
 }
 
-function isInUse(e: ErrorInfo): boolean {
-  return e.code === 'VOLUME_IN_USE' || /volume is in use/i.test(e.message);
+/** The lease that orders a volume's removal against its host mounts. */
+function volumeKey(name: string): string {
+  return `volume-${name}`;
 }
 
-async function mountRefusal(
-  ctx: ClusterContext,
-  name: string,
-  force: boolean,
-): Promise<RemoveOutcome | undefined> {
-  if (force) return undefined;
+/** Puts a refused volume back in use: its record without the tombstone (if it is still ours). */
+async function revertTombstone(ctx: ClusterContext, name: string): Promise<void> {
+  const reg = ctx.registry;
+  await reg.withLock(volumeKey(name), async (lease) => {
+    const rec = await reg.volumes.tryGet(name);
+    if (rec?.state !== 'removing') return;
+    const { state: _state, removingBy: _by, ...live } = rec;
+    lease.assertHeld();
+    await reg.volumes.replace(name, live);
+  });
+}
+
+/** Step 3 of a removal: the data by the volume's policy, then the record. Idempotent. */
+async function applyPolicy(ctx: ClusterContext, rec: VolumeRecord): Promise<RemoveOutcome> {
+  const reg = ctx.registry;
+  const name = rec.name;
+  let archivedAs: string | undefined;
+  if (rec.onDelete === 'delete') {
+    await reg.fs.rm(name, { recursive: true }).catch((err: unknown) => {
+      if (!hasNfsStatus(err, 'NOENT')) throw err;
+    });
+  } else if (rec.onDelete === 'archive') {
+    const to = `${reg.archiveDir}/${name}-${stamp(reg.isoNow())}`;
+    try {
+      await reg.fs.rename(name, to);
+      archivedAs = to;
+    } catch (err) {
+      // Gone already: an earlier run of this removal archived it.
+      if (!hasNfsStatus(err, 'NOENT')) throw err;
+    }
+  }
+  await reg.volumes.remove(name);
+  ctx.progress({ volume: name, message: `removed (${rec.onDelete})` });
+  return { name, status: 'removed', policy: rec.onDelete, ...(archivedAs ? { archivedAs } : {}) };
+}
+
+async function mountRefusal(ctx: ClusterContext, name: string): Promise<RemoveOutcome | undefined> {
   const mounts = await mountsOf(ctx, name);
   if (mounts.length === 0) return undefined;
   return {
@@ -481,14 +596,49 @@ async function mountRefusal(
   };
 }
 
+/**
+ * Unmounts a recorded host mount, after asking the host whether the recorded path really is an
+ * NFS mount of this volume's directory (a record is only what someone wrote on the export), and
+ * forgets it. A host that is not registered any more only loses the record.
+ */
 async function unmountRecorded(
   ctx: ClusterContext,
   hosts: readonly HostRecord[],
   m: MountRecord,
+  signal?: AbortSignal,
 ): Promise<void> {
   const host = hosts.find((h) => h.name === m.host);
-  if (host) await ctx.hosts.get(host).run(['umount', m.path], { check: false });
+  if (host) await unmountOnHost(ctx, host, m, signal);
   await ctx.registry.mounts.remove(`${m.volume}@${m.host}`);
+}
+
+async function unmountOnHost(
+  ctx: ClusterContext,
+  host: HostRecord,
+  m: MountRecord,
+  signal?: AbortSignal,
+): Promise<'unmounted' | 'not-mounted'> {
+  const remote = ctx.hosts.get(host);
+  const source = (
+    await remote.run(['findmnt', '-n', '-o', 'SOURCE', '-M', m.path], {
+      check: false,
+      maxOutputBytes: 4096,
+      ...(signal ? { signal } : {}),
+    })
+  ).stdout.trim();
+  if (source === '') return 'not-mounted';
+  const target = mountTargetOf(ctx, host);
+  const want = exportPathOf(target.nfs, m.volume);
+  // `addr:/export/vol`, or `[v6addr]:/export/vol`.
+  const at = source.lastIndexOf(':/');
+  if (at < 0 || source.slice(at + 1) !== want) {
+    throw new NfsvolError(
+      'MOUNT_MISMATCH',
+      `${host.name}:${m.path} is not a mount of ${m.volume} (the host says ${JSON.stringify(source.slice(0, 120))}); left alone`,
+    );
+  }
+  await remote.run(['umount', '--', m.path], signal ? { signal } : {});
+  return 'unmounted';
 }
 
 export interface MountOptions {
@@ -499,7 +649,11 @@ export interface MountOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Mounts a volume on a host with the kernel NFS client (`mount -t nfs...`) and records it. */
+/**
+ * Mounts a volume on a host with the kernel NFS client (`mount -t nfs...`) and records it, under
+ * the volume's lease, so a removal cannot run in between: the lease is renewed while the mount
+ * runs and checked again before the record is written.
+ */
 export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise<MountRecord> {
   const [volume] = validateNames([o.volume], 'volume');
   const [hostName] = validateNames([o.host], 'host');
@@ -507,37 +661,55 @@ export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise
   const reg = ctx.registry;
   if (!volume || !hostName) throw new ValidationError('volume', 'missing');
   const host = await reg.hosts.get(hostName);
-  return reg.withLock(`volume-${volume}`, async () => {
-    await reg.volumes.get(volume);
-    const key = `${volume}@${hostName}`;
-    const existing = await reg.mounts.tryGet(key);
-    if (existing && existing.path !== path) {
-      throw new NfsvolError(
-        'ALREADY_MOUNTED',
-        `${volume} is already mounted on ${hostName} at ${existing.path}; unmount it first`,
-      );
-    }
-    const remote = ctx.hosts.get(host);
-    await remote.run(['mkdir', '-p', '--', path], { signal: o.signal });
-    const probe = await remote.run(['mountpoint', '-q', '--', path], { check: false, signal: o.signal });
-    if (probe.exitCode !== 0) {
-      await remote.run(hostMountArgv(mountTargetOf(ctx, host), volume, path), {
-        signal: o.signal,
-        timeoutMs: 60_000,
-      });
-    }
-    const rec: MountRecord = {
-      schema: SCHEMA_VERSION,
-      kind: 'mount',
-      volume,
-      host: hostName,
-      path,
-      mountedAt: reg.isoNow(),
-    };
-    await reg.mounts.replace(key, rec);
-    ctx.progress({ host: hostName, volume, message: `mounted at ${path}` });
-    return rec;
-  });
+  return reg.withLock(
+    volumeKey(volume),
+    async (lease) => {
+      const vol = await reg.volumes.get(volume);
+      if (vol.state === 'removing') {
+        throw new NfsvolError('VOLUME_BEING_REMOVED', `${volume} is being removed; it cannot be mounted`);
+      }
+      const key = `${volume}@${hostName}`;
+      const existing = await reg.mounts.tryGet(key);
+      if (existing && existing.path !== path) {
+        throw new NfsvolError(
+          'ALREADY_MOUNTED',
+          `${volume} is already mounted on ${hostName} at ${existing.path}; unmount it first`,
+        );
+      }
+      const signal = o.signal ? AbortSignal.any([o.signal, lease.signal]) : lease.signal;
+      const remote = ctx.hosts.get(host);
+      lease.assertHeld();
+      await remote.run(['mkdir', '-p', '--', path], { signal });
+      const probe = await remote.run(['mountpoint', '-q', '--', path], { check: false, signal });
+      let mountedNow = false;
+      if (probe.exitCode !== 0) {
+        await remote.run(hostMountArgv(mountTargetOf(ctx, host), volume, path), {
+          signal,
+          timeoutMs: 60_000,
+        });
+        mountedNow = true;
+      }
+      const rec: MountRecord = {
+        schema: SCHEMA_VERSION,
+        kind: 'mount',
+        volume,
+        host: hostName,
+        path,
+        mountedAt: reg.isoNow(),
+      };
+      try {
+        lease.assertHeld();
+        await reg.mounts.replace(key, rec);
+      } catch (err) {
+        // Without the record a removal would not know of this mount: take it back.
+        if (mountedNow) await remote.run(['umount', '--', path], { check: false }).catch(() => undefined);
+        throw err;
+      }
+      ctx.progress({ host: hostName, volume, message: `mounted at ${path}` });
+      return rec;
+    },
+    o.signal,
+  );
 }
 
 export interface UnmountOptions {
@@ -546,7 +718,11 @@ export interface UnmountOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Unmounts a recorded host mount and forgets it. "not mounted" on the host counts as done. */
+/**
+ * Unmounts a recorded host mount and forgets it. The host is asked first whether the recorded
+ * path is an NFS mount of this volume (`MOUNT_MISMATCH` otherwise, and nothing is unmounted);
+ * "not mounted" counts as done.
+ */
 export async function unmountVolume(ctx: ClusterContext, o: UnmountOptions): Promise<MountRecord> {
   const [volume] = validateNames([o.volume], 'volume');
   const [hostName] = validateNames([o.host], 'host');
@@ -556,11 +732,7 @@ export async function unmountVolume(ctx: ClusterContext, o: UnmountOptions): Pro
   const rec = await reg.mounts.tryGet(key);
   if (!rec) throw new NfsvolError('NOT_MOUNTED', `${volume} is not mounted on ${hostName} (no record)`);
   const host = await reg.hosts.get(hostName);
-  try {
-    await ctx.hosts.get(host).run(['umount', '--', rec.path], { signal: o.signal });
-  } catch (err) {
-    if (!(err instanceof SshCommandError && /not mounted|no mount point/i.test(err.stderr))) throw err;
-  }
+  await unmountOnHost(ctx, host, rec, o.signal);
   await reg.mounts.remove(key);
   ctx.progress({ host: hostName, volume, message: `unmounted from ${rec.path}` });
   return rec;

@@ -86,6 +86,11 @@ export class DockerCli implements DockerEngine {
       await this.remote.run(dockerVolumeRmArgv([name]), { signal });
     } catch (err) {
       if (err instanceof SshCommandError && /no such volume/i.test(err.stderr)) return;
+      // The docker CLI has no status code to give: its one message for this case is classified
+      // here, where it is produced, so callers test the code as they do for the API's 409.
+      if (err instanceof SshCommandError && /volume is in use/i.test(err.stderr)) {
+        throw new NfsvolError('VOLUME_IN_USE', `${name} is in use on ${this.remote.name}`, { cause: err });
+      }
       throw err;
     }
   }

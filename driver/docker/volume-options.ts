@@ -165,5 +165,45 @@ export function validateMountPath(path: string): string {
     throw new ValidationError('path', `${JSON.stringify(path)} must be normalised (no '//', '.', '..')`);
   }
   if (Buffer.byteLength(path) > 1024) throw new ValidationError('path', 'is longer than 1024 bytes');
+  const top = `/${parts[0] ?? ''}`;
+  if (
+    SYSTEM_DIRS.has(path) ||
+    ['/proc', '/sys', '/dev', '/boot'].includes(top) ||
+    path.startsWith('/var/lib/docker/')
+  ) {
+    throw new ValidationError(
+      'path',
+      `${JSON.stringify(path)} is a system directory; mount volumes elsewhere (e.g. /srv/NAME or /mnt/NAME)`,
+    );
+  }
   return path;
 }
+
+/** Directories a mount must never cover (or, read back from a record, be unmounted from). */
+const SYSTEM_DIRS = new Set([
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/home',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/media',
+  '/mnt',
+  '/opt',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/srv',
+  '/sys',
+  '/tmp',
+  '/usr',
+  '/var',
+  '/var/lib',
+  '/var/lib/docker',
+  '/var/log',
+  '/var/run',
+]);

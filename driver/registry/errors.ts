@@ -28,8 +28,8 @@ export class NewerSchemaError extends NfsvolError {
 /** A record was created (EXCLUSIVE) but its content is not written yet: a create is in flight or died midway. */
 export class IncompleteRecordError extends NfsvolError {
   readonly file: string;
-  constructor(file: string) {
-    super('REGISTRY_INCOMPLETE', `${file} is empty: a create is in progress or was interrupted`, {
+  constructor(file: string, hint = 'a create is in progress or was interrupted') {
+    super('REGISTRY_INCOMPLETE', `${file} is empty: ${hint}`, {
       retriable: true,
     });
     this.file = file;
@@ -62,6 +62,17 @@ export class LockTimeoutError extends NfsvolError {
   readonly file: string;
   constructor(file: string, holder: string) {
     super('LOCK_TIMEOUT', `timed out waiting for lock ${file} held by ${holder}`, { retriable: true });
+    this.file = file;
+  }
+}
+
+/** The lease could not be renewed in time (server unreachable, or judged stale by another CLI). */
+export class LockLostError extends NfsvolError {
+  readonly file: string;
+  constructor(file: string) {
+    super('LOCK_LOST', `lost the lease ${file} before the work under it finished; run the command again`, {
+      retriable: true,
+    });
     this.file = file;
   }
 }

@@ -1,6 +1,7 @@
 import { CorruptRecordError, NewerSchemaError } from './errors.js';
 import { ValidationError } from '../errors.js';
-import { parseMountOptions } from '../docker/volume-options.js';
+import { parseMountOptions, validateMountPath } from '../docker/volume-options.js';
+import { parseId, parseLabels, parseMode, validateName } from '../volume-name.js';
 
 /** Schema version this nfsvol writes. Records with a higher number are refused, never overwritten. */
 export const SCHEMA_VERSION = 1;
@@ -43,6 +44,13 @@ export interface VolumeRecord {
   readonly mode: number;
   readonly labels: Readonly<Record<string, string>>;
   readonly onDelete: DeletePolicy;
+  /**
+   * Absent while the volume is in use. `removing`: a `volume rm` wrote this tombstone before it
+   * touched hosts or data; the next `volume rm` completes it, and nothing new may attach it.
+   */
+  readonly state?: 'removing';
+  /** With `state: 'removing'`: the id of the removal that wrote the tombstone. */
+  readonly removingBy?: string;
 }
 
 export interface HostKey {
@@ -78,7 +86,7 @@ export interface MountRecord {
 }
 
 export interface PendingOperation {
-  readonly op: 'define' | 'remove' | 'redefine' | 'sync';
+  readonly op: 'define' | 'remove' | 'sync';
   readonly volume?: string;
 }
 
@@ -93,14 +101,7 @@ export interface PendingRecord {
   readonly operations: readonly PendingOperation[];
 }
 
-export interface LockRecord {
-  readonly schema: number;
-  readonly kind: 'lock';
-  readonly owner: string;
-  readonly acquiredAt: number;
-}
-
-export type AnyRecord = ClusterRecord | VolumeRecord | HostRecord | MountRecord | PendingRecord | LockRecord;
+export type AnyRecord = ClusterRecord | VolumeRecord | HostRecord | MountRecord | PendingRecord;
 
 /** Reads fields of untrusted JSON, throwing CorruptRecordError that names the file and the field. */
 class Fields {
@@ -159,15 +160,24 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Largest record nfsvol reads: a record is a few hundred bytes; a bigger file is not one. */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+
 /**
  * Parses a record's bytes. Checks, in order: valid UTF-8 JSON object, a schema version this
- * nfsvol understands, the expected kind, then the fields of that kind.
+ * nfsvol understands, the expected kind, the fields of that kind with the rules input from the
+ * command line is held to, and (when `key` is given) that the record names the key it is filed
+ * under, so a record copied or forged under another name is refused.
  */
 export function parseRecord<K extends AnyRecord['kind']>(
   file: string,
   bytes: Uint8Array | string,
   kind: K,
+  key?: string,
 ): Extract<AnyRecord, { kind: K }> {
+  if (bytes.length > MAX_RECORD_BYTES) {
+    throw new CorruptRecordError(file, `larger than ${MAX_RECORD_BYTES} bytes`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(typeof bytes === 'string' ? bytes : UTF8.decode(bytes));
@@ -181,7 +191,14 @@ export function parseRecord<K extends AnyRecord['kind']>(
   if (schema < 1) throw new CorruptRecordError(file, `schema version ${schema} is not valid`);
   if (json['kind'] !== kind) throw new CorruptRecordError(file, `expected a ${kind} record`);
   try {
-    return checkValues(decode(f, kind)) as Extract<AnyRecord, { kind: K }>;
+    const rec = checkValues(decode(f, kind));
+    if (key !== undefined && keyOf(rec) !== key) {
+      throw new ValidationError(
+        'name',
+        `the record names ${JSON.stringify(keyOf(rec))}, not its key ${JSON.stringify(key)}`,
+      );
+    }
+    return rec as Extract<AnyRecord, { kind: K }>;
   } catch (err) {
     // Anyone who can write the export can write a record: hold its values to the rules
     // input from the command line is held to before they reach a host.
@@ -190,35 +207,107 @@ export function parseRecord<K extends AnyRecord['kind']>(
   }
 }
 
-/** Docker's name rule and no `..`: what can safely become a path on the export or an argument on a host. */
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-
-function validateName(v: string, field = 'name'): void {
-  if (!SAFE_NAME.test(v) || v.includes('..')) {
-    throw new ValidationError(field, `${JSON.stringify(v)} is not a valid name`);
+/** The file name (without `.json`) a record must be stored under. */
+export function keyOf(rec: AnyRecord): string {
+  switch (rec.kind) {
+    case 'cluster':
+      return 'cluster';
+    case 'volume':
+    case 'host':
+      return rec.name;
+    case 'mount':
+      return `${rec.volume}@${rec.host}`;
+    case 'pending':
+      return rec.host;
   }
+}
+
+/** A host name or an IP address: what can follow `addr=` in mount options and `@` in SSH. */
+const ADDRESS = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]{0,252})|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$/;
+
+export function validateAddress(value: string, field: string): string {
+  if (!ADDRESS.test(value)) {
+    throw new ValidationError(
+      field,
+      `${JSON.stringify(value.slice(0, 80))} is not a host name or IP address`,
+    );
+  }
+  return value;
+}
+
+/** An absolute export path that is safe inside mount options (`device=:PATH`) and argv. */
+export function validateExportPath(value: string, field = 'export path'): string {
+  if (
+    !/^\/[A-Za-z0-9_./@+-]*$/.test(value) ||
+    value.split('/').some((p) => p === '..') ||
+    value.length > 1024
+  ) {
+    throw new ValidationError(
+      field,
+      `${JSON.stringify(value.slice(0, 80))} must be an absolute path of letters, digits and _ . / @ + -`,
+    );
+  }
+  return value;
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+const HEX_ID = /^[0-9a-f]{1,64}$/;
+const OPAQUE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function check(ok: boolean, field: string, what: string): void {
+  if (!ok) throw new ValidationError(field, `must be ${what}`);
+}
+
+function checkPort(port: number | undefined, field: string): void {
+  if (port !== undefined) check(port >= 1 && port <= 65535, field, 'a TCP port');
 }
 
 function checkValues(rec: AnyRecord): AnyRecord {
   switch (rec.kind) {
     case 'cluster':
+      check(HEX_ID.test(rec.id), 'id', 'a hex id');
+      check(ISO_TIME.test(rec.createdAt), 'createdAt', 'a UTC time');
+      validateAddress(rec.nfs.server, 'nfs.server');
+      validateExportPath(rec.nfs.exportPath, 'nfs.exportPath');
+      checkPort(rec.nfs.port, 'nfs.port');
+      checkPort(rec.nfs.mountPort, 'nfs.mountPort');
       parseMountOptions(rec.nfs.mountOptions);
       break;
     case 'volume':
       validateName(rec.name);
+      check(ISO_TIME.test(rec.createdAt), 'createdAt', 'a UTC time');
+      check(OPAQUE_ID.test(rec.createdBy), 'createdBy', 'an id of letters, digits, _ and -');
+      parseId(rec.uid, 'uid');
+      parseId(rec.gid, 'gid');
+      parseMode(rec.mode);
+      parseLabels(Object.entries(rec.labels).map(([k, v]) => `${k}=${v}`));
+      if (rec.removingBy !== undefined)
+        check(OPAQUE_ID.test(rec.removingBy), 'removingBy', 'an id of letters, digits, _ and -');
       break;
-    case 'host':
+    case 'host': {
       validateName(rec.name, 'host name');
+      check(ISO_TIME.test(rec.addedAt), 'addedAt', 'a UTC time');
+      check(/^[a-zA-Z_][a-zA-Z0-9_.-]{0,31}$/.test(rec.ssh.user), 'ssh.user', 'a user name');
+      validateAddress(rec.ssh.address, 'ssh.address');
+      checkPort(rec.ssh.port, 'ssh.port');
+      if (rec.nfsAddress !== undefined) validateAddress(rec.nfsAddress, 'nfsAddress');
+      const k = rec.hostKey;
+      check(/^(?:ssh|ecdsa|sk)-[a-z0-9@.-]{1,64}$/.test(k.type), 'hostKey.type', 'an SSH key type');
+      check(/^[A-Za-z0-9+/]{16,4096}={0,2}$/.test(k.key), 'hostKey.key', 'base64');
+      check(/^SHA256:[A-Za-z0-9+/]{43}$/.test(k.fingerprint), 'hostKey.fingerprint', 'a SHA256 fingerprint');
       break;
+    }
     case 'mount':
       validateName(rec.volume);
       validateName(rec.host, 'host name');
+      validateMountPath(rec.path);
+      check(ISO_TIME.test(rec.mountedAt), 'mountedAt', 'a UTC time');
       break;
     case 'pending':
       validateName(rec.host, 'host name');
       for (const op of rec.operations) if (op.volume !== undefined) validateName(op.volume);
-      break;
-    case 'lock':
+      check(rec.operations.length <= 100_000, 'operations', 'at most 100,000 entries');
+      check(rec.reason.length <= 4096, 'reason', 'at most 4096 characters');
       break;
   }
   return rec;
@@ -258,6 +347,8 @@ function decode(f: Fields, kind: AnyRecord['kind']): AnyRecord {
         mode: f.int('mode'),
         labels: f.strMap('labels'),
         onDelete: f.oneOf('onDelete', ['retain', 'delete', 'archive'] as const),
+        ...(f.obj['state'] === undefined ? {} : { state: f.oneOf('state', ['removing'] as const) }),
+        ...(f.obj['removingBy'] === undefined ? {} : { removingBy: f.str('removingBy') }),
       };
     case 'host': {
       const ssh = f.sub('ssh');
@@ -295,13 +386,11 @@ function decode(f: Fields, kind: AnyRecord['kind']): AnyRecord {
         operations: f.array('operations').map((o) => {
           const volume = o.optStr('volume');
           return {
-            op: o.oneOf('op', ['define', 'remove', 'redefine', 'sync'] as const),
+            op: o.oneOf('op', ['define', 'remove', 'sync'] as const),
             ...(volume === undefined ? {} : { volume }),
           };
         }),
       };
-    case 'lock':
-      return { schema, kind, owner: f.str('owner'), acquiredAt: f.int('acquiredAt') };
   }
 }
 

@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { FileStat, NfsFs } from '../nfs/types.js';
 import { hasNfsStatus } from '../nfs-status.js';
-import { mapSettled, sleep } from '../concurrency.js';
+import { mapSettled } from '../concurrency.js';
 import {
   IncompleteRecordError,
-  LockTimeoutError,
   NotInitializedError,
   RecordExistsError,
   RecordNotFoundError,
@@ -15,9 +13,13 @@ import {
   parseRecord,
   type AnyRecord,
   type ClusterRecord,
-  type LockRecord,
   type NfsSettings,
 } from './records.js';
+import { randomId } from './ids.js';
+import { LeaseManager, type Lease } from './lease.js';
+
+export { randomId } from './ids.js';
+export type { Lease } from './lease.js';
 import { CacheCursor, CacheWriter, readCache, stampOf, type CacheLine } from './listing-cache.js';
 import { EntrySorter } from './entry-sorter.js';
 
@@ -39,18 +41,19 @@ export interface RegistryOptions {
    * sorted in runs of this many on local disk (os.tmpdir()) and merged. @default 16_384
    */
   readonly listSortRun?: number;
-  /** A lock older than this is considered abandoned and broken. @default 30_000 */
-  readonly lockStaleMs?: number;
-  /** How long to wait for a lock before failing with LockTimeoutError. @default 15_000 */
+  /**
+   * Length of a lease on a registry key (see docs/consistency.md): a CLI that dies holding one
+   * delays the next command on that key by at most this long. @default 20_000
+   */
+  readonly leaseMs?: number;
+  /** How long to wait for a held lease before failing with LOCK_TIMEOUT. @default 60_000 */
   readonly lockTimeoutMs?: number;
+  /** Monotonic clock for leases, injectable for tests. @default performance.now */
+  readonly clock?: () => number;
 }
 
-type Kind = Exclude<AnyRecord['kind'], 'cluster' | 'lock'>;
+type Kind = Exclude<AnyRecord['kind'], 'cluster'>;
 type RecordOf<K extends AnyRecord['kind']> = Extract<AnyRecord, { kind: K }>;
-
-export function randomId(bytes = 8): string {
-  return randomBytes(bytes).toString('hex');
-}
 
 /**
  * One directory of records, one file per record: `<dir>/<key>.json`. Records are created with
@@ -98,7 +101,7 @@ export class RecordCollection<K extends Kind> {
       throw err;
     }
     if (bytes.length === 0) throw new IncompleteRecordError(file);
-    return parseRecord(file, bytes, this.kind);
+    return parseRecord(file, bytes, this.kind, key);
   }
 
   /** Creates a record atomically; fails with REGISTRY_EXISTS if one exists (whoever made it). */
@@ -213,7 +216,7 @@ export class RecordCollection<K extends Kind> {
           if (cursor && cursor.skipped !== seen) dirty = true; // lines of removed records
           if (line && e.stamp !== undefined && line.stamp === e.stamp) {
             try {
-              out[i] = parseRecord(this.path(e.key), line.text, this.kind);
+              out[i] = parseRecord(this.path(e.key), line.text, this.kind, e.key);
               lines[i] = line;
               stats.cached++;
               continue;
@@ -235,7 +238,7 @@ export class RecordCollection<K extends Kind> {
           }
           stats.read++;
           if (bytes.length === 0) return; // being created
-          out[i] = parseRecord(this.path(e.key), bytes, this.kind);
+          out[i] = parseRecord(this.path(e.key), bytes, this.kind, e.key);
           if (e.stamp !== undefined) {
             lines[i] = { key: e.key, stamp: e.stamp, text: bytes.toString('utf8') };
             dirty = true;
@@ -424,8 +427,7 @@ export class Registry {
   readonly root: string;
   readonly archiveDir: string;
   private readonly now: () => number;
-  private readonly lockStaleMs: number;
-  private readonly lockTimeoutMs: number;
+  readonly leases: LeaseManager;
   private readonly tmpDir: string;
 
   private constructor(
@@ -435,8 +437,11 @@ export class Registry {
   ) {
     this.root = options.root ?? '.nfsvol';
     this.now = options.now ?? Date.now;
-    this.lockStaleMs = options.lockStaleMs ?? 30_000;
-    this.lockTimeoutMs = options.lockTimeoutMs ?? 15_000;
+    this.leases = new LeaseManager(fs, `${this.root}/locks`, {
+      ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+      ...(options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    });
     this.tmpDir = `${this.root}/tmp`;
     this.archiveDir = `${this.root}/archive`;
     const c = options.listConcurrency ?? 64;
@@ -468,8 +473,9 @@ export class Registry {
       if (hasNfsStatus(err, 'NOENT')) throw new NotInitializedError('this export', err);
       throw err;
     }
-    if (bytes.length === 0) throw new IncompleteRecordError(file);
-    return new Registry(fs, parseRecord(file, bytes, 'cluster'), options);
+    if (bytes.length === 0)
+      throw new IncompleteRecordError(file, "an 'nfsvol init' was interrupted; run it again");
+    return new Registry(fs, parseRecord(file, bytes, 'cluster', 'cluster'), options);
   }
 
   /**
@@ -492,18 +498,25 @@ export class Registry {
       createdAt: new Date(now()).toISOString(),
       nfs,
     };
+    const file = `${root}/cluster.json`;
     try {
-      await fs.createExclusive(`${root}/cluster.json`, encodeRecord(cluster));
+      await fs.createExclusive(file, encodeRecord(cluster));
       return { registry: new Registry(fs, cluster, options), created: true };
     } catch (err) {
       if (!hasNfsStatus(err, 'EXIST')) throw err;
-      return { registry: await Registry.open(fs, options), created: false };
     }
-  }
-
-  /** Path of a volume's data directory on the export (relative to the export root). */
-  volumeDir(name: string): string {
-    return name;
+    try {
+      return { registry: await Registry.open(fs, options), created: false };
+    } catch (err) {
+      if (!(err instanceof IncompleteRecordError)) throw err;
+    }
+    // An init died between CREATE and WRITE: complete it (temporary file, then RENAME over the
+    // empty one), then report whatever is there now, in case another init completed it too.
+    const tmp = `${root}/tmp/cluster-${randomId()}.json`;
+    await fs.writeFile(tmp, encodeRecord(cluster));
+    await fs.rename(tmp, file);
+    const registry = await Registry.open(fs, options);
+    return { registry, created: registry.cluster.id === cluster.id };
   }
 
   isoNow(): string {
@@ -511,38 +524,12 @@ export class Registry {
   }
 
   /**
-   * Runs `fn` holding the lock `key` (a file made with EXCLUSIVE create). A lock older than
-   * `lockStaleMs` belongs to a process that died: it is moved aside with RENAME (only one
-   * breaker can win that) and acquisition retried.
+   * Runs `fn` holding the lease on `key` (see lease.ts and docs/consistency.md). `fn` gets the
+   * lease: call `assertHeld()` before each step that changes the export or a host, and pass
+   * `lease.signal` to long steps so they stop when the lease is lost.
    */
-  async withLock<T>(key: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const file = `${this.root}/locks/${key}.lock`;
-    const owner = `${process.pid}-${randomId(4)}`;
-    const deadline = this.now() + this.lockTimeoutMs;
-    let delay = 5;
-    for (;;) {
-      signal?.throwIfAborted();
-      const rec: LockRecord = { schema: SCHEMA_VERSION, kind: 'lock', owner, acquiredAt: this.now() };
-      try {
-        await this.fs.createExclusive(file, encodeRecord(rec));
-        break;
-      } catch (err) {
-        if (!hasNfsStatus(err, 'EXIST')) throw err;
-      }
-      const holder = await this.readLock(file);
-      if (holder && this.now() - holder.acquiredAt > this.lockStaleMs) {
-        await this.fs.rename(file, `${this.tmpDir}/stale-${randomId()}.lock`).catch(() => undefined);
-        continue;
-      }
-      if (this.now() > deadline) throw new LockTimeoutError(file, holder?.owner ?? 'unknown');
-      await sleep(delay, signal);
-      delay = Math.min(delay * 2, 200);
-    }
-    try {
-      return await fn();
-    } finally {
-      await this.fs.rm(file).catch(() => undefined);
-    }
+  withLock<T>(key: string, fn: (lease: Lease) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.leases.with(key, fn, signal);
   }
 
   /**
@@ -564,19 +551,5 @@ export class Registry {
       // a listing failure only means nothing is swept this time
     }
     return removed;
-  }
-
-  private async readLock(file: string): Promise<LockRecord | undefined> {
-    try {
-      const bytes = await this.fs.readFile(file);
-      // An empty lock file is one being written right now; treat it as fresh.
-      if (bytes.length === 0)
-        return { schema: SCHEMA_VERSION, kind: 'lock', owner: 'unknown', acquiredAt: this.now() };
-      return parseRecord(file, bytes, 'lock');
-    } catch (err) {
-      if (hasNfsStatus(err, 'NOENT')) return undefined;
-      // A garbled lock cannot be trusted to expire on its own: treat it as stale.
-      return { schema: SCHEMA_VERSION, kind: 'lock', owner: 'corrupt', acquiredAt: 0 };
-    }
   }
 }

@@ -67,9 +67,14 @@ export class MemoryNfs implements NfsFs {
     };
   }
 
+  /** Milliseconds each call waits before it acts (a server's round trip); none by default. */
+  latency: (() => number) | undefined;
+
   private async enter(op: string, path: string): Promise<void> {
     this.calls.set(op, (this.calls.get(op) ?? 0) + 1);
-    await new Promise<void>((r) => setImmediate(r));
+    const ms = this.latency?.() ?? 0;
+    if (ms > 0) await new Promise<void>((r) => setTimeout(r, ms));
+    else await new Promise<void>((r) => setImmediate(r));
     if (this.closed) throw new FakeNfsError('CLOSED', 'client closed');
     const i = this.faults.findIndex((f) => f.op === op && (f.path === undefined || f.path.test(path)));
     const fault = i >= 0 ? this.faults[i] : undefined;

@@ -181,7 +181,7 @@ describe('nfsvol CLI', () => {
     const rm = await s.cli('volume', 'rm', '--from', file, '--json');
     expect(rm.code).toBe(0);
     expect((JSON.parse((await s.cli('volume', 'ls', '--json')).stdout) as unknown[]).length).toBe(4);
-  });
+  }, 60_000);
 
   it('lists more volumes than one table sample, streamed: JSON exactly as a whole array, columns aligned', async () => {
     const s = await ready();
@@ -201,7 +201,7 @@ describe('nfsvol CLI', () => {
     expect(col).toBe('a-much-longer-name-1050'.length + 2);
     for (const l of lines.slice(1)) expect(l.slice(col, col + 7), l).toBe('retain ');
     expect((await s.cli('volume', 'ls', '--json')).stdout).toBe(json.stdout);
-  });
+  }, 60_000);
 
   it('an empty listing is [] with --json and a header alone as a table', async () => {
     const s = await ready();

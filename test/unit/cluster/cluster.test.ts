@@ -235,15 +235,16 @@ describe('Cluster: volumes', () => {
     expect([...host(l, 2202).volumes.keys()]).toEqual(['db']);
     expect(res.hosts.every((h) => h.ok)).toBe(true);
 
-    // --force removes it; the host that still uses it keeps its definition and owes the removal.
+    // --force does not override a container's use: the data stays, every definition stays.
     const forced = await l.cluster.removeVolumes(['db'], { force: true });
-    expect(forced.volumes[0]?.status).toBe('removed');
-    expect(l.fs.has('db')).toBe(false);
-    expect(forced.hosts.find((h) => h.host === 'h2')?.ok).toBe(false);
-    expect((await l.cluster.listHosts()).find((h) => h.name === 'h2')?.pending).toContain('remove db');
+    expect(forced.volumes[0]?.status).toBe('refused');
+    expect(l.fs.peek('db/data')?.toString()).toBe('precious');
+    expect([...host(l, 2201).volumes.keys()]).toEqual(['db']);
+    expect((await l.cluster.listVolumes()).map((v) => v.name)).toEqual(['db']);
     host(l, 2202).inUse.delete('db');
-    const sync = await l.cluster.sync();
-    expect(sync.ok).toBe(true);
+    const again = await l.cluster.removeVolumes(['db']);
+    expect(again.volumes[0]?.status).toBe('removed');
+    expect(l.fs.has('db')).toBe(false);
     expect([...host(l, 2202).volumes.keys()]).toEqual([]);
   });
 
@@ -416,9 +417,7 @@ describe('Cluster: hosts and sync', () => {
     h2.inUse.add('busy');
     await expect(l.cluster.removeHost('h2', { purge: true })).rejects.toMatchObject({
       code: 'HOST_PURGE_INCOMPLETE',
-      message: expect.stringMatching(
-        /^h2 is still registered: .*volume is in use.*; removed 2 of 3$/,
-      ) as unknown,
+      message: expect.stringMatching(/^h2 is still registered: .*is in use.*; removed 2 of 3$/) as unknown,
     });
     expect([...h2.volumes.keys()].sort()).toEqual(['busy', 'foreign']);
     expect((await l.cluster.listHosts()).map((h) => h.name)).toEqual(['h1', 'h2']);

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   CorruptRecordError,
   IncompleteRecordError,
-  LockTimeoutError,
   NewerSchemaError,
   NotInitializedError,
   RecordExistsError,
@@ -87,19 +86,19 @@ describe('Registry.init / open', () => {
 describe('RecordCollection', () => {
   it('creates exclusively: a second create fails and the first record stays', async () => {
     const { fs, reg } = await fresh();
-    await reg.volumes.create('a', vol('a', { createdBy: 'first' }));
-    await expect(reg.volumes.create('a', vol('a', { createdBy: 'second' }))).rejects.toBeInstanceOf(
+    await reg.volumes.create('aa', vol('aa', { createdBy: 'first' }));
+    await expect(reg.volumes.create('aa', vol('aa', { createdBy: 'second' }))).rejects.toBeInstanceOf(
       RecordExistsError,
     );
-    expect((await reg.volumes.get('a')).createdBy).toBe('first');
+    expect((await reg.volumes.get('aa')).createdBy).toBe('first');
     expect(fs.calls.get('createExclusive')).toBeGreaterThan(0);
   });
 
   it('replaces through a temporary file and RENAME, leaving no temporary files', async () => {
     const { fs, reg } = await fresh();
-    await reg.volumes.create('a', vol('a'));
-    await reg.volumes.replace('a', vol('a', { labels: { x: 'y' } }));
-    expect((await reg.volumes.get('a')).labels).toEqual({ x: 'y' });
+    await reg.volumes.create('aa', vol('aa'));
+    await reg.volumes.replace('aa', vol('aa', { labels: { x: 'y' } }));
+    expect((await reg.volumes.get('aa')).labels).toEqual({ x: 'y' });
     expect(fs.list('.nfsvol/tmp')).toEqual([]);
     expect(fs.calls.get('rename')).toBe(1);
     expect(fs.calls.get('writeFile')).toBe(1);
@@ -107,71 +106,71 @@ describe('RecordCollection', () => {
 
   it('a failed RENAME leaves the old record intact and cleans its temporary file', async () => {
     const { fs, reg } = await fresh();
-    await reg.volumes.create('a', vol('a'));
+    await reg.volumes.create('aa', vol('aa'));
     fs.inject('rename', () => new FakeNfsError('NFS3ERR_IO', 'disk on fire'));
-    await expect(reg.volumes.replace('a', vol('a', { labels: { x: 'y' } }))).rejects.toThrow(/NFS3ERR_IO/);
-    expect((await reg.volumes.get('a')).labels).toEqual({});
+    await expect(reg.volumes.replace('aa', vol('aa', { labels: { x: 'y' } }))).rejects.toThrow(/NFS3ERR_IO/);
+    expect((await reg.volumes.get('aa')).labels).toEqual({});
     expect(fs.list('.nfsvol/tmp')).toEqual([]);
   });
 
   it('refuses to replace a corrupt or newer record and does not touch it', async () => {
     const { fs, reg } = await fresh();
-    fs.put('.nfsvol/volumes/a.json', '{"schema": 2, "kind": "volume", "future": true}');
-    const err = await reg.volumes.replace('a', vol('a')).catch((e: unknown) => e);
+    fs.put('.nfsvol/volumes/aa.json', '{"schema": 2, "kind": "volume", "future": true}');
+    const err = await reg.volumes.replace('aa', vol('aa')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NewerSchemaError);
-    expect((err as NewerSchemaError).file).toBe('.nfsvol/volumes/a.json');
-    expect(fs.peek('.nfsvol/volumes/a.json')?.toString()).toContain('future');
+    expect((err as NewerSchemaError).file).toBe('.nfsvol/volumes/aa.json');
+    expect(fs.peek('.nfsvol/volumes/aa.json')?.toString()).toContain('future');
 
-    fs.put('.nfsvol/volumes/b.json', '\u00ff\u00fe garbage');
-    await expect(reg.volumes.replace('b', vol('b'))).rejects.toBeInstanceOf(CorruptRecordError);
-    expect(fs.peek('.nfsvol/volumes/b.json')?.toString()).toContain('garbage');
+    fs.put('.nfsvol/volumes/bb.json', '\u00ff\u00fe garbage');
+    await expect(reg.volumes.replace('bb', vol('bb'))).rejects.toBeInstanceOf(CorruptRecordError);
+    expect(fs.peek('.nfsvol/volumes/bb.json')?.toString()).toContain('garbage');
   });
 
   it('names the file and the field for structurally bad records', async () => {
     const { fs, reg } = await fresh();
-    fs.put('.nfsvol/volumes/a.json', JSON.stringify({ ...vol('a'), onDelete: 'shred' }));
-    await expect(reg.volumes.get('a')).rejects.toThrow(/volumes\/a\.json.*onDelete/);
-    fs.put('.nfsvol/volumes/b.json', JSON.stringify({ ...vol('b'), kind: 'host' }));
-    await expect(reg.volumes.get('b')).rejects.toThrow(/expected a volume record/);
-    fs.put('.nfsvol/volumes/c.json', '[]');
-    await expect(reg.volumes.get('c')).rejects.toThrow(CorruptRecordError);
+    fs.put('.nfsvol/volumes/aa.json', JSON.stringify({ ...vol('aa'), onDelete: 'shred' }));
+    await expect(reg.volumes.get('aa')).rejects.toThrow(/volumes\/aa\.json.*onDelete/);
+    fs.put('.nfsvol/volumes/bb.json', JSON.stringify({ ...vol('bb'), kind: 'host' }));
+    await expect(reg.volumes.get('bb')).rejects.toThrow(/expected a volume record/);
+    fs.put('.nfsvol/volumes/cc.json', '[]');
+    await expect(reg.volumes.get('cc')).rejects.toThrow(CorruptRecordError);
   });
 
   it('holds values read from the export to the rules the command line is held to', async () => {
     const { fs, reg } = await fresh();
-    fs.put('.nfsvol/volumes/a.json', JSON.stringify(vol('../x')));
-    await expect(reg.volumes.get('a')).rejects.toThrow(/volumes\/a\.json is corrupt: .*left untouched/);
-    fs.put('.nfsvol/volumes/b.json', JSON.stringify(vol('b;touch /tmp/canary')));
-    await expect(reg.volumes.get('b')).rejects.toBeInstanceOf(CorruptRecordError);
-    expect(fs.peek('.nfsvol/volumes/b.json')?.toString()).toContain('canary');
+    fs.put('.nfsvol/volumes/aa.json', JSON.stringify(vol('../x')));
+    await expect(reg.volumes.get('aa')).rejects.toThrow(/volumes\/aa\.json is corrupt: .*left untouched/);
+    fs.put('.nfsvol/volumes/bb.json', JSON.stringify(vol('b;touch /tmp/canary')));
+    await expect(reg.volumes.get('bb')).rejects.toBeInstanceOf(CorruptRecordError);
+    expect(fs.peek('.nfsvol/volumes/bb.json')?.toString()).toContain('canary');
   });
 
   it('an empty record (EXCLUSIVE create without its write) is incomplete and retriable', async () => {
     const { fs, reg } = await fresh();
-    fs.put('.nfsvol/volumes/a.json', '');
-    const err = await reg.volumes.get('a').catch((e: unknown) => e);
+    fs.put('.nfsvol/volumes/aa.json', '');
+    const err = await reg.volumes.get('aa').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IncompleteRecordError);
     expect((err as IncompleteRecordError).retriable).toBe(true);
     // Listing skips records being created; a replace may complete it.
     expect(await reg.volumes.list()).toEqual([]);
-    await reg.volumes.replace('a', vol('a'));
-    expect((await reg.volumes.get('a')).name).toBe('a');
+    await reg.volumes.replace('aa', vol('aa'));
+    expect((await reg.volumes.get('aa')).name).toBe('aa');
   });
 
   it('get of a missing record is NOT_FOUND; remove is idempotent', async () => {
     const { reg } = await fresh();
     await expect(reg.volumes.get('nope')).rejects.toBeInstanceOf(RecordNotFoundError);
     expect(await reg.volumes.tryGet('nope')).toBeUndefined();
-    await reg.volumes.create('a', vol('a'));
-    expect(await reg.volumes.remove('a')).toBe(true);
-    expect(await reg.volumes.remove('a')).toBe(false);
+    await reg.volumes.create('aa', vol('aa'));
+    expect(await reg.volumes.remove('aa')).toBe(true);
+    expect(await reg.volumes.remove('aa')).toBe(false);
   });
 
   it('list fails with the file name when one record is corrupt', async () => {
     const { fs, reg } = await fresh();
-    await reg.volumes.create('a', vol('a'));
-    fs.put('.nfsvol/volumes/b.json', 'x');
-    await expect(reg.volumes.list()).rejects.toThrow('.nfsvol/volumes/b.json');
+    await reg.volumes.create('aa', vol('aa'));
+    fs.put('.nfsvol/volumes/bb.json', 'x');
+    await expect(reg.volumes.list()).rejects.toThrow('.nfsvol/volumes/bb.json');
   });
 
   it('10 writers x 20 records on separate Registry instances lose nothing', async () => {
@@ -199,54 +198,6 @@ describe('RecordCollection', () => {
     expect(
       results.filter((r) => r.status === 'rejected' && r.reason instanceof RecordExistsError),
     ).toHaveLength(9);
-  });
-});
-
-describe('withLock', () => {
-  it('serialises read-modify-write so concurrent increments lose no update', async () => {
-    const { reg } = await fresh();
-    await reg.volumes.create('counter', vol('counter', { uid: 0 }));
-    await Promise.all(
-      Array.from({ length: 20 }, () =>
-        reg.withLock('counter', async () => {
-          const cur = await reg.volumes.get('counter');
-          await reg.volumes.replace('counter', { ...cur, uid: cur.uid + 1 });
-        }),
-      ),
-    );
-    expect((await reg.volumes.get('counter')).uid).toBe(20);
-  });
-
-  it('breaks a stale lock and times out on a fresh one', async () => {
-    const fs = new MemoryNfs();
-    let now = 1_000_000;
-    await Registry.init(fs, nfs);
-    const reg = await Registry.open(fs, { now: () => now, lockStaleMs: 1000, lockTimeoutMs: 50 });
-    fs.put(
-      '.nfsvol/locks/x.lock',
-      JSON.stringify({ schema: 1, kind: 'lock', owner: 'dead', acquiredAt: now - 5000 }),
-    );
-    expect(await reg.withLock('x', async () => 'ran')).toBe('ran');
-    expect(fs.has('.nfsvol/locks/x.lock')).toBe(false);
-
-    fs.put(
-      '.nfsvol/locks/y.lock',
-      JSON.stringify({ schema: 1, kind: 'lock', owner: 'alive', acquiredAt: now }),
-    );
-    const p = reg.withLock('y', async () => 'ran');
-    now += 100;
-    await expect(p).rejects.toBeInstanceOf(LockTimeoutError);
-    expect(fs.has('.nfsvol/locks/y.lock')).toBe(true);
-  });
-
-  it('releases the lock when the body throws', async () => {
-    const { fs, reg } = await fresh();
-    await expect(
-      reg.withLock('z', async () => {
-        throw new Error('boom');
-      }),
-    ).rejects.toThrow('boom');
-    expect(fs.has('.nfsvol/locks/z.lock')).toBe(false);
   });
 });
 
@@ -289,7 +240,8 @@ describe('listing cache', () => {
 
   it('records this process created go into the cache: the next listing reads none of them', async () => {
     const { reg } = await fresh();
-    for (let i = 0; i < 30; i++) await reg.volumes.create(`v${String(i).padStart(2, '0')}`, vol(`v${i}`));
+    for (let i = 0; i < 30; i++)
+      await reg.volumes.create(`v${String(i).padStart(2, '0')}`, vol(`v${String(i).padStart(2, '0')}`));
     await reg.volumes.flushCache();
     const { names, stats } = await listStats(reg);
     expect(names).toHaveLength(30);
@@ -329,12 +281,12 @@ describe('listing cache', () => {
 
   it('merges created records into an existing cache in key order, prefixes first', async () => {
     const { reg } = await fresh();
-    for (const k of ['b', 'd', 'f']) await reg.volumes.create(k, vol(k));
+    for (const k of ['bb', 'dd', 'ff']) await reg.volumes.create(k, vol(k));
     await reg.volumes.flushCache();
-    for (const k of ['g', 'a-1', 'c', 'a', 'e', 'b-0']) await reg.volumes.create(k, vol(k));
+    for (const k of ['gg', 'aa-1', 'cc', 'aa', 'ee', 'bb-0']) await reg.volumes.create(k, vol(k));
     await reg.volumes.flushCache();
     const { names, stats } = await listStats(reg);
-    expect(names).toEqual(['a', 'a-1', 'b', 'b-0', 'c', 'd', 'e', 'f', 'g']);
+    expect(names).toEqual(['aa', 'aa-1', 'bb', 'bb-0', 'cc', 'dd', 'ee', 'ff', 'gg']);
     expect(stats).toEqual({ records: 9, read: 0, cached: 9 });
   });
 
@@ -361,24 +313,24 @@ describe('listing cache', () => {
 
   it('a replaced, removed or added record is seen at once', async () => {
     const { reg } = await fresh();
-    await reg.volumes.create('a', vol('a'));
-    await reg.volumes.create('b', vol('b'));
+    await reg.volumes.create('aa', vol('aa'));
+    await reg.volumes.create('bb', vol('bb'));
     await reg.volumes.flushCache();
     await reg.volumes.list();
-    await reg.volumes.replace('a', vol('a', { labels: { changed: 'yes' } }));
-    await reg.volumes.remove('b');
-    await reg.volumes.create('c', vol('c'));
+    await reg.volumes.replace('aa', vol('aa', { labels: { changed: 'yes' } }));
+    await reg.volumes.remove('bb');
+    await reg.volumes.create('cc', vol('cc'));
     const listed = await reg.volumes.list();
     expect(listed.map((v) => [v.name, v.labels])).toEqual([
-      ['a', { changed: 'yes' }],
-      ['c', {}],
+      ['aa', { changed: 'yes' }],
+      ['cc', {}],
     ]);
   });
 
   it('a corrupt, forged, unsorted or foreign cache costs reads, never correctness', async () => {
     const { fs, reg } = await fresh();
-    await reg.volumes.replace('a', vol('a'));
-    await reg.volumes.replace('b', vol('b'));
+    await reg.volumes.replace('aa', vol('aa'));
+    await reg.volumes.replace('bb', vol('bb'));
     const head = '{"format":"nfsvol-listing-cache","schema":1,"kind":"volume"}';
     const forged = JSON.stringify(vol('forged'));
     for (const bad of [
@@ -391,7 +343,7 @@ describe('listing cache', () => {
     ]) {
       fs.put(CACHE, bad);
       const { names, stats } = await listStats(reg);
-      expect(names).toEqual(['a', 'b']);
+      expect(names).toEqual(['aa', 'bb']);
       expect(stats.read).toBe(2);
     }
     // A line whose stamp matches but whose text is corrupt is a miss, not an error.
@@ -401,17 +353,17 @@ describe('listing cache', () => {
       .toString()
       .replace(/"name\\":\\"a\\"/, 'broken');
     fs.put(CACHE, text);
-    expect((await listStats(reg)).names).toEqual(['a', 'b']);
+    expect((await listStats(reg)).names).toEqual(['aa', 'bb']);
   });
 
   it('a cache that cannot be written is skipped: the listing still succeeds', async () => {
     const { fs, reg } = await fresh();
-    await reg.volumes.replace('a', vol('a'));
+    await reg.volumes.replace('aa', vol('aa'));
     fs.inject('rename', () => new FakeNfsError('NFS3ERR_ACCES', 'read-only'), {
       path: /cache/,
       count: 5,
     });
-    expect((await reg.volumes.list()).map((v) => v.name)).toEqual(['a']);
+    expect((await reg.volumes.list()).map((v) => v.name)).toEqual(['aa']);
     expect(fs.list('.nfsvol/tmp')).toEqual([]);
   });
 });
