@@ -1,4 +1,6 @@
+import pRetry from 'p-retry';
 import { mapSettled } from './concurrency.js';
+import { isRetriable } from './errors.js';
 import { mountTargetOf, type ClusterContext } from './context.js';
 import { openDockerEngine, type DockerEngine } from './docker/engine.js';
 import { driftOf, isManagedBy } from './docker/inspect.js';
@@ -258,8 +260,13 @@ export async function recordPending(
 ): Promise<void> {
   const reg = ctx.registry;
   await reg.withLock(`pending-${host}`, async (lease) => {
-    // A record that cannot be read fails the command: replacing it would drop what it owes.
-    const existing = await reg.pending.tryGet(host).catch((err: unknown) => {
+    // A record that cannot be read is read again, then fails the command: replacing it would
+    // drop what it owes.
+    const existing = await pRetry(() => reg.pending.tryGet(host), {
+      retries: 3,
+      minTimeout: 100,
+      shouldRetry: ({ error }) => isRetriable(error),
+    }).catch((err: unknown) => {
       if (err instanceof IncompleteRecordError) return undefined;
       throw err;
     });

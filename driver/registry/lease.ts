@@ -105,7 +105,8 @@ export class LeaseManager {
           if (this.clock() > deadline)
             throw new LockTimeoutError(keyDir, await this.describeHolder(keyDir, top));
           await sleep(delay, signal);
-          delay = Math.min(delay * 1.5, 150) + Math.random() * 30;
+          // Look more often than the holder renews, so every renewal is seen.
+          delay = Math.min(delay * 1.5, 150, this.leaseMs / 8) + Math.random() * 20;
           continue;
         }
         next = Number(top.name) + 1;

@@ -36,6 +36,8 @@ export class FakeDockerHost {
   uname = 'Linux 6.1.0\n';
   /** Volumes a container uses: `docker volume rm` fails for them. */
   readonly inUse = new Set<string>();
+  /** How long a command takes, by its first word (e.g. a slow `mount`); 0 when absent. */
+  readonly delayMs = new Map<string, number>();
 
   constructor(
     readonly address: string,
@@ -150,6 +152,8 @@ export function fakeOpener(hosts: ReadonlyMap<string, FakeDockerHost>): HostOpen
           await verify(h.hostKey);
           verified = true;
         }
+        const delay = h.delayMs.get(argv[0] ?? '') ?? 0;
+        if (delay > 0) await new Promise<void>((r) => setTimeout(r, delay));
         const res = h.exec(target.name, argv);
         if (res.exitCode !== 0 && options.check !== false) {
           throw new SshCommandError(target.name, argv, res.exitCode, res.stderr);

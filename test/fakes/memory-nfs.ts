@@ -27,6 +27,8 @@ interface Node {
   children: Map<string, Node>;
   fileid: bigint;
   mtime: Date;
+  /** Changes on every change of data or attributes, as a server's ctime does. */
+  ctime: Date;
   target?: string;
 }
 
@@ -64,6 +66,7 @@ export class MemoryNfs implements NfsFs {
       children: new Map(),
       fileid: this.nextId++,
       mtime: new Date(),
+      ctime: new Date(),
     };
   }
 
@@ -129,7 +132,7 @@ export class MemoryNfs implements NfsFs {
       fileid: n.fileid,
       atime: n.mtime,
       mtime: n.mtime,
-      ctime: n.mtime,
+      ctime: n.ctime > n.mtime ? n.ctime : n.mtime,
     };
   }
 
@@ -278,7 +281,9 @@ export class MemoryNfs implements NfsFs {
   }
   async chmod(path: string, mode: number): Promise<void> {
     await this.enter('chmod', path);
-    this.must(path).mode = mode;
+    const n = this.must(path);
+    n.mode = mode;
+    n.ctime = new Date(Math.max(Date.now(), n.ctime.getTime() + 1));
   }
   async chown(path: string, uid: number, gid: number): Promise<void> {
     await this.enter('chown', path);
