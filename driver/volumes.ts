@@ -258,11 +258,14 @@ export interface VolumeSummary {
   readonly mode: number;
   readonly labels: Readonly<Record<string, string>>;
   readonly createdAt: string;
+  /** `removing`: a `volume rm` is running or was interrupted (run it again to complete it). */
+  readonly state: 'active' | 'removing';
 }
 
 function summary(v: VolumeRecord): VolumeSummary {
   return {
     name: v.name,
+    state: v.state ?? 'active',
     onDelete: v.onDelete,
     uid: v.uid,
     gid: v.gid,
