@@ -70,6 +70,12 @@ export interface NfsClientOptions {
   /** Retries of idempotent calls after retriable failures (e.g. a server restart). @default 8 */
   readonly retries?: number;
   /**
+   * Time one NFS, MOUNT or rpcbind call may take in total, retries and reconnects included: a
+   * server that stops answering fails the call with RPC_TIMEOUT (retriable) after this long.
+   * @default the URL's `timeout`, else 30000
+   */
+  readonly timeoutMs?: number;
+  /**
    * Cached path -> handle entries. Lookups walk from the export root, so the directories in use
    * stay cached; a bulk create or remove touches each path once, and more entries would only hold
    * handles nobody asks for again (about 250 bytes each). @default 2048
@@ -143,7 +149,7 @@ export class NfsClient implements NfsFs, Nfs3Session {
       host: target.host,
       credential,
       reservedPort: target.reservedPort,
-      timeoutMs: target.timeoutMs,
+      timeoutMs: options.timeoutMs ?? target.timeoutMs,
       ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
       ...(options.onReply ? { onReply: options.onReply } : {}),
     };
@@ -393,22 +399,7 @@ export class NfsClient implements NfsFs, Nfs3Session {
     // competing one fail with NFS3ERR_EXIST, so it is safe to resend after a lost reply.
     const verf = randomBytes(8);
     const args = { where: { dir: p.dir, name: p.name }, how: { mode: 'exclusive' as const, verf } };
-    let res;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const r = await this.nfs.callOnce(NFS3_PROGRAM, CREATE, args);
-        if (!r.ok) {
-          throw new NfsError(nfs3StatusName(r.status), 'CREATE', `/${p.path}`, {
-            hint: accessHint(r.status, this.target),
-          });
-        }
-        res = r.value;
-        break;
-      } catch (err) {
-        if (!isRetriable(err) || attempt >= 8) throw err;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** attempt)));
-      }
-    }
+    const res = await this.call(CREATE, args, p.path, { resend: true });
     const fh = res.object ?? (await this.call(LOOKUP, { dir: p.dir, name: p.name }, p.path)).object;
     // The server kept the verifier in the file's times: set the real attributes now.
     const set = await this.call(
