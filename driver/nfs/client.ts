@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
-import { NfsvolError, isRetriable } from '../errors.js';
+import { NfsvolError, ValidationError, isRetriable } from '../errors.js';
 import { mapLimit } from '../concurrency.js';
 import { authSys } from './rpc/auth.js';
 import {
@@ -92,6 +92,8 @@ const MAX_IO = 1024 * 1024;
 const DIR_CONCURRENCY = 16;
 /** Largest READDIRPLUS reply asked for. */
 const READDIR_MAX = 1024 * 1024;
+/** Default bound on the entries of one listing (ReaddirOptions.maxEntries). */
+const MAX_ENTRIES = 10_000_000;
 
 /** One connected, mounted NFSv3 export. */
 export interface Nfs3Session {
@@ -305,8 +307,19 @@ export class NfsClient implements NfsFs, Nfs3Session {
   /**
    * A directory's entries a READDIRPLUS reply at a time (up to 1 MiB each), so a caller can
    * stream a huge directory without holding it whole.
+   *
+   * A listing always ends: a resume cookie the listing already asked with (a server that
+   * loops, or starts again from 0 or an earlier point) fails with NFS_PROTOCOL, and more than
+   * `maxEntries` entries with NFS_TOO_LARGE. Cookies are opaque and need not grow (ext4's are
+   * hashes), so only a repeat is wrong; remembering one cookie per reply costs nothing per
+   * entry. A change of cookieverf between replies is accepted, as the Linux client does: the
+   * cookie check alone keeps such a listing from looping.
    */
   async *readdirPages(path: string, options: ReaddirOptions = {}): AsyncIterable<DirEntry[]> {
+    const maxEntries = options.maxEntries ?? MAX_ENTRIES;
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+      throw new ValidationError('maxEntries', `must be a positive integer, got ${maxEntries}`);
+    }
     const parts = splitPath(path);
     const dir = await this.resolveParts(parts);
     const dirPath = joinPath(parts);
@@ -315,12 +328,23 @@ export class NfsClient implements NfsFs, Nfs3Session {
     let cookieverf: Uint8Array = ZERO_VERF;
     const want = Math.max(4096, Math.min(options.pageBytes ?? READDIR_MAX, READDIR_MAX));
     const maxcount = Math.min(want, this.fsinfo.rtmax || READDIR_MAX);
+    const asked = new Set<bigint>();
+    let count = 0;
+    const broken = (hint: string): NfsError =>
+      new NfsError('NFS_PROTOCOL', 'READDIRPLUS', `/${dirPath}`, { hint });
     for (;;) {
+      asked.add(cookie);
       const res = await this.call(
         READDIRPLUS,
         { dir, cookie, cookieverf, dircount: maxcount / 16, maxcount },
         dirPath,
       );
+      count += res.entries.length;
+      if (count > maxEntries) {
+        throw new NfsError('NFS_TOO_LARGE', 'READDIRPLUS', `/${dirPath}`, {
+          hint: `more than ${maxEntries} entries (the listing's maxEntries)`,
+        });
+      }
       const page: DirEntry[] = [];
       for (const e of res.entries) {
         cookie = e.cookie;
@@ -335,10 +359,9 @@ export class NfsClient implements NfsFs, Nfs3Session {
       }
       yield page;
       if (res.eof) return;
-      if (res.entries.length === 0) {
-        throw new NfsError('NFS3ERR_SERVERFAULT', 'READDIRPLUS', `/${dirPath}`, {
-          hint: 'server returned no entries and no end of directory',
-        });
+      if (res.entries.length === 0) throw broken('server returned no entries and no end of directory');
+      if (asked.has(cookie)) {
+        throw broken(`server gave resume cookie ${cookie} again: the listing would never end`);
       }
       cookieverf = res.cookieverf;
     }
@@ -348,9 +371,9 @@ export class NfsClient implements NfsFs, Nfs3Session {
     for await (const page of this.readdirPages(path, options)) yield* page;
   }
 
-  async readdir(path: string): Promise<DirEntry[]> {
+  async readdir(path: string, options: ReaddirOptions = {}): Promise<DirEntry[]> {
     const pages: DirEntry[][] = [];
-    for await (const page of this.readdirPages(path)) pages.push(page);
+    for await (const page of this.readdirPages(path, options)) pages.push(page);
     return pages.flat();
   }
 
@@ -571,6 +594,8 @@ export class NfsClient implements NfsFs, Nfs3Session {
   /** Removes everything in a directory: files many at a time, subdirectories depth first. */
   private async emptyDir(dir: Fh, path: string): Promise<void> {
     this.cache.set(path, dir);
+    // What the previous pass removed: a server that lists it again would keep this loop going.
+    let removed = new Map<string, bigint>();
     for (;;) {
       // Read one page at a time and delete it: removing entries while paging with cookies
       // is not reliable on every server, so start again from cookie 0 until the directory is empty.
@@ -581,6 +606,14 @@ export class NfsClient implements NfsFs, Nfs3Session {
       );
       const entries = res.entries.filter((e) => e.name !== '.' && e.name !== '..');
       if (entries.length === 0) return;
+      for (const e of entries) {
+        if (removed.get(e.name) === e.fileid) {
+          throw new NfsError('NFS_PROTOCOL', 'READDIRPLUS', `/${path}`, {
+            hint: `server still lists ${e.name} after removing it`,
+          });
+        }
+      }
+      removed = new Map(entries.map((e) => [e.name, e.fileid]));
       await mapLimit(entries, DIR_CONCURRENCY, async (e) => {
         const sub = `${path}/${e.name}`;
         let type = e.attributes?.type;

@@ -38,6 +38,12 @@ export interface ReaddirOptions {
    * hold fewer decoded entries at once. @default 1 MiB, or the server's maximum
    */
   readonly pageBytes?: number;
+  /**
+   * Most entries one listing may bring (counted as the server sends them): more fails with
+   * NFS_TOO_LARGE, so a server that lists without end cannot make a listing run forever.
+   * @default 10,000,000
+   */
+  readonly maxEntries?: number;
 }
 
 export interface ReadFileOptions {
@@ -117,7 +123,7 @@ export interface NfsFs extends AsyncDisposable {
   exists(path: string): Promise<FileStat | undefined>;
   mkdir(path: string, options?: MkdirOptions): Promise<FileStat>;
   mkdirp(path: string, options?: MkdirOptions): Promise<FileStat>;
-  readdir(path: string): Promise<DirEntry[]>;
+  readdir(path: string, options?: ReaddirOptions): Promise<DirEntry[]>;
   /** Streams entries page by page (READDIRPLUS), without holding the whole directory. */
   readdirIter(path: string, options?: ReaddirOptions): AsyncIterable<DirEntry>;
   readFile(path: string, options?: ReadFileOptions): Promise<Buffer>;

@@ -1,5 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { NfsClient } from '../../../driver/nfs/client.js';
+import type { ReaddirOptions } from '../../../driver/nfs/types.js';
+import { prng } from '../../support/prng.js';
 import { PROC, startFakeNfs } from './fake-nfs-server.js';
 import { settled, until, useFakeClock } from './fake-time.js';
 
@@ -31,4 +33,120 @@ describe('NfsClient against a server that stops answering', () => {
       }
     });
   }
+});
+
+/** What `p` rejected with (fails the test if it resolved). */
+async function rejection(p: Promise<unknown>): Promise<Error & { code?: string; retriable?: boolean }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+const verf = (n: number): Uint8Array => new Uint8Array(8).fill(n);
+const entry = (name: string, cookie: bigint) => ({ fileid: cookie + 1000n, name, cookie });
+
+/** Lists `path`, counting entries; stops (failing the test) past `limit`, where a listing would not end. */
+async function listAll(nfs: NfsClient, path: string, options: ReaddirOptions = {}, limit = 50_000) {
+  const names: string[] = [];
+  try {
+    for await (const e of nfs.readdirIter(path, options)) {
+      names.push(e.name);
+      if (names.length > limit) throw new Error(`listing did not end: over ${limit} entries`);
+    }
+  } catch (error) {
+    return { names, error: error as Error & { code?: string; retriable?: boolean } };
+  }
+  return { names, error: undefined };
+}
+
+describe('NfsClient listing against a hostile server', () => {
+  it('fails with NFS_PROTOCOL, naming the directory, when the resume cookie does not advance', async () => {
+    await using srv = await startFakeNfs({
+      // Every reply: the same two entries, no end.
+      readdirplus: () => ({ cookieverf: verf(1), entries: [entry('a', 1n), entry('b', 2n)], eof: false }),
+    });
+    await using nfs = await NfsClient.connect(srv.url);
+    const { names, error } = await listAll(nfs, 'vols/d');
+    expect(error).toMatchObject({ code: 'NFS_PROTOCOL', retriable: false, path: '/vols/d' });
+    expect(error?.message).toMatch(
+      /^READDIRPLUS \/vols\/d: NFS_PROTOCOL \(server gave resume cookie 2 again/,
+    );
+    expect(names).toEqual(['a', 'b', 'a', 'b']);
+  });
+
+  it('fails when the server starts again from cookie 0, changing the cookieverf each time', async () => {
+    let reply = 0;
+    await using srv = await startFakeNfs({
+      readdirplus: ({ cookie }) => {
+        reply++;
+        // Pages of 100 entries; after the third, the resume cookie is 0 again.
+        const start = cookie === 0n ? 0n : cookie;
+        const entries = Array.from({ length: 100 }, (_, i) =>
+          entry(`f${start + BigInt(i)}`, start + BigInt(i) + 1n),
+        );
+        if (start >= 200n) entries[99] = { ...entries[99]!, cookie: 0n };
+        return { cookieverf: verf(reply), entries, eof: false };
+      },
+    });
+    await using nfs = await NfsClient.connect(srv.url);
+    const { names, error } = await listAll(nfs, 'd');
+    expect(error).toMatchObject({ code: 'NFS_PROTOCOL', path: '/d' });
+    expect(names).toHaveLength(300);
+  });
+
+  it('fails on a cycle through several cookies (seeded)', async () => {
+    const seed = Number(process.env['SEED'] ?? Date.now() % 100_000);
+    console.log(`listing cycle seed=${seed}`);
+    const rand = prng(seed);
+    for (let round = 0; round < 5; round++) {
+      // A chain of pages whose last one points back into the chain.
+      const pages = 1 + Math.floor(rand() * 6);
+      const back = Math.floor(rand() * pages);
+      const cookies = Array.from({ length: pages }, (_, i) => BigInt(1 + i) * 1_000_003n);
+      await using srv = await startFakeNfs({
+        readdirplus: ({ cookie }) => {
+          const i = cookie === 0n ? 0 : cookies.indexOf(cookie) + 1;
+          const next = i < pages ? cookies[i]! : cookies[back]!;
+          return { cookieverf: verf(0), entries: [entry(`p${i}`, next)], eof: false };
+        },
+      });
+      await using nfs = await NfsClient.connect(srv.url);
+      const { names, error } = await listAll(nfs, 'd');
+      expect(error).toMatchObject({ code: 'NFS_PROTOCOL' });
+      expect(names.length).toBeLessThanOrEqual(pages + 1);
+    }
+  });
+
+  it('stops a listing that never ends at maxEntries with NFS_TOO_LARGE', async () => {
+    await using srv = await startFakeNfs({
+      readdirplus: ({ cookie }) => ({
+        cookieverf: verf(0),
+        entries: Array.from({ length: 500 }, (_, i) =>
+          entry(`f${cookie + BigInt(i)}`, cookie + BigInt(i) + 1n),
+        ),
+        eof: false,
+      }),
+    });
+    await using nfs = await NfsClient.connect(srv.url);
+    const { names, error } = await listAll(nfs, 'big', { maxEntries: 10_000 });
+    expect(error).toMatchObject({ code: 'NFS_TOO_LARGE', retriable: false, path: '/big' });
+    expect(error?.message).toContain('more than 10000 entries');
+    expect(names).toHaveLength(10_000);
+    await expect(nfs.readdir('big', { maxEntries: 0 })).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
+  it('rm -r fails instead of looping when the server keeps listing what it removed', async () => {
+    await using srv = await startFakeNfs({
+      dirs: ['d'],
+      readdirplus: () => ({ cookieverf: verf(0), entries: [entry('x', 1n), entry('y', 2n)], eof: true }),
+    });
+    await using nfs = await NfsClient.connect(srv.url);
+    const err = await rejection(nfs.rm('d', { recursive: true }));
+    expect(err).toMatchObject({ code: 'NFS_PROTOCOL' });
+    expect(err.message).toMatch(/server still lists x after removing it/);
+    expect(srv.calls.filter((p) => p === PROC.REMOVE)).toHaveLength(2);
+  });
 });

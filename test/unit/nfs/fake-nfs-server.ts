@@ -26,6 +26,8 @@ export interface FakeNfsScript {
   readonly read?: (args: { offset: number; count: number }) => ReadReply;
   /** The size GETATTR and LOOKUP report for files. @default fileAttr's */
   readonly size?: number;
+  /** Names that LOOKUP reports as directories (all others are files). */
+  readonly dirs?: readonly string[];
   /** Procedures (NFS program) that get no answer at all. */
   readonly silent?: readonly number[];
 }
@@ -38,7 +40,15 @@ export interface FakeNfs extends AsyncDisposable {
 
 const MOUNT = 100005;
 const NFS = 100003;
-export const PROC = { GETATTR: 1, LOOKUP: 3, READ: 6, READDIRPLUS: 17, FSINFO: 19 } as const;
+export const PROC = {
+  GETATTR: 1,
+  LOOKUP: 3,
+  READ: 6,
+  REMOVE: 12,
+  RMDIR: 13,
+  READDIRPLUS: 17,
+  FSINFO: 19,
+} as const;
 
 export async function startFakeNfs(script: FakeNfsScript): Promise<FakeNfs> {
   const calls: number[] = [];
@@ -74,9 +84,10 @@ export async function startFakeNfs(script: FakeNfsScript): Promise<FakeNfs> {
       case PROC.LOOKUP: {
         r.opaque(64);
         const name = r.string(255);
+        const dir = script.dirs?.includes(name) ?? false;
         return ok((w) => {
           w.opaque(fh(name.length + 2));
-          writePostOpAttr(w, attrs());
+          writePostOpAttr(w, dir ? { ...attrs(), type: 'directory' } : attrs());
           w.bool(false);
         });
       }
@@ -103,6 +114,9 @@ export async function startFakeNfs(script: FakeNfsScript): Promise<FakeNfs> {
         };
         return ok((w) => writeReaddirplusOk(w, res));
       }
+      case PROC.REMOVE:
+      case PROC.RMDIR:
+        return ok((w) => void w.bool(false).bool(false)); // wcc_data: no attributes
       default:
         return { silent: true };
     }
