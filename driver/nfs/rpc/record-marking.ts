@@ -86,13 +86,20 @@ export class RecordDecoder {
     let off = 0;
     while (off < chunk.length) {
       if (!this.inFragment) {
-        const take = Math.min(4 - this.headerHave, chunk.length - off);
-        this.header.set(chunk.subarray(off, off + take), this.headerHave);
-        this.headerHave += take;
-        off += take;
-        if (this.headerHave < 4) break;
-        this.headerHave = 0;
-        const h = new DataView(this.header.buffer).getUint32(0);
+        let h: number;
+        if (this.headerHave === 0 && chunk.length - off >= 4) {
+          // The usual case, read in place: nothing is allocated per fragment.
+          h = u32be(chunk, off);
+          off += 4;
+        } else {
+          const take = Math.min(4 - this.headerHave, chunk.length - off);
+          this.header.set(chunk.subarray(off, off + take), this.headerHave);
+          this.headerHave += take;
+          off += take;
+          if (this.headerHave < 4) break;
+          this.headerHave = 0;
+          h = u32be(this.header, 0);
+        }
         this.last = (h & LAST_FRAGMENT) !== 0;
         this.fragmentLeft = h & MAX_FRAGMENT;
         if (this.recordLength + this.fragmentLeft > this.maxRecordSize) {
@@ -227,6 +234,10 @@ export class RecordDecoder {
     if (lent && lent.length >= len) return Buffer.from(lent.buffer, lent.byteOffset, len);
     return Buffer.allocUnsafe(len);
   }
+}
+
+function u32be(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }
 
 /** Smaller records are cheap to keep as parts. */
