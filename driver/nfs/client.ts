@@ -46,6 +46,7 @@ import { parseNfsUrl, type NfsTarget } from './nfs-url.js';
 import { HandleCache } from './handle-cache.js';
 import { joinPath, splitPath } from './paths.js';
 import { NfsReadStream } from './read-stream.js';
+import { checkRead, readError } from './read-check.js';
 import { download } from './download.js';
 import { upload } from './upload.js';
 import { NfsWriteStream } from './write-stream.js';
@@ -92,6 +93,8 @@ const MAX_IO = 1024 * 1024;
 const DIR_CONCURRENCY = 16;
 /** Largest READDIRPLUS reply asked for. */
 const READDIR_MAX = 1024 * 1024;
+/** Default bound on a file read whole into memory (ReadFileOptions.maxBytes). */
+const READ_FILE_MAX = 64 * 1024 * 1024;
 /** Default bound on the entries of one listing (ReaddirOptions.maxEntries). */
 const MAX_ENTRIES = 10_000_000;
 
@@ -378,18 +381,30 @@ export class NfsClient implements NfsFs, Nfs3Session {
   }
 
   /**
-   * Reads a whole file. A small file (most registry records) costs one READ: the first reply
-   * that says EOF ends it; a larger one goes on as a stream with several READs in flight.
-   * `options.handle` (a readdir entry's) saves the LOOKUPs.
+   * Reads a whole file into memory, at most `maxBytes` of it. A small file (most registry
+   * records) costs one READ: the first reply that says EOF ends it; a larger one goes on as a
+   * stream with several READs in flight. `options.handle` (a readdir entry's) saves the LOOKUPs.
    */
   async readFile(path: string, options: ReadFileOptions = {}): Promise<Buffer> {
+    const maxBytes = options.maxBytes ?? READ_FILE_MAX;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+      throw new ValidationError('maxBytes', `must be a whole number of bytes, got ${maxBytes}`);
+    }
     const p = joinPath(splitPath(path));
     const fh = options.handle ?? (await this.resolve(p));
-    const first = await this.call(READ, { file: fh, offset: 0, count: this.ioSize('read') }, p);
+    const count = this.ioSize('read');
+    const first = await this.call(READ, { file: fh, offset: 0, count }, p);
+    const size = checkRead(first, 0, count, p);
+    if (size !== undefined && size > maxBytes) {
+      throw readError('NFS_TOO_LARGE', p, `the server reports ${size} bytes, over maxBytes (${maxBytes})`);
+    }
+    if (first.data.length > maxBytes) {
+      throw readError('NFS_TOO_LARGE', p, `the file is longer, over maxBytes (${maxBytes})`);
+    }
     const head = Buffer.from(first.data); // a copy: the reply buffer is not kept alive
-    if (first.eof || first.data.length === 0) return head;
+    if (first.eof) return head;
     const chunks: Buffer[] = [head];
-    const rest = new NfsReadStream(this, p, this.ioSize('read'), 8, { fh, offset: head.length });
+    const rest = new NfsReadStream(this, p, count, 8, { fh, offset: head.length, size }, maxBytes);
     for await (const c of rest) chunks.push(c as Buffer);
     return Buffer.concat(chunks);
   }

@@ -7,6 +7,7 @@ import { REPLY_OVERHEAD } from './rpc/procedure.js';
 import { GETATTR, READ } from './nfs3/index.js';
 import type { Nfs3Session } from './client.js';
 import { joinPath, splitPath } from './paths.js';
+import { checkRead } from './read-check.js';
 import { TRANSFER_CONCURRENCY, type TransferOptions, type TransferResult } from './types.js';
 
 /**
@@ -49,13 +50,14 @@ export async function download(
         const res = await session.call(READ, { file: fh, offset: at, count: stop - at }, path, {
           replyBuffer: lent,
         });
+        checkRead(res, at, stop - at, path);
         for (let done = 0; done < res.data.length;) {
           done += writeSync(fd, res.data, done, res.data.length - done, at + done);
         }
         at += res.data.length;
         bytes += res.data.length;
         options.onProgress?.(bytes, Math.max(size, bytes));
-        if (res.eof || res.data.length === 0) {
+        if (res.eof) {
           end = Math.min(end, at);
           return;
         }

@@ -49,6 +49,12 @@ export interface ReaddirOptions {
 export interface ReadFileOptions {
   /** A handle from a readdir entry of this same path: saves resolving the path. */
   readonly handle?: Uint8Array;
+  /**
+   * Largest file read whole into memory: a longer one fails with NFS_TOO_LARGE as soon as the
+   * server reports its size or sends the byte past it. Read larger files with
+   * `createReadStream` or `download`. @default 64 MiB
+   */
+  readonly maxBytes?: number;
 }
 
 export interface MkdirOptions {

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { NfsClient } from '../../../driver/nfs/client.js';
 import type { ReaddirOptions } from '../../../driver/nfs/types.js';
-import { prng } from '../../support/prng.js';
-import { PROC, startFakeNfs } from './fake-nfs-server.js';
+import { prng, randomBytes } from '../../support/prng.js';
+import { PROC, startFakeNfs, type ReadReply } from './fake-nfs-server.js';
 import { settled, until, useFakeClock } from './fake-time.js';
 
 describe('NfsClient against a server that stops answering', () => {
@@ -148,5 +148,102 @@ describe('NfsClient listing against a hostile server', () => {
     expect(err).toMatchObject({ code: 'NFS_PROTOCOL' });
     expect(err.message).toMatch(/server still lists x after removing it/);
     expect(srv.calls.filter((p) => p === PROC.REMOVE)).toHaveLength(2);
+  });
+});
+
+/** A file's bytes served by READ, as a server would (EOF at its end, attributes with its size). */
+function fileOf(bytes: Uint8Array): (a: { offset: number; count: number }) => ReadReply {
+  return ({ offset, count }) => {
+    const data = bytes.subarray(offset, offset + count);
+    return { data, eof: offset + data.length >= bytes.length, size: bytes.length };
+  };
+}
+
+const zeros = new Uint8Array(1 << 20);
+
+describe('NfsClient reads against a hostile server', () => {
+  it('reads a file whole up to maxBytes, and refuses one byte more from the size the server reports', async () => {
+    const bytes = Buffer.from(randomBytes(prng(31), 300_000));
+    await using srv = await startFakeNfs({ read: fileOf(bytes) });
+    await using nfs = await NfsClient.connect(srv.url);
+    expect((await nfs.readFile('f', { maxBytes: 300_000 })).equals(bytes)).toBe(true);
+    const reads = srv.calls.filter((p) => p === PROC.READ).length;
+    const err = await rejection(nfs.readFile('f', { maxBytes: 299_999 }));
+    expect(err).toMatchObject({ code: 'NFS_TOO_LARGE', retriable: false, path: '/f' });
+    expect(err.message).toBe(
+      'READ /f: NFS_TOO_LARGE (the server reports 300000 bytes, over maxBytes (299999))',
+    );
+    // Known from the first reply's attributes: nothing more was read.
+    expect(srv.calls.filter((p) => p === PROC.READ).length).toBe(reads + 1);
+    await expect(nfs.readFile('f', { maxBytes: -1 })).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
+  it('stops a READ that never reports EOF at the default maxBytes (64 MiB) with NFS_TOO_LARGE', async () => {
+    // Attributes that always claim a little more than was read: a file that grows without end.
+    await using srv = await startFakeNfs({
+      read: ({ offset, count }) => ({ data: zeros.subarray(0, count), eof: false, size: offset + count + 1 }),
+    });
+    await using nfs = await NfsClient.connect(srv.url);
+    const err = await rejection(nfs.readFile('endless'));
+    expect(err).toMatchObject({ code: 'NFS_TOO_LARGE', path: '/endless' });
+    expect(err.message).toContain(`over maxBytes (${64 * 1024 * 1024})`);
+  }, 60_000); // 64 MiB through a fake server in this process: seconds on a busy machine
+
+  it('stops at maxBytes when the replies carry no attributes at all', async () => {
+    await using srv = await startFakeNfs({
+      read: ({ count }) => ({ data: zeros.subarray(0, count), eof: false }),
+    });
+    await using nfs = await NfsClient.connect(srv.url);
+    const err = await rejection(nfs.readFile('endless', { maxBytes: 1 << 20 }));
+    expect(err).toMatchObject({ code: 'NFS_TOO_LARGE', path: '/endless' });
+    // No read is planned past maxBytes: a bounded number of READs was sent.
+    expect(srv.calls.filter((p) => p === PROC.READ).length).toBeLessThanOrEqual(1 + (1 << 20) / 65536 + 8);
+  });
+
+  it('fails with NFS_PROTOCOL when a READ returns no data and no EOF, instead of returning a short file', async () => {
+    const bytes = Buffer.from(randomBytes(prng(32), 200_000));
+    await using srv = await startFakeNfs({
+      read: ({ offset, count }) =>
+        offset >= 100_000
+          ? { data: new Uint8Array(0), eof: false, size: bytes.length }
+          : fileOf(bytes)({ offset, count: Math.min(count, 100_000 - offset) }),
+    });
+    await using nfs = await NfsClient.connect(srv.url);
+    const err = await rejection(nfs.readFile('f'));
+    expect(err).toMatchObject({ code: 'NFS_PROTOCOL', path: '/f' });
+    expect(err.message).toContain('no data and no end of file at offset 100000');
+    await expect(nfs.download('f', `/tmp/nfsvol-bounds-${process.pid}`)).rejects.toMatchObject({
+      code: 'NFS_PROTOCOL',
+    });
+  });
+
+  it('fails with NFS_PROTOCOL when READ keeps returning data past the size its attributes report', async () => {
+    await using srv = await startFakeNfs({
+      read: ({ count }) => ({ data: zeros.subarray(0, count), eof: false, size: 100_000 }),
+    });
+    await using nfs = await NfsClient.connect(srv.url);
+    const err = await rejection(nfs.readFile('f'));
+    expect(err).toMatchObject({ code: 'NFS_PROTOCOL', path: '/f' });
+    expect(err.message).toContain('past the end of the file it reports (100000 bytes)');
+  });
+
+  it('a read stream checks data past the GETATTR size with GETATTR when replies carry no attributes', async () => {
+    await using srv = await startFakeNfs({
+      size: 100_000,
+      read: ({ count }) => ({ data: zeros.subarray(0, count), eof: false }),
+    });
+    await using nfs = await NfsClient.connect(srv.url);
+    let got = 0;
+    let error: unknown;
+    try {
+      for await (const c of nfs.createReadStream('f')) {
+        got += (c as Buffer).length;
+        if (got > 100 << 20) throw new Error('the stream did not end');
+      }
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toMatchObject({ code: 'NFS_PROTOCOL', path: '/f' });
+    expect((error as Error).message).toContain('past the end of the file it reports (100000 bytes)');
   });
 });
