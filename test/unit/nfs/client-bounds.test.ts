@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { NfsClient } from '../../../driver/nfs/client.js';
 import type { ReaddirOptions } from '../../../driver/nfs/types.js';
@@ -212,7 +215,7 @@ describe('NfsClient reads against a hostile server', () => {
     const err = await rejection(nfs.readFile('f'));
     expect(err).toMatchObject({ code: 'NFS_PROTOCOL', path: '/f' });
     expect(err.message).toContain('no data and no end of file at offset 100000');
-    await expect(nfs.download('f', `/tmp/nfsvol-bounds-${process.pid}`)).rejects.toMatchObject({
+    await expect(nfs.download('f', join(tmpdir(), `nfsvol-bounds-${process.pid}`))).rejects.toMatchObject({
       code: 'NFS_PROTOCOL',
     });
   });
@@ -227,7 +230,7 @@ describe('NfsClient reads against a hostile server', () => {
     expect(err.message).toContain('past the end of the file it reports (100000 bytes)');
   });
 
-  it('a read stream checks data past the GETATTR size with GETATTR when replies carry no attributes', async () => {
+  it('a read stream and a download check data past the GETATTR size with GETATTR when replies carry no attributes', async () => {
     await using srv = await startFakeNfs({
       size: 100_000,
       read: ({ count }) => ({ data: zeros.subarray(0, count), eof: false }),
@@ -245,5 +248,9 @@ describe('NfsClient reads against a hostile server', () => {
     }
     expect(error).toMatchObject({ code: 'NFS_PROTOCOL', path: '/f' });
     expect((error as Error).message).toContain('past the end of the file it reports (100000 bytes)');
+    const local = join(tmpdir(), `nfsvol-bounds-${process.pid}`);
+    const copy = await rejection(nfs.download('f', local));
+    expect(copy).toMatchObject({ code: 'NFS_PROTOCOL', path: '/f' });
+    expect(existsSync(local)).toBe(false);
   });
 });
