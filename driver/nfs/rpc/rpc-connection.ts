@@ -153,8 +153,8 @@ export class RpcConnection implements AsyncDisposable {
       maxTimeout: 5000,
       factor: 2,
       randomize: true,
-      // The budget is also checked before each attempt is sent; this keeps a backoff delay
-      // from running past it.
+      // Keeps a backoff delay from running past the budget. p-retry counts from here, queue
+      // wait included, so for a call that waited for a slot it may stop retrying early, never late.
       maxRetryTime: budget.ms,
       ...(options.signal ? { signal: options.signal } : {}),
       shouldRetry: ({ error }) => isRetriable(error) && !this.closed && left(budget) > 0,
