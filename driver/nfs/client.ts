@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
-import { NfsvolError, isRetriable } from '../errors.js';
+import { NfsvolError, ValidationError, isRetriable } from '../errors.js';
 import { mapLimit } from '../concurrency.js';
 import { authSys } from './rpc/auth.js';
 import {
@@ -46,6 +46,7 @@ import { parseNfsUrl, type NfsTarget } from './nfs-url.js';
 import { HandleCache } from './handle-cache.js';
 import { joinPath, splitPath } from './paths.js';
 import { NfsReadStream } from './read-stream.js';
+import { checkRead, readError } from './read-check.js';
 import { download } from './download.js';
 import { upload } from './upload.js';
 import { NfsWriteStream } from './write-stream.js';
@@ -70,6 +71,12 @@ export interface NfsClientOptions {
   /** Retries of idempotent calls after retriable failures (e.g. a server restart). @default 8 */
   readonly retries?: number;
   /**
+   * Time one NFS, MOUNT or rpcbind call may take in total, retries and reconnects included: a
+   * server that stops answering fails the call with RPC_TIMEOUT (retriable) after this long.
+   * @default the URL's `timeout`, else 30000
+   */
+  readonly timeoutMs?: number;
+  /**
    * Cached path -> handle entries. Lookups walk from the export root, so the directories in use
    * stay cached; a bulk create or remove touches each path once, and more entries would only hold
    * handles nobody asks for again (about 250 bytes each). @default 2048
@@ -86,6 +93,10 @@ const MAX_IO = 1024 * 1024;
 const DIR_CONCURRENCY = 16;
 /** Largest READDIRPLUS reply asked for. */
 const READDIR_MAX = 1024 * 1024;
+/** Default bound on a file read whole into memory (ReadFileOptions.maxBytes). */
+const READ_FILE_MAX = 64 * 1024 * 1024;
+/** Default bound on the entries of one listing (ReaddirOptions.maxEntries). */
+const MAX_ENTRIES = 10_000_000;
 
 /** One connected, mounted NFSv3 export. */
 export interface Nfs3Session {
@@ -143,7 +154,7 @@ export class NfsClient implements NfsFs, Nfs3Session {
       host: target.host,
       credential,
       reservedPort: target.reservedPort,
-      timeoutMs: target.timeoutMs,
+      timeoutMs: options.timeoutMs ?? target.timeoutMs,
       ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
       ...(options.onReply ? { onReply: options.onReply } : {}),
     };
@@ -299,8 +310,19 @@ export class NfsClient implements NfsFs, Nfs3Session {
   /**
    * A directory's entries a READDIRPLUS reply at a time (up to 1 MiB each), so a caller can
    * stream a huge directory without holding it whole.
+   *
+   * A listing always ends: a resume cookie the listing already asked with (a server that
+   * loops, or starts again from 0 or an earlier point) fails with NFS_PROTOCOL, and more than
+   * `maxEntries` entries with NFS_TOO_LARGE. Cookies are opaque and need not grow (ext4's are
+   * hashes), so only a repeat is wrong; remembering one cookie per reply costs nothing per
+   * entry. A change of cookieverf between replies is accepted, as the Linux client does: the
+   * cookie check alone keeps such a listing from looping.
    */
   async *readdirPages(path: string, options: ReaddirOptions = {}): AsyncIterable<DirEntry[]> {
+    const maxEntries = options.maxEntries ?? MAX_ENTRIES;
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+      throw new ValidationError('maxEntries', `must be a positive integer, got ${maxEntries}`);
+    }
     const parts = splitPath(path);
     const dir = await this.resolveParts(parts);
     const dirPath = joinPath(parts);
@@ -309,12 +331,23 @@ export class NfsClient implements NfsFs, Nfs3Session {
     let cookieverf: Uint8Array = ZERO_VERF;
     const want = Math.max(4096, Math.min(options.pageBytes ?? READDIR_MAX, READDIR_MAX));
     const maxcount = Math.min(want, this.fsinfo.rtmax || READDIR_MAX);
+    const asked = new Set<bigint>();
+    let count = 0;
+    const broken = (hint: string): NfsError =>
+      new NfsError('NFS_PROTOCOL', 'READDIRPLUS', `/${dirPath}`, { hint });
     for (;;) {
+      asked.add(cookie);
       const res = await this.call(
         READDIRPLUS,
         { dir, cookie, cookieverf, dircount: maxcount / 16, maxcount },
         dirPath,
       );
+      count += res.entries.length;
+      if (count > maxEntries) {
+        throw new NfsError('NFS_TOO_LARGE', 'READDIRPLUS', `/${dirPath}`, {
+          hint: `more than ${maxEntries} entries (the listing's maxEntries)`,
+        });
+      }
       const page: DirEntry[] = [];
       for (const e of res.entries) {
         cookie = e.cookie;
@@ -329,10 +362,9 @@ export class NfsClient implements NfsFs, Nfs3Session {
       }
       yield page;
       if (res.eof) return;
-      if (res.entries.length === 0) {
-        throw new NfsError('NFS3ERR_SERVERFAULT', 'READDIRPLUS', `/${dirPath}`, {
-          hint: 'server returned no entries and no end of directory',
-        });
+      if (res.entries.length === 0) throw broken('server returned no entries and no end of directory');
+      if (asked.has(cookie)) {
+        throw broken(`server gave resume cookie ${cookie} again: the listing would never end`);
       }
       cookieverf = res.cookieverf;
     }
@@ -342,25 +374,37 @@ export class NfsClient implements NfsFs, Nfs3Session {
     for await (const page of this.readdirPages(path, options)) yield* page;
   }
 
-  async readdir(path: string): Promise<DirEntry[]> {
+  async readdir(path: string, options: ReaddirOptions = {}): Promise<DirEntry[]> {
     const pages: DirEntry[][] = [];
-    for await (const page of this.readdirPages(path)) pages.push(page);
+    for await (const page of this.readdirPages(path, options)) pages.push(page);
     return pages.flat();
   }
 
   /**
-   * Reads a whole file. A small file (most registry records) costs one READ: the first reply
-   * that says EOF ends it; a larger one goes on as a stream with several READs in flight.
-   * `options.handle` (a readdir entry's) saves the LOOKUPs.
+   * Reads a whole file into memory, at most `maxBytes` of it. A small file (most registry
+   * records) costs one READ: the first reply that says EOF ends it; a larger one goes on as a
+   * stream with several READs in flight. `options.handle` (a readdir entry's) saves the LOOKUPs.
    */
   async readFile(path: string, options: ReadFileOptions = {}): Promise<Buffer> {
+    const maxBytes = options.maxBytes ?? READ_FILE_MAX;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+      throw new ValidationError('maxBytes', `must be a whole number of bytes, got ${maxBytes}`);
+    }
     const p = joinPath(splitPath(path));
     const fh = options.handle ?? (await this.resolve(p));
-    const first = await this.call(READ, { file: fh, offset: 0, count: this.ioSize('read') }, p);
+    const count = this.ioSize('read');
+    const first = await this.call(READ, { file: fh, offset: 0, count }, p);
+    const size = checkRead(first, 0, count, p);
+    if (size !== undefined && size > maxBytes) {
+      throw readError('NFS_TOO_LARGE', p, `the server reports ${size} bytes, over maxBytes (${maxBytes})`);
+    }
+    if (first.data.length > maxBytes) {
+      throw readError('NFS_TOO_LARGE', p, `the file is longer, over maxBytes (${maxBytes})`);
+    }
     const head = Buffer.from(first.data); // a copy: the reply buffer is not kept alive
-    if (first.eof || first.data.length === 0) return head;
+    if (first.eof) return head;
     const chunks: Buffer[] = [head];
-    const rest = new NfsReadStream(this, p, this.ioSize('read'), 8, { fh, offset: head.length });
+    const rest = new NfsReadStream(this, p, count, 8, { fh, offset: head.length, size }, maxBytes);
     for await (const c of rest) chunks.push(c as Buffer);
     return Buffer.concat(chunks);
   }
@@ -393,22 +437,7 @@ export class NfsClient implements NfsFs, Nfs3Session {
     // competing one fail with NFS3ERR_EXIST, so it is safe to resend after a lost reply.
     const verf = randomBytes(8);
     const args = { where: { dir: p.dir, name: p.name }, how: { mode: 'exclusive' as const, verf } };
-    let res;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const r = await this.nfs.callOnce(NFS3_PROGRAM, CREATE, args);
-        if (!r.ok) {
-          throw new NfsError(nfs3StatusName(r.status), 'CREATE', `/${p.path}`, {
-            hint: accessHint(r.status, this.target),
-          });
-        }
-        res = r.value;
-        break;
-      } catch (err) {
-        if (!isRetriable(err) || attempt >= 8) throw err;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** attempt)));
-      }
-    }
+    const res = await this.call(CREATE, args, p.path, { resend: true });
     const fh = res.object ?? (await this.call(LOOKUP, { dir: p.dir, name: p.name }, p.path)).object;
     // The server kept the verifier in the file's times: set the real attributes now.
     const set = await this.call(
@@ -580,6 +609,8 @@ export class NfsClient implements NfsFs, Nfs3Session {
   /** Removes everything in a directory: files many at a time, subdirectories depth first. */
   private async emptyDir(dir: Fh, path: string): Promise<void> {
     this.cache.set(path, dir);
+    // What the previous pass removed: a server that lists it again would keep this loop going.
+    let removed = new Map<string, bigint>();
     for (;;) {
       // Read one page at a time and delete it: removing entries while paging with cookies
       // is not reliable on every server, so start again from cookie 0 until the directory is empty.
@@ -590,6 +621,14 @@ export class NfsClient implements NfsFs, Nfs3Session {
       );
       const entries = res.entries.filter((e) => e.name !== '.' && e.name !== '..');
       if (entries.length === 0) return;
+      for (const e of entries) {
+        if (removed.get(e.name) === e.fileid) {
+          throw new NfsError('NFS_PROTOCOL', 'READDIRPLUS', `/${path}`, {
+            hint: `server still lists ${e.name} after removing it`,
+          });
+        }
+      }
+      removed = new Map(entries.map((e) => [e.name, e.fileid]));
       await mapLimit(entries, DIR_CONCURRENCY, async (e) => {
         const sub = `${path}/${e.name}`;
         let type = e.attributes?.type;

@@ -7,6 +7,7 @@ import { REPLY_OVERHEAD } from './rpc/procedure.js';
 import { GETATTR, READ } from './nfs3/index.js';
 import type { Nfs3Session } from './client.js';
 import { joinPath, splitPath } from './paths.js';
+import { checkRead, readError } from './read-check.js';
 import { TRANSFER_CONCURRENCY, type TransferOptions, type TransferResult } from './types.js';
 
 /**
@@ -17,7 +18,9 @@ import { TRANSFER_CONCURRENCY, type TransferOptions, type TransferResult } from 
  * instead cost twice the CPU here (the reads compete with the server for it). Each worker lends
  * one reply buffer for all of its READs: no memory is allocated per chunk. The copy goes to a
  * temporary file beside `local` that is renamed over it at the end, so a failed copy leaves
- * `local` as it was.
+ * `local` as it was. A file that grows while it is copied is copied to its end, but every reply
+ * is checked (checkRead), and data past the size last reported is confirmed with a GETATTR: a
+ * server cannot keep the copy going, filling the local disk, with a file it says is shorter.
  */
 export async function download(
   session: Nfs3Session,
@@ -37,6 +40,20 @@ export async function download(
   let next = 0;
   let end = Number.POSITIVE_INFINITY; // the offset EOF was seen at
   let bytes = 0;
+  let known = size; // the file's size as the server last reported it
+
+  /** Data up to `end` with no attributes to vouch for it: ask whether the file really is that long. */
+  const confirm = async (end: number): Promise<void> => {
+    const now = (await session.call(GETATTR, { object: fh }, path)).objAttributes.size;
+    if (now < end) {
+      throw readError(
+        'NFS_PROTOCOL',
+        path,
+        `server returned data up to offset ${end}, past the end of the file it reports (${now} bytes)`,
+      );
+    }
+    known = Math.max(known, now);
+  };
 
   const worker = async (stopped: () => boolean): Promise<void> => {
     const lent = Buffer.allocUnsafe(chunkSize + REPLY_OVERHEAD);
@@ -49,13 +66,16 @@ export async function download(
         const res = await session.call(READ, { file: fh, offset: at, count: stop - at }, path, {
           replyBuffer: lent,
         });
+        const reported = checkRead(res, at, stop - at, path);
+        if (reported !== undefined) known = reported;
+        else if (at + res.data.length > known) await confirm(at + res.data.length);
         for (let done = 0; done < res.data.length;) {
           done += writeSync(fd, res.data, done, res.data.length - done, at + done);
         }
         at += res.data.length;
         bytes += res.data.length;
         options.onProgress?.(bytes, Math.max(size, bytes));
-        if (res.eof || res.data.length === 0) {
+        if (res.eof) {
           end = Math.min(end, at);
           return;
         }

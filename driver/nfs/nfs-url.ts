@@ -17,7 +17,10 @@ export interface NfsTarget {
   readonly gids: readonly number[];
   /** Bind a source port below 1024 (kernel nfsd's `secure` exports). @default true when root */
   readonly reservedPort: boolean;
-  /** Per-call timeout in ms. @default 30000 */
+  /**
+   * Time in ms one call may take in total, retries and reconnects included (`timeout=MS`).
+   * @default 30000
+   */
   readonly timeoutMs: number;
 }
 

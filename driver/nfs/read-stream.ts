@@ -2,22 +2,32 @@ import { Readable } from 'node:stream';
 import { GETATTR, READ, type Fh } from './nfs3/index.js';
 import type { NfsClient } from './client.js';
 import { joinPath, splitPath } from './paths.js';
+import { checkRead, readError } from './read-check.js';
 
 interface Chunk {
   readonly data: Uint8Array;
   readonly eof: boolean;
+  /** The file size the last reply reported, when it carried attributes. */
+  readonly size: number | undefined;
 }
 
 /**
  * A file read with several READ calls in flight at increasing offsets, pushed in order. Reads
  * are planned up to the size GETATTR reported and go on past it until the server says EOF, so a
  * file that grows while being read is read to its end.
+ *
+ * Every reply is checked (see checkRead): a server cannot keep it going with empty replies or
+ * with data past the end of the file its own attributes report. Data past the last size known
+ * from a reply without attributes is confirmed with a GETATTR (a file that grew shows it). With
+ * `maxBytes`, no read is planned past that offset and data beyond it fails with NFS_TOO_LARGE.
  */
 export class NfsReadStream extends Readable {
   private fh: Fh | undefined;
   private limit = 0;
   private next = 0;
-  private readonly queue: { count: number; result: Promise<Chunk> }[] = [];
+  /** The file size last reported by the server. */
+  private size: number | undefined;
+  private readonly queue: { offset: number; count: number; result: Promise<Chunk> }[] = [];
   private draining = false;
   private wanted = false;
   private finished = false;
@@ -28,8 +38,13 @@ export class NfsReadStream extends Readable {
     path: string,
     private readonly chunkSize: number,
     private readonly concurrency: number,
-    /** Go on from `offset` of a file already resolved (readFile after its first READ). */
-    private readonly from?: { readonly fh: Fh; readonly offset: number },
+    /**
+     * Go on from `offset` of a file already resolved (readFile after its first READ), whose size
+     * the server reported as `size` if it did.
+     */
+    private readonly from?: { readonly fh: Fh; readonly offset: number; readonly size?: number | undefined },
+    /** Offset no data may pass: NFS_TOO_LARGE if it does. @default no limit */
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
   ) {
     // One chunk buffered: the READs in flight are the read-ahead. A larger buffer lets read()
     // (and so `for await`) hand out several chunks joined into a new buffer: a copy of every
@@ -42,7 +57,11 @@ export class NfsReadStream extends Readable {
     if (this.from) {
       this.fh = this.from.fh;
       this.next = this.from.offset;
-      this.limit = this.next + this.chunkSize * this.concurrency;
+      this.size = this.from.size;
+      this.limit =
+        this.size === undefined
+          ? this.next + this.chunkSize * this.concurrency
+          : Math.max(this.size, this.next + 1);
       callback();
       return;
     }
@@ -51,6 +70,8 @@ export class NfsReadStream extends Readable {
       .then(async (fh) => {
         this.fh = fh;
         const attrs = (await this.client.call(GETATTR, { object: fh }, this.path)).objAttributes;
+        this.size = attrs.size;
+        if (attrs.size > this.maxBytes) throw this.tooLarge(`the server reports ${attrs.size} bytes`);
         this.limit = Math.max(attrs.size, 1);
         callback();
       })
@@ -65,20 +86,43 @@ export class NfsReadStream extends Readable {
   /** Reads exactly `count` bytes at `offset` unless EOF comes first (short reads are continued). */
   private async readFull(fh: Fh, offset: number, count: number): Promise<Chunk> {
     const res = await this.client.call(READ, { file: fh, offset, count }, this.path);
-    if (res.data.length >= count || res.eof) return { data: res.data, eof: res.eof };
-    if (res.data.length === 0) return { data: res.data, eof: true };
+    const size = checkRead(res, offset, count, this.path);
+    if (res.data.length >= count || res.eof) return { data: res.data, eof: res.eof, size };
     const rest = await this.readFull(fh, offset + res.data.length, count - res.data.length);
-    return { data: Buffer.concat([res.data, rest.data]), eof: rest.eof };
+    return { data: Buffer.concat([res.data, rest.data]), eof: rest.eof, size: rest.size };
   }
 
   private fill(fh: Fh): void {
-    while (this.queue.length < this.concurrency && this.next < this.limit) {
+    while (this.queue.length < this.concurrency && this.next < this.limit && this.next <= this.maxBytes) {
       const count = this.chunkSize;
-      const result = this.readFull(fh, this.next, count);
+      const offset = this.next;
+      const result = this.readFull(fh, offset, count);
       result.catch(() => undefined); // awaited in order by drain(); don't report it twice
-      this.queue.push({ count, result });
+      this.queue.push({ offset, count, result });
       this.next += count;
     }
+  }
+
+  private tooLarge(what: string): Error {
+    return readError('NFS_TOO_LARGE', this.path, `${what}, over maxBytes (${this.maxBytes})`);
+  }
+
+  /** Checks a chunk's end against the size the server reports and against maxBytes. */
+  private async checkEnd(fh: Fh, end: number, chunk: Chunk): Promise<void> {
+    if (chunk.size !== undefined) this.size = chunk.size;
+    else if (this.size !== undefined && end > this.size) {
+      // No attributes in the reply: ask whether the file really grew this far.
+      const now = (await this.client.call(GETATTR, { object: fh }, this.path)).objAttributes.size;
+      if (now < end) {
+        throw readError(
+          'NFS_PROTOCOL',
+          this.path,
+          `server returned data up to offset ${end}, past the end of the file it reports (${now} bytes)`,
+        );
+      }
+      this.size = now;
+    }
+    if (end > this.maxBytes) throw this.tooLarge('the file is longer');
   }
 
   private async drain(): Promise<void> {
@@ -90,10 +134,13 @@ export class NfsReadStream extends Readable {
         const head = this.queue.shift();
         if (!head) {
           // Planned reads done and no EOF yet: the file grew; keep going.
+          if (this.next > this.maxBytes) throw this.tooLarge('the file is longer');
           this.limit = this.next + this.chunkSize * this.concurrency;
           continue;
         }
         const chunk = await head.result;
+        if (this.destroyed) return;
+        await this.checkEnd(this.fh, head.offset + chunk.data.length, chunk);
         if (this.destroyed) return;
         if (chunk.data.length > 0) {
           const d = chunk.data;

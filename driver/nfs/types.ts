@@ -38,11 +38,23 @@ export interface ReaddirOptions {
    * hold fewer decoded entries at once. @default 1 MiB, or the server's maximum
    */
   readonly pageBytes?: number;
+  /**
+   * Most entries one listing may bring (counted as the server sends them): more fails with
+   * NFS_TOO_LARGE, so a server that lists without end cannot make a listing run forever.
+   * @default 10,000,000
+   */
+  readonly maxEntries?: number;
 }
 
 export interface ReadFileOptions {
   /** A handle from a readdir entry of this same path: saves resolving the path. */
   readonly handle?: Uint8Array;
+  /**
+   * Largest file read whole into memory: a longer one fails with NFS_TOO_LARGE as soon as the
+   * server reports its size or sends the byte past it. Read larger files with
+   * `createReadStream` or `download`. @default 64 MiB
+   */
+  readonly maxBytes?: number;
 }
 
 export interface MkdirOptions {
@@ -117,7 +129,7 @@ export interface NfsFs extends AsyncDisposable {
   exists(path: string): Promise<FileStat | undefined>;
   mkdir(path: string, options?: MkdirOptions): Promise<FileStat>;
   mkdirp(path: string, options?: MkdirOptions): Promise<FileStat>;
-  readdir(path: string): Promise<DirEntry[]>;
+  readdir(path: string, options?: ReaddirOptions): Promise<DirEntry[]>;
   /** Streams entries page by page (READDIRPLUS), without holding the whole directory. */
   readdirIter(path: string, options?: ReaddirOptions): AsyncIterable<DirEntry>;
   readFile(path: string, options?: ReadFileOptions): Promise<Buffer>;

@@ -78,6 +78,12 @@ export interface SshHostOptions {
   readonly readyTimeoutMs?: number;
   /** Extra connection attempts on transient network errors (only those). @default 2 */
   readonly connectRetries?: number;
+  /**
+   * Time the host has to answer a request to open a channel (a command's session, a forward to
+   * a Unix socket). No answer fails with SSH_CHANNEL_TIMEOUT (retriable) and the connection is
+   * dropped, so the next command connects afresh. @default 30_000
+   */
+  readonly channelOpenTimeoutMs?: number;
   /** Exec channels open at once on the one connection (sshd's MaxSessions defaults to 10). @default 8 */
   readonly maxChannels?: number;
   /** @default process.env.SSH_AUTH_SOCK */
@@ -267,25 +273,69 @@ export class SshHost implements RemoteHost {
     };
     try {
       const client = await this.connection(signal);
-      const channel = await new Promise<ClientChannel>((resolve, reject) => {
-        client.openssh_forwardOutStreamLocal(path, (err: Error | undefined, ch: ClientChannel) => {
-          if (err) {
-            reject(
-              new NfsvolError('SSH_CHANNEL_REFUSED', `${this.name}: cannot open ${path}: ${err.message}`, {
-                cause: err,
-              }),
-            );
-          } else {
-            resolve(ch);
-          }
-        });
-      });
-      channel.once('close', release);
+      const channel = await this.openChannel(
+        client,
+        `a channel to ${path}`,
+        (cb) => client.openssh_forwardOutStreamLocal(path, cb),
+        (err) =>
+          new NfsvolError('SSH_CHANNEL_REFUSED', `${this.name}: cannot open ${path}: ${err.message}`, {
+            cause: err,
+          }),
+        (ch) => ch.once('close', release),
+      );
       return channel;
     } catch (err) {
       release();
       throw err;
     }
+  }
+
+  /**
+   * Asks ssh2 to open a channel and waits at most channelOpenTimeoutMs for the host's answer. A
+   * host that never answers (a wedged sshd, a link cut behind a NAT before keepalives notice)
+   * would otherwise hold the caller forever. A channel that opens after the timeout is closed.
+   */
+  private openChannel(
+    client: Client,
+    what: string,
+    open: (callback: (err: Error | undefined, channel: ClientChannel) => void) => void,
+    refused: (err: Error) => Error,
+    /** Runs in the open callback, before anything else can happen on the channel. */
+    use: (channel: ClientChannel) => void = () => undefined,
+  ): Promise<ClientChannel> {
+    const ms = this.options.channelOpenTimeoutMs ?? 30_000;
+    return new Promise<ClientChannel>((resolve, reject) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        done = true;
+        // Other channels on this connection are as stuck: drop it, and connect again next time.
+        if (this.client === client) this.client = undefined;
+        client.end();
+        reject(
+          new NfsvolError(
+            'SSH_CHANNEL_TIMEOUT',
+            `${this.name}: no answer to opening ${what} within ${ms} ms`,
+            {
+              retriable: true,
+            },
+          ),
+        );
+      }, ms);
+      open((err, channel) => {
+        if (done) {
+          if (!err) channel.close();
+          return;
+        }
+        done = true;
+        clearTimeout(timer);
+        if (err) {
+          reject(refused(err));
+          return;
+        }
+        use(channel);
+        resolve(channel);
+      });
+    });
   }
 
   private exec(
@@ -297,17 +347,16 @@ export class SshHost implements RemoteHost {
     const max = options.maxOutputBytes ?? 1024 * 1024;
     const timeoutMs = options.timeoutMs ?? 120_000;
     return new Promise<RunResult>((resolve, reject) => {
-      client.exec(command, (err: Error | undefined, stream: ClientChannel) => {
-        if (err) {
-          if (this.client === client) this.client = undefined;
-          reject(
-            new SshConnectError(this.name, `cannot open a channel: ${err.message}`, {
-              retriable: true,
-              cause: err,
-            }),
-          );
-          return;
-        }
+      const refused = (err: Error): Error => {
+        if (this.client === client) this.client = undefined;
+        return new SshConnectError(this.name, `cannot open a channel: ${err.message}`, {
+          retriable: true,
+          cause: err,
+        });
+      };
+      // Listeners go on in the open callback itself: ssh2 may deliver the command's output,
+      // exit status and close in the same turn as the channel's confirmation.
+      const use = (stream: ClientChannel): void => {
         const out = new CappedBuffer(max);
         const errOut = new CappedBuffer(max);
         let exitCode: number | undefined;
@@ -361,7 +410,14 @@ export class SshHost implements RemoteHost {
         );
         if (options.stdin !== undefined) stream.end(options.stdin);
         else stream.end();
-      });
+      };
+      this.openChannel(
+        client,
+        `a channel for '${argv[0] ?? ''}'`,
+        (cb) => client.exec(command, cb),
+        refused,
+        use,
+      ).catch(reject);
     });
   }
 

@@ -24,8 +24,11 @@ export function encodeRecord(chunks: readonly Uint8Array[]): Uint8Array[] {
  * complete and keeps partial headers and fragments between calls. A fragment header that would
  * take a record past `maxRecordSize` throws before anything is buffered for it.
  *
- * Memory is never sized by a length field alone. Fragments are kept as they arrive (copied when
- * the caller reuses its chunk buffer), then joined. The one exception is a large single-fragment
+ * Memory is never sized by a length field alone. Large pieces of a record are kept as they
+ * arrive (copied when the caller reuses its chunk buffer), then joined. Small pieces (a server
+ * may cut a record into fragments of one byte each) are copied into one buffer that doubles as
+ * it fills, so what is held stays within about twice the payload whatever the fragmenting, not
+ * one object per fragment. The one exception is a large single-fragment
  * record whose first word (the RPC xid) `bound` recognises: it is assembled straight into one
  * buffer of its length when that length is within the bound, which the caller derives from its
  * own request (a READ of 1 MiB cannot need a much larger reply). That saves a copy and many
@@ -41,6 +44,9 @@ export class RecordDecoder {
   private inFragment = false;
   private last = false;
   private parts: Uint8Array[] = [];
+  /** Small pieces received after the last of `parts`, copied together (see the class comment). */
+  private tail: Buffer | undefined;
+  private tailHave = 0;
   private recordLength = 0;
   /** The record being assembled in place (see the class comment), and how much of it is filled. */
   private whole: Buffer | undefined;
@@ -61,7 +67,14 @@ export class RecordDecoder {
 
   /** True while part of a record has been received. */
   get partial(): boolean {
-    return this.headerHave > 0 || this.inFragment || this.parts.length > 0;
+    return this.headerHave > 0 || this.inFragment || this.parts.length > 0 || this.tailHave > 0;
+  }
+
+  /** Buffers and bytes held for the record being assembled (what its partial pieces cost). */
+  get held(): { readonly buffers: number; readonly bytes: number } {
+    let bytes = (this.tail?.length ?? 0) + (this.whole?.length ?? 0);
+    for (const p of this.parts) bytes += p.byteLength;
+    return { buffers: this.parts.length + (this.tail ? 1 : 0) + (this.whole ? 1 : 0), bytes };
   }
 
   /**
@@ -73,13 +86,20 @@ export class RecordDecoder {
     let off = 0;
     while (off < chunk.length) {
       if (!this.inFragment) {
-        const take = Math.min(4 - this.headerHave, chunk.length - off);
-        this.header.set(chunk.subarray(off, off + take), this.headerHave);
-        this.headerHave += take;
-        off += take;
-        if (this.headerHave < 4) break;
-        this.headerHave = 0;
-        const h = new DataView(this.header.buffer).getUint32(0);
+        let h: number;
+        if (this.headerHave === 0 && chunk.length - off >= 4) {
+          // The usual case, read in place: nothing is allocated per fragment.
+          h = u32be(chunk, off);
+          off += 4;
+        } else {
+          const take = Math.min(4 - this.headerHave, chunk.length - off);
+          this.header.set(chunk.subarray(off, off + take), this.headerHave);
+          this.headerHave += take;
+          off += take;
+          if (this.headerHave < 4) break;
+          this.headerHave = 0;
+          h = u32be(this.header, 0);
+        }
         this.last = (h & LAST_FRAGMENT) !== 0;
         this.fragmentLeft = h & MAX_FRAGMENT;
         if (this.recordLength + this.fragmentLeft > this.maxRecordSize) {
@@ -98,8 +118,11 @@ export class RecordDecoder {
         if (this.whole) {
           this.whole.set(bytes, this.wholeHave);
           this.wholeHave += take;
-        } else {
+        } else if (this.last && take === this.fragmentLeft && this.recordLength === 0) {
+          // The whole record is in this chunk (the usual small reply): it is returned as it is.
           this.parts.push(reused ? Buffer.from(bytes) : bytes);
+        } else {
+          this.keep(bytes, reused);
         }
         this.recordLength += take;
         this.fragmentLeft -= take;
@@ -121,6 +144,7 @@ export class RecordDecoder {
       record = this.whole;
       this.whole = undefined;
     } else if (this.last) {
+      this.sealTail();
       record = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.recordLength);
       this.parts = [];
     } else {
@@ -128,6 +152,36 @@ export class RecordDecoder {
     }
     this.recordLength = 0;
     return record;
+  }
+
+  /** Keeps a piece of a record that is not assembled in place. */
+  private keep(bytes: Uint8Array, reused: boolean): void {
+    if (bytes.length >= COALESCE_BELOW) {
+      this.sealTail();
+      this.parts.push(reused ? Buffer.from(bytes) : bytes);
+      return;
+    }
+    const need = this.tailHave + bytes.length;
+    if (!this.tail || need > this.tail.length) {
+      // Doubling: each byte is copied a bounded number of times on average, and the buffer is
+      // never more than twice what it holds. The record limit caps it (the header was checked).
+      const size = Math.max(
+        need,
+        Math.min(Math.max(TAIL_MIN, 2 * (this.tail?.length ?? 0)), this.maxRecordSize),
+      );
+      const grown = Buffer.allocUnsafe(size);
+      this.tail?.copy(grown, 0, 0, this.tailHave);
+      this.tail = grown;
+    }
+    this.tail.set(bytes, this.tailHave);
+    this.tailHave = need;
+  }
+
+  /** Ends the run of small pieces: what it holds becomes one part. */
+  private sealTail(): void {
+    if (this.tail && this.tailHave > 0) this.parts.push(this.tail.subarray(0, this.tailHave));
+    this.tail = undefined;
+    this.tailHave = 0;
   }
 
   /**
@@ -182,5 +236,13 @@ export class RecordDecoder {
   }
 }
 
+function u32be(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
 /** Smaller records are cheap to keep as parts. */
 const IN_PLACE_MIN = 64 * 1024;
+/** Pieces of a record at least this long are kept one by one; shorter ones are copied together. */
+const COALESCE_BELOW = 64 * 1024;
+/** First size of the buffer that gathers small pieces. */
+const TAIL_MIN = 4096;

@@ -11,6 +11,11 @@ import { decodeReply, peekXid, writeCallHeader } from './rpc-message.js';
 import { RpcError, RpcTimeoutError } from './rpc-error.js';
 import type { Procedure, Program } from './procedure.js';
 
+/** Milliseconds left in a call's budget (all of it before the first send). */
+function left(b: Budget): number {
+  return b.deadline === undefined ? b.ms : b.deadline - performance.now();
+}
+
 /** Smaller remainders are read through the shared buffer (one syscall saved is not worth it). */
 const IN_PLACE_READ_MIN = 16 * 1024;
 
@@ -28,7 +33,13 @@ export interface RpcConnectionOptions {
   readonly reservedPort?: boolean;
   /** Calls sent and awaiting a reply at once; further calls queue. @default 64 */
   readonly maxInFlight?: number;
-  /** Per-call timeout from the moment the call is sent. @default 30000 */
+  /**
+   * Time one call may take in total, from when it is first sent: connecting, waiting for the
+   * reply, and every retry and reconnect. Then it fails with RPC_TIMEOUT (retriable), so a
+   * silent server costs one call this long, however many retries are allowed. A call waiting
+   * for a free slot (more than `maxInFlight` issued at once) starts its clock when it leaves
+   * the queue: the calls ahead of it are bounded the same way. @default 30000
+   */
   readonly timeoutMs?: number;
   /** @default 10000 */
   readonly connectTimeoutMs?: number;
@@ -47,6 +58,7 @@ export interface RpcConnectionOptions {
 
 export interface CallOptions {
   readonly signal?: AbortSignal;
+  /** Time this call may take in total, retries included (see RpcConnectionOptions.timeoutMs). */
   readonly timeoutMs?: number;
   /**
    * Memory lent for the reply: a large reply (a READ's) is assembled in it when it fits, and
@@ -55,6 +67,19 @@ export interface CallOptions {
    * connection is dropped first, so nothing writes into it after the failure.
    */
   readonly replyBuffer?: Uint8Array;
+  /**
+   * Resend this call after a retriable failure even though its procedure is not idempotent:
+   * the caller made it safe (an EXCLUSIVE CREATE's verifier makes a resent create succeed).
+   */
+  readonly resend?: boolean;
+}
+
+/** The time one call may take, shared by its attempts. */
+interface Budget {
+  readonly ms: number;
+  /** performance.now() at which the call fails; set when it is first sent. */
+  deadline: number | undefined;
+  attempts: number;
 }
 
 interface Pending {
@@ -63,7 +88,7 @@ interface Pending {
   readonly proc: number;
   readonly what: string;
   readonly record: Uint8Array[];
-  readonly timeoutMs: number;
+  readonly budget: Budget;
   readonly signal: AbortSignal | undefined;
   readonly decode: (results: XdrReader) => unknown;
   /** Largest reply this call can bring, when the procedure says (see RecordDecoder). */
@@ -114,27 +139,48 @@ export class RpcConnection implements AsyncDisposable {
     return `${this.opts.host}:${this.opts.port}`;
   }
 
-  /** Calls `procedure` of `program`, retrying idempotent calls on retriable failures. */
+  /**
+   * Calls `procedure` of `program`, retrying idempotent calls on retriable failures, all within
+   * the call's time budget (`timeoutMs`).
+   */
   call<A, R>(program: Program, procedure: Procedure<A, R>, args: A, options: CallOptions = {}): Promise<R> {
-    const attempt = (): Promise<R> => this.callOnce(program, procedure, args, options);
-    if (this.opts.retries === 0 || !procedure.idempotent) return attempt();
+    const budget = this.budget(options);
+    const attempt = (): Promise<R> => this.attempt(program, procedure, args, options, budget);
+    if (this.opts.retries === 0 || !(procedure.idempotent || options.resend)) return attempt();
     return pRetry(attempt, {
       retries: this.opts.retries,
       minTimeout: 100,
       maxTimeout: 5000,
       factor: 2,
       randomize: true,
+      // Keeps a backoff delay from running past the budget. p-retry counts from here, queue
+      // wait included, so for a call that waited for a slot it may stop retrying early, never late.
+      maxRetryTime: budget.ms,
       ...(options.signal ? { signal: options.signal } : {}),
-      shouldRetry: ({ error }) => isRetriable(error) && !this.closed,
+      shouldRetry: ({ error }) => isRetriable(error) && !this.closed && left(budget) > 0,
     });
   }
 
-  /** One attempt: encode, queue, send, await the matching reply. */
+  /** One attempt, never resent: encode, queue, send, await the matching reply. */
   callOnce<A, R>(
     program: Program,
     procedure: Procedure<A, R>,
     args: A,
     options: CallOptions = {},
+  ): Promise<R> {
+    return this.attempt(program, procedure, args, options, this.budget(options));
+  }
+
+  private budget(options: CallOptions): Budget {
+    return { ms: options.timeoutMs ?? this.opts.timeoutMs, deadline: undefined, attempts: 0 };
+  }
+
+  private attempt<A, R>(
+    program: Program,
+    procedure: Procedure<A, R>,
+    args: A,
+    options: CallOptions,
+    budget: Budget,
   ): Promise<R> {
     if (this.closed)
       return Promise.reject(new RpcError('RPC_CLOSED', `connection to ${this.address} is closed`));
@@ -161,7 +207,7 @@ export class RpcConnection implements AsyncDisposable {
         proc: procedure.proc,
         what: `${program.name} ${procedure.name}`,
         record,
-        timeoutMs: options.timeoutMs ?? this.opts.timeoutMs,
+        budget,
         signal: options.signal,
         decode: procedure.decode,
         replyBound: procedure.replyBound?.(args),
@@ -188,16 +234,14 @@ export class RpcConnection implements AsyncDisposable {
   }
 
   private send(p: Pending): void {
+    // The clock runs from the first send and covers connecting, so a server that accepts no
+    // connection, or one that takes calls and never answers, costs at most the budget.
+    const b = p.budget;
+    b.attempts++;
+    b.deadline ??= performance.now() + b.ms;
+    p.timer = setTimeout(() => this.fail(p, this.timeoutError(p)), Math.max(0, left(b)));
     const write = (socket: net.Socket): void => {
       if (!this.inFlight.has(p.xid)) return; // aborted or failed while connecting
-      p.timer = setTimeout(
-        () =>
-          this.fail(
-            p,
-            new RpcTimeoutError(`${p.what} to ${this.address}: no reply within ${p.timeoutMs} ms`),
-          ),
-        p.timeoutMs,
-      );
       socket.cork();
       for (const chunk of p.record) socket.write(chunk);
       socket.uncork();
@@ -207,6 +251,13 @@ export class RpcConnection implements AsyncDisposable {
       return;
     }
     this.connect().then(write, (err: unknown) => this.fail(p, err));
+  }
+
+  private timeoutError(p: Pending): RpcTimeoutError {
+    const { ms, attempts } = p.budget;
+    const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
+    const what = this.socket ? 'no reply' : 'not connected';
+    return new RpcTimeoutError(`${p.what} to ${this.address}: ${what} within ${ms} ms${tries}`);
   }
 
   /** Removes a call from the books and rejects it. */

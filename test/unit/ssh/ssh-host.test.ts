@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Server, utils, type ParsedKey } from 'ssh2';
 import {
   HostKeyMismatchError,
@@ -240,6 +240,84 @@ describe('SshHost.connectUnixSocket', () => {
         c.once('close', () => r());
         c.end();
       });
+    }
+  });
+});
+
+describe('SshHost against a host that never answers a channel-open request', () => {
+  /** An ssh2 server that authenticates, then leaves every session and forward request unanswered. */
+  async function muteChannels(): Promise<{
+    port: number;
+    connections: () => number;
+    requests: () => number;
+    close: () => Promise<void>;
+  }> {
+    let count = 0;
+    let requests = 0;
+    const mute = new Server({ hostKeys: [serverKey.private] }, (client) => {
+      count++;
+      client.on('authentication', (ctx) => ctx.accept());
+      client.on('session', () => void requests++);
+      client.on('openssh.streamlocal', () => undefined);
+      client.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
+    return {
+      port: (mute.address() as AddressInfo).port,
+      connections: () => count,
+      requests: () => requests,
+      close: () => new Promise<void>((r) => mute.close(() => r())),
+    };
+  }
+
+  it('fails a command and a Unix-socket forward with SSH_CHANNEL_TIMEOUT (retriable), then connects afresh', async () => {
+    const mute = await muteChannels();
+    try {
+      await using h = new SshHost(
+        { name: 'wedged', host: '127.0.0.1', port: mute.port, user: 'root', privateKey: clientKey.private },
+        { verifyHostKey: async () => undefined, channelOpenTimeoutMs: 300 },
+      );
+      const err = await h.run(['true']).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'SSH_CHANNEL_TIMEOUT', retriable: true });
+      expect((err as Error).message).toBe("wedged: no answer to opening a channel for 'true' within 300 ms");
+      const fwd = await h.connectUnixSocket('/run/docker.sock').catch((e: unknown) => e);
+      expect(fwd).toMatchObject({ code: 'SSH_CHANNEL_TIMEOUT', retriable: true });
+      expect((fwd as Error).message).toContain('a channel to /run/docker.sock');
+      expect(mute.connections()).toBe(2);
+    } finally {
+      await mute.close();
+    }
+  });
+
+  it('gives up after 30 s at the default', async () => {
+    const mute = await muteChannels();
+    try {
+      await using h = new SshHost(
+        { name: 'wedged', host: '127.0.0.1', port: mute.port, user: 'root', privateKey: clientKey.private },
+        { verifyHostKey: async () => undefined },
+      );
+      // A fake clock for the wait; the handshake and the request travel over real sockets.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const outcome = h.run(['true']).then(
+        () => 'resolved',
+        (e: unknown) => e,
+      );
+      let state: unknown = 'pending';
+      void outcome.then((v) => (state = v));
+      const turns = async (n: number): Promise<void> => {
+        for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+      };
+      for (let i = 0; i < 100_000 && mute.requests() === 0; i++) await turns(1);
+      expect(mute.requests()).toBe(1);
+      await vi.advanceTimersByTimeAsync(29_999);
+      await turns(20);
+      expect(state).toBe('pending');
+      await vi.advanceTimersByTimeAsync(1);
+      await turns(20);
+      expect(state).toMatchObject({ code: 'SSH_CHANNEL_TIMEOUT', retriable: true });
+    } finally {
+      vi.useRealTimers();
+      await mute.close();
     }
   });
 });

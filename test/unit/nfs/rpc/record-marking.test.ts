@@ -162,6 +162,80 @@ describe('record marking', () => {
     expect(() => d.filledInPlace(target, target.length + 1)).toThrow(RpcError);
   });
 
+  it('holds about the payload, in few buffers, when a server cuts a record into 1-byte fragments', () => {
+    const n = 2 * 1024 * 1024;
+    const payload = Buffer.alloc(n, 'fragmented record ');
+    // 5 bytes on the wire per payload byte: a header and the byte.
+    const wire = Buffer.alloc(5 * n);
+    for (let i = 0; i < n; i++) {
+      wire.writeUInt32BE(i === n - 1 ? 0x80000001 : 1, 5 * i);
+      wire[5 * i + 4] = payload[i]!;
+    }
+    for (const reused of [true, false]) {
+      const d = new RecordDecoder(4 * 1024 * 1024, () => 8 * 1024 * 1024);
+      const out: Uint8Array[] = [];
+      let peak = { buffers: 0, bytes: 0 };
+      for (let at = 0; at < wire.length; at += 65536) {
+        out.push(...d.push(wire.subarray(at, at + 65536), reused));
+        const held = d.held;
+        if (held.bytes > peak.bytes) peak = held;
+        if (d.partial)
+          expect(held.bytes).toBeLessThanOrEqual(2 * Math.ceil(Math.min(at + 65536, wire.length) / 5) + 4096);
+      }
+      expect(out).toHaveLength(1);
+      expect(Buffer.from(out[0]!).equals(payload)).toBe(true);
+      expect(peak.buffers).toBe(1);
+      expect(peak.bytes).toBeLessThanOrEqual(2 * n);
+      expect(d.held).toEqual({ buffers: 0, bytes: 0 });
+    }
+  }, 60_000); // megabytes framed byte by byte: seconds on a busy machine
+
+  it('keeps what it holds within twice the payload for any mix of fragment sizes (seeded)', () => {
+    const seed = Number(process.env['SEED'] ?? Date.now() % 100_000);
+    console.log(`record-marking fragment mix seed=${seed}`);
+    const rand = prng(seed);
+    for (let round = 0; round < 20; round++) {
+      const size = 1 + Math.floor(rand() * 600_000);
+      const payload = Buffer.from(randomBytes(rand, size));
+      const fragments: Uint8Array[] = [];
+      for (let at = 0; at < size;) {
+        const r = rand();
+        const len =
+          r < 0.6
+            ? 1 + Math.floor(rand() * 16)
+            : r < 0.9
+              ? Math.floor(rand() * 5000)
+              : 65536 + Math.floor(rand() * 100_000);
+        fragments.push(payload.subarray(at, at + len));
+        at += len;
+      }
+      const wire = frame(fragments);
+      const d = new RecordDecoder(1 << 20);
+      const out: Uint8Array[] = [];
+      const step = 1 + Math.floor(rand() * 70_000);
+      const reused = rand() < 0.5;
+      // Payload bytes on the wire before a wire offset, walked forward as the offset grows.
+      let frag = 0;
+      let fragWire = 0;
+      let fragPayload = 0;
+      const payloadBefore = (x: number): number => {
+        while (frag < fragments.length && fragWire + 4 + fragments[frag]!.length <= x) {
+          fragWire += 4 + fragments[frag]!.length;
+          fragPayload += fragments[frag]!.length;
+          frag++;
+        }
+        return fragPayload + Math.max(0, x - fragWire - 4);
+      };
+      for (let at = 0; at < wire.length; at += step) {
+        out.push(...d.push(wire.subarray(at, at + step), reused));
+        const received = payloadBefore(Math.min(at + step, wire.length));
+        if (d.partial) expect(d.held.bytes).toBeLessThanOrEqual(2 * received + 4096);
+      }
+      expect(out).toHaveLength(1);
+      expect(Buffer.from(out[0]!).equals(payload)).toBe(true);
+    }
+  });
+
   it('refuses a length field over the limit before buffering anything', () => {
     const d = new RecordDecoder(4096);
     expect(() => d.push(Buffer.from('ffffffff', 'hex'))).toThrow(RpcError);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   RpcConnection,
   RpcError,
@@ -9,6 +9,7 @@ import {
 } from '../../../../driver/nfs/rpc/index.js';
 import { XdrWriter } from '../../../../driver/nfs/xdr/index.js';
 import { FakeRpcServer, type Action } from '../../../support/fake-rpc-server.js';
+import { settled, until, useFakeClock } from '../fake-time.js';
 
 const PROG: Program = { name: 'TEST', prog: 400000, vers: 1 };
 const ECHO: Procedure<number, number> = {
@@ -176,6 +177,55 @@ describe('RpcConnection', () => {
     const mismatch = new XdrWriter().u32(1).u32(1).u32(0).u32(0).u32(0).u32(2).u32(3).u32(4).finish();
     const m = decodeReply(mismatch);
     expect(!m.ok && m.error.message).toMatch(/versions 3 to 4/);
+  });
+
+  it('fails a call to a silent server within its budget at the defaults, retries included', async () => {
+    useFakeClock();
+    try {
+      let received = 0;
+      await using server = await FakeRpcServer.start(() => (received++, { silent: true }));
+      await using conn = new RpcConnection({ host: '127.0.0.1', port: server.port, retries: 8 });
+      const outcome = conn.call(PROG, ECHO, 1);
+      await until(() => received === 1, 'the call to arrive');
+      await vi.advanceTimersByTimeAsync(29_999);
+      expect(await settled(outcome)).toBe('pending');
+      await vi.advanceTimersByTimeAsync(1);
+      const got = await settled(outcome);
+      expect(got).not.toBe('pending');
+      const err = (got as { error: Error }).error;
+      expect(err).toMatchObject({ code: 'RPC_TIMEOUT', retriable: true });
+      expect(err.message).toBe(`TEST ECHO to 127.0.0.1:${server.port}: no reply within 30000 ms`);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('bounds retries and reconnects by the same budget: a server that drops every call', async () => {
+    useFakeClock();
+    try {
+      let received = 0;
+      await using server = await FakeRpcServer.start(() => (received++, { hangUp: true }));
+      await using conn = new RpcConnection({
+        host: '127.0.0.1',
+        port: server.port,
+        retries: 1000,
+        timeoutMs: 5_000,
+      });
+      const outcome = conn.call(PROG, ECHO, 1);
+      // Each attempt fails at once; the backoff between them runs on the fake clock.
+      for (let ms = 0; ms < 5_000 && (await settled(outcome)) === 'pending'; ms += 50) {
+        const before = received;
+        await vi.advanceTimersByTimeAsync(50);
+        await until(() => received > before || vi.getTimerCount() > 0, 'the next attempt');
+      }
+      const got = await settled(outcome);
+      expect(got).not.toBe('pending');
+      expect((got as { error: unknown }).error).toMatchObject({ retriable: true });
+      expect(received).toBeGreaterThan(2);
+      expect(received).toBeLessThan(1000);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('fails fast with a retriable error when nothing listens', async () => {
