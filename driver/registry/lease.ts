@@ -170,7 +170,7 @@ export class LeaseManager {
 
   private async describeHolder(keyDir: string, top: DirEntry): Promise<string> {
     try {
-      const bytes = await this.fs.readFile(`${keyDir}/${top.name}`);
+      const bytes = await this.fs.readFile(`${keyDir}/${top.name}`, { maxBytes: 4096 });
       const j = JSON.parse(bytes.subarray(0, 4096).toString('utf8')) as Record<string, unknown>;
       const text = `${String(j['host'])} pid ${String(j['pid'])} (${String(j['command'])})`;
       return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);

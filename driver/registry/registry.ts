@@ -1,13 +1,16 @@
 import type { FileStat, NfsFs } from '../nfs/types.js';
+import { NfsvolError } from '../errors.js';
 import { hasNfsStatus } from '../nfs-status.js';
 import { mapSettled } from '../concurrency.js';
 import {
+  CorruptRecordError,
   IncompleteRecordError,
   NotInitializedError,
   RecordExistsError,
   RecordNotFoundError,
 } from './errors.js';
 import {
+  MAX_RECORD_BYTES,
   SCHEMA_VERSION,
   encodeRecord,
   parseRecord,
@@ -95,9 +98,10 @@ export class RecordCollection<K extends Kind> {
     const file = this.path(key);
     let bytes: Buffer;
     try {
-      bytes = await this.fs.readFile(file);
+      bytes = await this.fs.readFile(file, { maxBytes: MAX_RECORD_BYTES });
     } catch (err) {
       if (hasNfsStatus(err, 'NOENT')) return undefined;
+      if (isTooLarge(err)) throw new CorruptRecordError(file, `larger than ${MAX_RECORD_BYTES} bytes`, err);
       throw err;
     }
     if (bytes.length === 0) throw new IncompleteRecordError(file);
@@ -231,7 +235,10 @@ export class RecordCollection<K extends Kind> {
           const e = window[i]!;
           let bytes: Buffer;
           try {
-            bytes = await this.fs.readFile(this.path(e.key), e.handle ? { handle: e.handle } : {});
+            bytes = await this.fs.readFile(this.path(e.key), {
+              maxBytes: MAX_RECORD_BYTES,
+              ...(e.handle ? { handle: e.handle } : {}),
+            });
           } catch (err) {
             if (hasNfsStatus(err, 'NOENT') || hasNfsStatus(err, 'STALE')) return; // removed meanwhile
             throw err;
@@ -468,7 +475,7 @@ export class Registry {
     const file = `${root}/cluster.json`;
     let bytes: Buffer;
     try {
-      bytes = await fs.readFile(file);
+      bytes = await fs.readFile(file, { maxBytes: MAX_RECORD_BYTES });
     } catch (err) {
       if (hasNfsStatus(err, 'NOENT')) throw new NotInitializedError('this export', err);
       throw err;
@@ -552,4 +559,8 @@ export class Registry {
     }
     return removed;
   }
+}
+
+function isTooLarge(err: unknown): boolean {
+  return err instanceof NfsvolError && err.code === 'NFS_TOO_LARGE';
 }

@@ -197,10 +197,12 @@ export class MemoryNfs implements NfsFs {
   async *readdirIter(path: string): AsyncIterable<DirEntry> {
     for (const e of await this.readdir(path)) yield e;
   }
-  async readFile(path: string): Promise<Buffer> {
+  async readFile(path: string, options: { readonly maxBytes?: number } = {}): Promise<Buffer> {
     await this.enter('readFile', path);
     const n = this.must(path);
     if (n.kind !== 'file') throw new FakeNfsError('NFS3ERR_ISDIR', `is a directory: ${path}`);
+    if (options.maxBytes !== undefined && n.data.length > options.maxBytes)
+      throw new FakeNfsError('NFS_TOO_LARGE', `over maxBytes: ${path}`);
     return Buffer.from(n.data);
   }
   async writeFile(path: string, data: Uint8Array | string, options: WriteFileOptions = {}): Promise<void> {

@@ -137,6 +137,13 @@ describe('records read from the export are input', () => {
     await expect(l.cluster.inspectVolume('v1')).rejects.toMatchObject({ code: 'REGISTRY_CORRUPT' });
   });
 
+  it('a record file of megabytes is refused at the cap, not read whole', async () => {
+    const l = await lab(0);
+    l.fs.put('.nfsvol/volumes/huge.json', Buffer.alloc(2 * 1024 * 1024, 0x20));
+    await expect(l.cluster.inspectVolume('huge')).rejects.toMatchObject({ code: 'REGISTRY_CORRUPT' });
+    await expect(l.cluster.listVolumes()).rejects.toThrow(/huge\.json/);
+  });
+
   it('an init URL whose host carries mount options is refused before anything is written', async () => {
     const fs = new MemoryNfs();
     await expect(
