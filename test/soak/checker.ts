@@ -238,6 +238,13 @@ export function checkState(state: FinalState, phase: 'pre-sync' | 'final', count
       v('harness', `${h.name} did not answer when the state was read: ${h.error ?? ''}`);
       continue;
     }
+    for (const f of h.foreign) {
+      // Only `docker run -v NAME` makes these: the soak's container start raced a removal.
+      v(
+        'harness',
+        `${h.name}: Docker volume ${f} is not this cluster's (a container start raced its removal, and Docker made a local volume)`,
+      );
+    }
     for (const d of h.definitions) {
       counts.checks++;
       if (!state.records.has(d.name) && !owes(state, h.name, d.name))
@@ -335,6 +342,65 @@ export function checkInUse(
           commands: [describeCommand(m), describeCommand(cmd)],
         });
       }
+    }
+  }
+  return out;
+}
+
+/**
+ * I5 for host mounts: a mount a command reported, with nothing after it that could have undone
+ * it (an unmount of it or a removal of its volume, in any outcome), is recorded and mounted; an
+ * unmount a command reported, with no mount after it, left no record and no mount.
+ */
+export function checkMounts(
+  history: readonly CommandRecord[],
+  state: FinalState,
+  counts: CheckCounts,
+): Violation[] {
+  const out: Violation[] = [];
+  const touches = (c: CommandRecord, volume: string, host: string): 'mount' | 'unmount' | undefined => {
+    if ((c.kind === 'mount' || c.kind === 'unmount') && namesOf(c)[0] === volume && c.args.includes(host))
+      return c.kind;
+    if (
+      c.kind === 'rm' &&
+      volumeEffects(c).some((e) => e.volume === volume && (e.claim === 'removed' || e.claim === 'unknown'))
+    )
+      return 'unmount';
+    return undefined;
+  };
+  for (const c of history) {
+    const claim = mountClaim(c);
+    if (!claim) continue;
+    const later = history.filter(
+      (x) => x.id !== c.id && mayFollow(x, c) && touches(x, claim.volume, claim.host),
+    );
+    if (later.length > 0) {
+      counts.undetermined++;
+      continue;
+    }
+    const host = state.hosts.find((h) => h.name === claim.host);
+    if (!host?.reachable) continue;
+    counts.checks++;
+    const rec = state.mountRecords.find((r) => r.volume === claim.volume && r.host === claim.host);
+    const mounted = host.mounts.find((m) => m.mountpoint === claim.path);
+    const problems: string[] = [];
+    if (c.kind === 'mount') {
+      if (!rec) problems.push('there is no mount record');
+      else if (rec.path !== claim.path) problems.push(`the mount record says ${rec.path}`);
+      if (!mounted) problems.push(`nothing is mounted at ${claim.path}`);
+      else if (!mounted.device.endsWith(`/${claim.volume}`))
+        problems.push(`${mounted.device} is mounted there`);
+    } else {
+      if (rec) problems.push(`the mount record is still there (${rec.path})`);
+      if (mounted) problems.push(`${mounted.device} is still mounted at ${claim.path}`);
+    }
+    if (problems.length > 0) {
+      out.push({
+        invariant: 'I5-outcomes-match',
+        phase: 'final',
+        message: `${claim.volume} on ${claim.host}: reported ${c.kind === 'mount' ? 'mounted' : 'unmounted'} at ${claim.path} and nothing later could undo it, but ${problems.join(' and ')}`,
+        commands: [describeCommand(c)],
+      });
     }
   }
   return out;

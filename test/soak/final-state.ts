@@ -26,6 +26,8 @@ export interface HostState {
   readonly definitions: readonly Definition[];
   /** NFS mounts outside Docker's own volume directories (host mounts). */
   readonly mounts: readonly HostMount[];
+  /** Docker volumes without this cluster's label (Docker makes one when `-v NAME` names none). */
+  readonly foreign: readonly string[];
 }
 
 export interface FinalState {
@@ -129,11 +131,13 @@ export async function readHost(host: LabHost, name: string, clusterId: string): 
     const script =
       'for v in $(docker volume ls -q --filter "label=nfsvol.cluster=$1"); do ' +
       'docker volume inspect --format "V {{.Name}} {{json .Labels}} {{index .Options \\"device\\"}}" "$v"; done; ' +
-      'awk \'$3 ~ /^nfs/ { print "M", $1, $2 }\' /proc/mounts';
+      'awk \'$3 ~ /^nfs/ { print "M", $1, $2 }\' /proc/mounts; ' +
+      'docker volume ls -q | sed "s/^/A /"';
     const r = await host.exec(['sh', '-c', script, 'soak', clusterId], { timeoutMs: 60_000 });
     if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr.trim().slice(-300)}`);
     const definitions: Definition[] = [];
     const mounts: HostMount[] = [];
+    const all: string[] = [];
     for (const line of r.stdout.split('\n')) {
       if (line.startsWith('V ')) {
         const m = /^V (\S+) (\{.*\}|null) ?(.*)$/.exec(line);
@@ -144,9 +148,12 @@ export async function readHost(host: LabHost, name: string, clusterId: string): 
         const [, device = '', mountpoint = ''] = line.split(' ');
         // Docker mounts a volume's NFS share under its own directory while a container uses it.
         if (!mountpoint.startsWith('/var/lib/docker/')) mounts.push({ device, mountpoint });
+      } else if (line.startsWith('A ')) {
+        all.push(line.slice(2));
       }
     }
-    return { name, reachable: true, definitions, mounts };
+    const foreign = all.filter((v) => !definitions.some((d) => d.name === v));
+    return { name, reachable: true, definitions, mounts, foreign };
   } catch (err) {
     return {
       name,
@@ -154,6 +161,7 @@ export async function readHost(host: LabHost, name: string, clusterId: string): 
       error: err instanceof Error ? err.message : String(err),
       definitions: [],
       mounts: [],
+      foreign: [],
     };
   }
 }

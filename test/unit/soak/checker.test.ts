@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkInUse, checkOutcomes, checkState, type CheckCounts } from '../../soak/checker.js';
+import { checkInUse, checkMounts, checkOutcomes, checkState, type CheckCounts } from '../../soak/checker.js';
 import type { FinalState, HostState } from '../../soak/final-state.js';
 import type { CommandRecord } from '../../soak/history.js';
 
@@ -11,16 +11,8 @@ function cmd(
   out: unknown,
   extra: Partial<CommandRecord> = {},
 ): CommandRecord {
-  const kind =
-    args[0] === 'sync'
-      ? 'sync'
-      : args[1] === 'create'
-        ? 'create'
-        : args[1] === 'rm'
-          ? 'rm'
-          : args[1] === 'mount'
-            ? 'mount'
-            : 'ls';
+  const kind: CommandRecord['kind'] =
+    args[0] === 'sync' ? 'sync' : ((args[1] ?? 'ls') as CommandRecord['kind']);
   return {
     id: nextId++,
     actor: 'w0',
@@ -47,6 +39,7 @@ function host(name: string, definitions: string[], over: Partial<HostState> = {}
     reachable: true,
     definitions: definitions.map((d) => ({ name: d, labels: {}, device: `:/export/${d}` })),
     mounts: [],
+    foreign: [],
     ...over,
   };
 }
@@ -173,5 +166,37 @@ describe('soak checker: data kept while used (I3)', () => {
     });
     const rm = cmd(['volume', 'rm', 'a'], 50, 60, removed('a', 'archive', '.nfsvol/archive/a-1'));
     expect(checkInUse([mount, rm], [], counts())[0]?.message).toMatch(/while mounted on h1:\/mnt\/soak\/a/);
+  });
+});
+
+describe('soak checker: mounts (I5)', () => {
+  const mountOut = { volume: 'a', host: 'h1', path: '/mnt/soak/a' };
+  const mounted = state({
+    mountRecords: [{ volume: 'a', host: 'h1', path: '/mnt/soak/a' }],
+    hosts: [host('h1', [], { mounts: [{ device: '10.0.2.2:/export/a', mountpoint: '/mnt/soak/a' }] })],
+  });
+  const bare = state({ hosts: [host('h1', [])] });
+
+  it('a reported mount with nothing after it is recorded and mounted', () => {
+    const h = [cmd(['volume', 'mount', 'a', '--host', 'h1', '--path', '/mnt/soak/a'], 0, 10, mountOut)];
+    expect(checkMounts(h, mounted, counts())).toEqual([]);
+    expect(checkMounts(h, bare, counts())[0]?.message).toMatch(
+      /reported mounted .* but there is no mount record and nothing is mounted at \/mnt\/soak\/a/,
+    );
+  });
+
+  it('a reported unmount with no mount after it left nothing; a later unmount makes a mount undetermined', () => {
+    const un = {
+      ...cmd(['volume', 'unmount', 'a', '--host', 'h1'], 20, 30, mountOut),
+      kind: 'unmount' as const,
+    };
+    expect(checkMounts([un], bare, counts())).toEqual([]);
+    expect(checkMounts([un], mounted, counts())[0]?.message).toMatch(
+      /reported unmounted.*record is still there/,
+    );
+    const m = cmd(['volume', 'mount', 'a', '--host', 'h1', '--path', '/mnt/soak/a'], 0, 10, mountOut);
+    const c = counts();
+    expect(checkMounts([m, { ...un, exitCode: 1, stdout: '' }], bare, c)).toEqual([]);
+    expect(c.undetermined).toBe(1);
   });
 });
