@@ -117,7 +117,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
 async function bootHosts(n: number, log: (line: string) => void): Promise<LabHost[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startHosts(n);
+      // Emulated VMs on a shared machine can take minutes to boot: the default allows 3.
+      return await startHosts(n, { bootTimeoutMs: 480_000 });
     } catch (err) {
       if (attempt >= 2) throw err;
       log(
@@ -290,8 +291,15 @@ class Soak {
         }
       });
       child.kill('SIGKILL');
+      this.event('kill', { worker: `w${worker}`, pid: child.pid });
       this.fault('kill', true);
     }, delayMs);
+  }
+
+  /** What the harness itself did, with its time, in `events.jsonl` beside the history. */
+  private event(what: string, detail: Record<string, unknown> = {}): void {
+    const line = JSON.stringify({ t: Number((this.now() / 1000).toFixed(2)), event: what, ...detail });
+    void appendFile(join(this.outDir, 'events.jsonl'), `${line}\n`);
   }
 
   private fault(kind: string, injected: boolean): void {
@@ -322,7 +330,9 @@ class Soak {
         else this.armedKills.set(f.target, f.durationMs);
       } else if (f.kind === 'restart-nfs') {
         this.log(`[soak] t=${(this.now() / 1000).toFixed(1)}s fault: restart ganesha`);
+        this.event('restart-nfs');
         await this.server.restart();
+        this.event('restart-nfs-done');
         this.fault('restart-nfs', true);
       } else {
         const host = this.hosts[f.target];
@@ -335,10 +345,12 @@ class Soak {
         );
         this.cut.add(f.target);
         await host.setLink(false);
+        this.event('cut-link', { host: HOST_NAME(f.target) });
         this.fault('cut-link', true);
         restores.push(
           sleep(f.durationMs).then(async () => {
             await host.setLink(true);
+            this.event('restore-link', { host: HOST_NAME(f.target) });
             this.cut.delete(f.target);
           }),
         );
@@ -374,6 +386,7 @@ class Soak {
         }
         victim.lostLines.push(...r.stdout.split('\n').filter((l) => l.startsWith('LOST')));
         victim.stoppedMs = this.now();
+        this.event('container-stopped', { host: hostName, name: victim.name, volume: victim.volume });
         this.containerCounts.stopped++;
         if (c.action === 'stop') continue;
       }
@@ -391,6 +404,7 @@ class Soak {
           startedMs: this.now(),
           lostLines: [],
         });
+        this.event('container-started', { host: hostName, name, volume: c.volume });
         this.containerCounts.started++;
       } else {
         this.containerCounts.skipped++;
@@ -401,7 +415,10 @@ class Soak {
   /** Faults off, links back, every killed command run again to its end. */
   private async settle(): Promise<void> {
     for (const [i, h] of this.hosts.entries()) {
-      if (this.cut.has(i)) await h.setLink(true);
+      if (this.cut.has(i)) {
+        await h.setLink(true);
+        this.event('restore-link', { host: HOST_NAME(i) });
+      }
     }
     this.cut.clear();
     for (const h of this.hosts) {
