@@ -72,7 +72,7 @@ export function checkLockTrace(text: string | undefined): LockTraceResult {
   const killed = new Set<number>();
   const keys = new Set<string>();
   // Owners already reported as superseded: their later release is the same incident.
-  const superseded = new Set<string>();
+  const superseded = new Map<string, number>();
   let events = 0;
   let acquisitions = 0;
   let takeovers = 0;
@@ -106,7 +106,7 @@ export function checkLockTrace(text: string | undefined): LockTraceResult {
         if (killed.has(current.pid)) {
           takeovers++;
         } else {
-          superseded.add(current.owner);
+          superseded.set(current.owner, violations.length);
           violations.push({
             kind: 'two-holders',
             key,
@@ -124,7 +124,16 @@ export function checkLockTrace(text: string | undefined): LockTraceResult {
     if (current === undefined || current.owner !== owner) {
       // "lost" by a holder that was superseded is the lock working; "releasing" of a lock
       // someone else holds means the releaser did not notice it lost the lock.
-      if (e.event === 'releasing' && !superseded.has(owner)) {
+      const reported = superseded.get(owner);
+      if (reported !== undefined) {
+        // Say how the superseded holder ended: a late `lost` means it noticed, but only after
+        // the other had taken the lock; a `releasing` means it never noticed at all.
+        const v = violations[reported]!;
+        violations[reported] = { ...v, message: `${v.message}; it wrote ${e.event} at line ${line}` };
+        superseded.delete(owner);
+        return;
+      }
+      if (e.event === 'releasing') {
         violations.push({
           kind: 'release-not-held',
           key,

@@ -41,6 +41,7 @@ describe('soak lock trace checker', () => {
     expect(r.violations).toHaveLength(1);
     expect(r.violations[0]).toMatchObject({ kind: 'two-holders', key: 'volume-a', line: 2 });
     expect(r.violations[0]?.message).toContain('o1 (pid 1, acquired at line 1, not killed)');
+    expect(r.violations[0]?.message).toMatch(/it wrote releasing at line 3$/);
   });
 
   it('lets a killed holder be superseded', () => {
