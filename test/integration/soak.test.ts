@@ -11,7 +11,7 @@ const MINUTES = 3;
 describe('soak: concurrent CLIs under faults keep the registry, the export and the hosts consistent', () => {
   it(
     `seed ${SEED}, ${MINUTES} min: no invariant violated`,
-    { timeout: (MINUTES + 12) * 60_000 },
+    { timeout: (MINUTES + 25) * 60_000 },
     async () => {
       expect(Number.isInteger(SEED) && SEED >= 0, `NFSVOL_SOAK_SEED must be a non-negative integer`).toBe(
         true,
