@@ -4,6 +4,7 @@ import type { FinalState } from './final-state.js';
 import {
   describeCommand,
   mountClaim,
+  parseJson,
   volumeEffects,
   namesOf,
   type CommandRecord,
@@ -255,6 +256,15 @@ export function checkState(state: FinalState, phase: 'pre-sync' | 'final', count
     }
     for (const m of h.mounts) {
       counts.checks++;
+      const exportRoot = /^[^:]*:\/[^/]*\/?$/.test(m.device);
+      if (exportRoot) {
+        // Not a volume: the export itself, as `host check` mounts it for a moment to test NFS.
+        v(
+          'I2-no-orphans',
+          `${h.name}: the export itself (${m.device}) is still mounted at ${m.mountpoint}: a mount nfsvol left behind (host check's test mount?)`,
+        );
+        continue;
+      }
       const volume = m.device.split('/').pop() ?? '';
       if (!state.records.has(volume))
         v(
@@ -400,6 +410,67 @@ export function checkMounts(
         phase: 'final',
         message: `${claim.volume} on ${claim.host}: reported ${c.kind === 'mount' ? 'mounted' : 'unmounted'} at ${claim.path} and nothing later could undo it, but ${problems.join(' and ')}`,
         commands: [describeCommand(c)],
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * I1 as the commands saw it: an rm that failed for a volume (its record stays) after it had
+ * already removed that volume's definition from some host, with nothing recorded as pending,
+ * leaves the volume without its definition there until someone runs sync.
+ */
+export function checkRemovals(history: readonly CommandRecord[], counts: CheckCounts): Violation[] {
+  const out: Violation[] = [];
+  for (const c of history) {
+    if (c.kind !== 'rm' || c.killed) continue;
+    const report = parseJson(c.stdout) as { hosts?: { host?: string; removed?: string[] }[] } | undefined;
+    for (const e of volumeEffects(c)) {
+      if (e.claim !== 'unknown' || e.errorCode === undefined) continue;
+      counts.checks++;
+      const on = (report?.hosts ?? []).filter((h) => h.removed?.includes(e.volume)).map((h) => h.host);
+      if (on.length > 0) {
+        out.push({
+          invariant: 'I1-record-complete',
+          phase: 'history',
+          message: `${e.volume}: rm failed (${e.errorCode}) and kept the record, but had already removed its definition from ${on.join(', ')}, with nothing pending`,
+          commands: [describeCommand(c)],
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** A lock still blocking commands this long after the soak killed its holder is stuck. */
+export const STUCK_LOCK_MS = 60_000;
+
+/**
+ * Liveness: a command that timed out waiting for a lock whose holder (named `<pid>-...` in the
+ * error) the soak had SIGKILLed long before: a dead holder's lock must expire.
+ */
+export function checkStuckLocks(history: readonly CommandRecord[], counts: CheckCounts): Violation[] {
+  const out: Violation[] = [];
+  const killedAt = new Map<number, CommandRecord>();
+  for (const c of history) if (c.killed && c.pid !== undefined) killedAt.set(c.pid, c);
+  const reported = new Set<number>();
+  for (const c of history) {
+    const text = `${c.stdout}\n${c.stderr}`;
+    if (!text.includes('LOCK_TIMEOUT')) continue;
+    for (const m of text.matchAll(/held by (\d+)-/g)) {
+      const pid = Number(m[1]);
+      const holder = killedAt.get(pid);
+      if (!holder) continue;
+      counts.checks++;
+      const deadFor = c.startedMs - holder.endedMs;
+      if (deadFor < STUCK_LOCK_MS || reported.has(pid)) continue;
+      reported.add(pid);
+      out.push({
+        invariant: 'liveness',
+        phase: 'history',
+        message: `a lock held by pid ${pid}${holder.clockShift ? ` (clock ${holder.clockShift})` : ''}, SIGKILLed ${(deadFor / 1000).toFixed(0)} s before, still made a command time out`,
+        commands: [describeCommand(holder), describeCommand(c)],
       });
     }
   }

@@ -47,6 +47,34 @@ export interface FinalState {
   readonly hosts: readonly HostState[];
 }
 
+/** FinalState in plain JSON (maps and sets as arrays), for the evidence file. */
+export interface FinalStateJson extends Omit<FinalState, 'records' | 'badRecords' | 'dirs' | 'pending'> {
+  readonly records: readonly (readonly [string, { readonly onDelete: string | undefined }])[];
+  readonly badRecords: readonly (readonly [string, string])[];
+  readonly dirs: readonly string[];
+  readonly pending: readonly (readonly [string, readonly string[]])[];
+}
+
+export function stateToJson(s: FinalState): FinalStateJson {
+  return {
+    ...s,
+    records: [...s.records],
+    badRecords: [...s.badRecords],
+    dirs: [...s.dirs],
+    pending: [...s.pending],
+  };
+}
+
+export function stateFromJson(s: FinalStateJson): FinalState {
+  return {
+    ...s,
+    records: new Map(s.records),
+    badRecords: new Map(s.badRecords),
+    dirs: new Set(s.dirs),
+    pending: new Map(s.pending),
+  };
+}
+
 async function jsonFiles(nfs: NfsClient, dir: string): Promise<Map<string, unknown>> {
   const out = new Map<string, unknown>();
   const entries = await nfs.readdir(dir).catch(() => []);
@@ -62,9 +90,7 @@ async function jsonFiles(nfs: NfsClient, dir: string): Promise<Map<string, unkno
   return out;
 }
 
-export async function readExport(
-  url: string,
-): Promise<Omit<FinalState, 'hosts'> & { readonly volumesWithCanary: ReadonlySet<string> }> {
+export async function readExport(url: string): Promise<Omit<FinalState, 'hosts'>> {
   const nfs = await NfsClient.connect(url);
   try {
     const cluster = JSON.parse((await nfs.readFile('.nfsvol/cluster.json')).toString('utf8')) as {
@@ -81,13 +107,11 @@ export async function readExport(
       records.set(name, { onDelete: typeof onDelete === 'string' ? onDelete : undefined });
     }
     const dirs = new Set<string>();
-    const volumesWithCanary = new Set<string>();
     for (const e of await nfs.readdir('')) {
       if (e.name === '.nfsvol' || e.name === '.' || e.name === '..') continue;
       const st = e.stat ?? (await nfs.stat(e.name));
       if (st.type !== 'directory') continue;
       dirs.add(e.name);
-      if (await nfs.exists(`${e.name}/${CANARY}`)) volumesWithCanary.add(e.name);
     }
     const archive = (await nfs.readdir('.nfsvol/archive').catch(() => []))
       .map((e) => e.name)
@@ -115,7 +139,6 @@ export async function readExport(
       records,
       badRecords,
       dirs,
-      volumesWithCanary,
       archive,
       mountRecords,
       pending,

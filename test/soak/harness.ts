@@ -19,12 +19,22 @@ import {
   checkInUse,
   checkMounts,
   checkOutcomes,
+  checkRemovals,
+  checkStuckLocks,
   checkState,
   type CheckCounts,
   type ContainerUse,
   type Violation,
 } from './checker.js';
-import { CANARY, readExport, readHost, type FinalState } from './final-state.js';
+import {
+  CANARY,
+  readExport,
+  readHost,
+  stateFromJson,
+  stateToJson,
+  type FinalState,
+  type FinalStateJson,
+} from './final-state.js';
 import { describeCommand, parseJson, type CommandRecord } from './history.js';
 import { checkLockTrace, type LockTraceResult } from './lock-trace.js';
 import { HOST_NAME, planSoak, type OpKind, type PlannedCommand, type SoakPlan } from './schedule.js';
@@ -139,8 +149,6 @@ class Soak {
   private readonly containers: (ContainerUse & { stoppedMs?: number; lostLines: string[] })[] = [];
   private readonly containerCounts = { started: 0, stopped: 0, skipped: 0 };
   private readonly faultCounts: Record<string, { injected: number; missed: number }> = {};
-  private readonly violations: Violation[] = [];
-  private readonly counts: CheckCounts = { checks: 0, undetermined: 0 };
   private readonly env: NodeJS.ProcessEnv;
   private readonly trace: string;
   private clusterId = '';
@@ -260,18 +268,11 @@ class Soak {
           exitCode: code,
           ...(signal ? { signal } : {}),
           killed,
+          ...(timedOut ? { timedOut } : {}),
           stdout: Buffer.concat(stdout).toString('utf8'),
           stderr: Buffer.concat(stderr).toString('utf8').slice(-4000),
           ...(opts.rerunOf === undefined ? {} : { rerunOf: opts.rerunOf }),
         };
-        if (timedOut) {
-          this.violations.push({
-            invariant: 'liveness',
-            phase: 'history',
-            message: `a command did not end within ${COMMAND_TIMEOUT_MS / 1000} s and was killed`,
-            commands: [describeCommand(rec)],
-          });
-        }
         this.history.push(rec);
         void appendFile(join(this.outDir, 'history.jsonl'), `${JSON.stringify(rec)}\n`);
         resolve(rec);
@@ -446,19 +447,8 @@ class Soak {
 
   private async check(): Promise<SoakReport> {
     const pre = await this.readState();
-    this.violations.push(...checkState(pre, 'pre-sync', this.counts));
     const sync = await this.cli('final', 'sync', ['sync']);
-    this.counts.checks++;
-    const foreign = new Set(pre.hosts.flatMap((h) => h.foreign.map((f) => `${h.name}/${f}`)));
-    if (sync.exitCode !== 0 && !onlyForeignConflicts(sync, foreign)) {
-      this.violations.push({
-        invariant: 'I1-record-complete',
-        phase: 'final',
-        message: `the final sync, with every host up and no faults, did not succeed: ${sync.stdout.slice(0, 600)} ${sync.stderr.slice(0, 300)}`,
-        commands: [describeCommand(sync)],
-      });
-    }
-    const state = await this.readState();
+    const final = await this.readState();
     // Containers still running: their log says whether they ever lost their data.
     for (const c of this.containers) {
       if (c.stoppedMs !== undefined) continue;
@@ -468,39 +458,102 @@ class Soak {
         .catch(() => undefined);
       c.lostLines.push(...(r?.stdout.split('\n').filter((l) => l.startsWith('LOST')) ?? []));
     }
-    this.violations.push(
-      ...checkState(state, 'final', this.counts),
-      ...checkOutcomes(this.history, state, this.counts),
-      ...checkInUse(this.history, this.containers, this.counts),
-      ...checkMounts(this.history, state, this.counts),
-    );
-    const lockTrace = checkLockTrace(existsSync(this.trace) ? await readFile(this.trace, 'utf8') : undefined);
-    this.counts.checks += lockTrace.acquisitions;
-    for (const v of lockTrace.violations) {
-      this.violations.push({ invariant: 'I4-lock-exclusive', phase: 'history', message: v.message });
-    }
-    const operations: Record<string, Record<string, number>> = {};
-    for (const c of this.history) {
-      const k = c.actor === 'rerun' ? `${c.kind} (re-run)` : c.kind;
-      const by = (operations[k] ??= {});
-      const status = c.killed ? 'killed' : `exit ${c.exitCode ?? c.signal ?? '?'}`;
-      by[status] = (by[status] ?? 0) + 1;
-    }
-    const report: SoakReport = {
+    const evidence: SoakEvidence = {
       seed: this.plan.seed,
       durationMs: this.plan.durationMs,
       outDir: this.outDir,
-      operations,
+      history: this.history,
+      containers: this.containers,
+      pre: stateToJson(pre),
+      final: stateToJson(final),
+      finalSyncId: sync.id,
+      lockTrace: existsSync(this.trace) ? await readFile(this.trace, 'utf8') : '',
       faults: this.faultCounts,
-      containers: this.containerCounts,
-      checks: this.counts.checks,
-      undetermined: this.counts.undetermined,
-      lockTrace,
-      violations: this.violations,
+      containerCounts: this.containerCounts,
     };
+    // Everything the verdict rests on, so `npm run soak -- --recheck DIR` can judge it again.
+    await writeFile(join(this.outDir, 'evidence.json'), JSON.stringify(evidence));
+    const report = judge(evidence);
     await writeFile(join(this.outDir, 'report.json'), JSON.stringify(report, null, 2));
     return report;
   }
+}
+
+/** What a run leaves for the checker: the history, the containers, the two state readings. */
+export interface SoakEvidence {
+  readonly seed: number;
+  readonly durationMs: number;
+  readonly outDir: string;
+  readonly history: readonly CommandRecord[];
+  readonly containers: readonly ContainerUse[];
+  readonly pre: FinalStateJson;
+  readonly final: FinalStateJson;
+  /** The id of the final `sync` in the history. */
+  readonly finalSyncId: number;
+  readonly lockTrace: string;
+  readonly faults: SoakReport['faults'];
+  readonly containerCounts: SoakReport['containers'];
+}
+
+/** The verdict on a run: every invariant checked against the evidence. Pure. */
+export function judge(e: SoakEvidence): SoakReport {
+  const counts: CheckCounts = { checks: 0, undetermined: 0 };
+  const pre = stateFromJson(e.pre);
+  const final = stateFromJson(e.final);
+  const violations: Violation[] = [];
+  for (const c of e.history) {
+    if (!c.timedOut) continue;
+    violations.push({
+      invariant: 'liveness',
+      phase: 'history',
+      message: `a command did not end within ${COMMAND_TIMEOUT_MS / 1000} s and was killed`,
+      commands: [describeCommand(c)],
+    });
+  }
+  violations.push(...checkState(pre, 'pre-sync', counts));
+  const sync = e.history.find((c) => c.id === e.finalSyncId);
+  counts.checks++;
+  const foreign = new Set(pre.hosts.flatMap((h) => h.foreign.map((f) => `${h.name}/${f}`)));
+  if (!sync || (sync.exitCode !== 0 && !onlyForeignConflicts(sync, foreign))) {
+    violations.push({
+      invariant: 'I1-record-complete',
+      phase: 'final',
+      message: `the final sync, with every host up and no faults, did not succeed: ${sync ? `${sync.stdout.slice(0, 600)} ${sync.stderr.slice(0, 300)}` : 'not run'}`,
+      ...(sync ? { commands: [describeCommand(sync)] } : {}),
+    });
+  }
+  violations.push(
+    ...checkState(final, 'final', counts),
+    ...checkOutcomes(e.history, final, counts),
+    ...checkInUse(e.history, e.containers, counts),
+    ...checkMounts(e.history, final, counts),
+    ...checkRemovals(e.history, counts),
+    ...checkStuckLocks(e.history, counts),
+  );
+  const lockTrace = checkLockTrace(e.lockTrace);
+  counts.checks += lockTrace.acquisitions;
+  for (const v of lockTrace.violations) {
+    violations.push({ invariant: 'I4-lock-exclusive', phase: 'history', message: v.message });
+  }
+  const operations: Record<string, Record<string, number>> = {};
+  for (const c of e.history) {
+    const k = c.actor === 'rerun' ? `${c.kind} (re-run)` : c.actor === 'final' ? `${c.kind} (final)` : c.kind;
+    const by = (operations[k] ??= {});
+    const status = c.killed ? (c.timedOut ? 'timed out' : 'killed') : `exit ${c.exitCode ?? c.signal ?? '?'}`;
+    by[status] = (by[status] ?? 0) + 1;
+  }
+  return {
+    seed: e.seed,
+    durationMs: e.durationMs,
+    outDir: e.outDir,
+    operations,
+    faults: e.faults,
+    containers: e.containerCounts,
+    checks: counts.checks,
+    undetermined: counts.undetermined,
+    lockTrace,
+    violations,
+  };
 }
 
 /** The sync failed only on the local volumes the soak's own container starts made. */

@@ -20,6 +20,8 @@ export interface CommandRecord {
   readonly signal?: string;
   /** The harness SIGKILLed it: what it did is unknown, and it is run again at the end. */
   readonly killed: boolean;
+  /** It was killed because it ran past the soak's per-command limit. */
+  readonly timedOut?: boolean;
   readonly stdout: string;
   readonly stderr: string;
   /** The id of the killed command this one re-runs. */

@@ -1,8 +1,10 @@
 // `npm run soak -- --seed N --minutes M [--hosts 2] [--workers 6] [--out DIR]`: the seeded
-// randomized history test against the lab. Prints the seed first, a summary at the end, and
+// randomized history test against the lab. `--recheck DIR` judges a finished run's evidence again. Prints the seed first, a summary at the end, and
 // exits 1 when any invariant was violated (2 on bad arguments).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runSoak } from './harness.js';
+import { judge, runSoak, type SoakEvidence } from './harness.js';
 import { formatReport } from './report.js';
 
 function int(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
@@ -24,9 +26,17 @@ const { values } = parseArgs({
     hosts: { type: 'string' },
     workers: { type: 'string' },
     out: { type: 'string' },
+    recheck: { type: 'string' },
   },
   strict: true,
 });
+if (values.recheck !== undefined) {
+  // Judges a finished run again from its evidence file, with this checker: no lab needed.
+  const evidence = JSON.parse(await readFile(join(values.recheck, 'evidence.json'), 'utf8')) as SoakEvidence;
+  const report = judge(evidence);
+  process.stdout.write(`soak: seed ${report.seed} (recheck of ${values.recheck})\n${formatReport(report)}\n`);
+  process.exit(report.violations.length > 0 ? 1 : 0);
+}
 const seed = int(
   values.seed ?? process.env['NFSVOL_SOAK_SEED'],
   'seed',

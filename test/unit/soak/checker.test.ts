@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { checkInUse, checkMounts, checkOutcomes, checkState, type CheckCounts } from '../../soak/checker.js';
+import {
+  checkInUse,
+  checkMounts,
+  checkOutcomes,
+  checkRemovals,
+  checkState,
+  checkStuckLocks,
+  type CheckCounts,
+} from '../../soak/checker.js';
 import type { FinalState, HostState } from '../../soak/final-state.js';
 import type { CommandRecord } from '../../soak/history.js';
 
@@ -198,5 +206,56 @@ describe('soak checker: mounts (I5)', () => {
     const c = counts();
     expect(checkMounts([m, { ...un, exitCode: 1, stdout: '' }], bare, c)).toEqual([]);
     expect(c.undetermined).toBe(1);
+  });
+});
+
+describe('soak checker: what the commands themselves show', () => {
+  it('an rm that failed after removing definitions from hosts is reported (I1)', () => {
+    const out = {
+      volumes: [{ name: 'a', status: 'failed', error: { code: 'LOCK_TIMEOUT', message: 'x' } }],
+      hosts: [{ host: 'h2', ok: true, removed: ['a'] }],
+    };
+    const rm = cmd(['volume', 'rm', 'a'], 0, 10, out, { exitCode: 1 });
+    expect(checkRemovals([rm], counts())[0]?.message).toBe(
+      'a: rm failed (LOCK_TIMEOUT) and kept the record, but had already removed its definition from h2, with nothing pending',
+    );
+    const notFound = { volumes: [{ name: 'a', status: 'failed', error: { code: 'NOT_FOUND' } }], hosts: [] };
+    expect(checkRemovals([cmd(['volume', 'rm', 'a'], 0, 10, notFound)], counts())).toEqual([]);
+  });
+
+  it('a lock whose holder was killed long before must not keep failing commands (liveness)', () => {
+    const holder = cmd(
+      ['volume', 'mount', 'a', '--host', 'h1', '--path', '/mnt/soak/a'],
+      0,
+      5_000,
+      undefined,
+      {
+        killed: true,
+        exitCode: null,
+        pid: 4242,
+        clockShift: '+5m',
+      },
+    );
+    const late = cmd(['volume', 'rm', 'a'], 90_000, 105_000, undefined, {
+      exitCode: 1,
+      stderr:
+        'nfsvol: timed out waiting for lock .nfsvol/locks/volume-a.lock held by 4242-ab12cd34 (LOCK_TIMEOUT)\n',
+    });
+    const early = { ...late, id: late.id + 100, startedMs: 20_000 };
+    expect(checkStuckLocks([holder, early], counts())).toEqual([]);
+    expect(checkStuckLocks([holder, late], counts())[0]?.message).toBe(
+      'a lock held by pid 4242 (clock +5m), SIGKILLed 85 s before, still made a command time out',
+    );
+  });
+
+  it('the export root left mounted on a host is named as such', () => {
+    const s = state({
+      hosts: [
+        host('h1', [], { mounts: [{ device: '10.0.2.2:/export', mountpoint: '/tmp/nfsvol-check.x' }] }),
+      ],
+    });
+    expect(checkState(s, 'final', counts()).map((v) => v.message)).toEqual([
+      "h1: the export itself (10.0.2.2:/export) is still mounted at /tmp/nfsvol-check.x: a mount nfsvol left behind (host check's test mount?)",
+    ]);
   });
 });
