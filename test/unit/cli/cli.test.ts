@@ -372,3 +372,45 @@ describe('nfsvol as a process', () => {
     expect(createRequire(out).resolve('ssh2')).toContain('node_modules/ssh2');
   }, 30_000);
 });
+
+describe('exit codes say what happened', () => {
+  const hostOf = (s: Awaited<ReturnType<typeof setup>>, port: number): FakeDockerHost =>
+    s.hosts.get(`127.0.0.1:${port}`)!;
+
+  it('host check: 0 when every check passes, 1 when one fails', async () => {
+    const s = await ready();
+    expect((await s.cli('host', 'check', 'h1')).code).toBe(0);
+    hostOf(s, 2201).reachable = false;
+    const r = await s.cli('host', 'check', 'h1');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/ssh/);
+  });
+
+  it('sync: 3 when some hosts failed (the rest is done), 1 when every host failed', async () => {
+    const s = await ready();
+    hostOf(s, 2202).reachable = false;
+    expect((await s.cli('sync')).code).toBe(3);
+    hostOf(s, 2201).reachable = false;
+    expect((await s.cli('sync')).code).toBe(1);
+  });
+
+  it('volume create: 1 when a volume failed, 3 when only hosts failed', async () => {
+    const s = await ready();
+    s.fs.put('taken', 'a file where the directory would go');
+    const r = await s.cli('volume', 'create', 'taken', 'fine');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAILED taken: .*VOLUME_PATH_TAKEN/);
+    hostOf(s, 2202).reachable = false;
+    expect((await s.cli('volume', 'create', 'other')).code).toBe(3);
+  });
+
+  it('volume rm: 1 when a volume is refused (in use), its data and definitions kept', async () => {
+    const s = await ready();
+    expect((await s.cli('volume', 'create', 'db', '--on-delete', 'delete', '-q')).code).toBe(0);
+    hostOf(s, 2201).inUse.add('db');
+    const r = await s.cli('volume', 'rm', 'db');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/REFUSED db: db is used by containers on h1.*\(VOLUME_IN_USE\)/);
+    expect(s.fs.has('db')).toBe(true);
+  });
+});

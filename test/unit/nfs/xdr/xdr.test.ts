@@ -100,4 +100,21 @@ describe('XDR writer and reader', () => {
       }
     }
   });
+
+  it('a fixed opaque needs its padding too: 5 bytes of data without the 3 of padding is short', () => {
+    expect(() => new XdrReader(Uint8Array.of(1, 2, 3, 4, 5)).fixedOpaque(5)).toThrow(XdrError);
+    expect([...new XdrReader(Uint8Array.of(1, 2, 3, 4, 5, 0, 0, 0)).fixedOpaque(5)]).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('an array whose count cannot fit in the bytes left is refused before any element is read', () => {
+    let reads = 0;
+    const bytes = new XdrWriter().u32(1000).u32(1).u32(2).finish();
+    expect(() =>
+      new XdrReader(bytes).array(10_000, 4, (r) => {
+        reads++;
+        return r.u32();
+      }),
+    ).toThrow(XdrError);
+    expect(reads).toBe(0);
+  });
 });
