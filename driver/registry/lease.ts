@@ -97,7 +97,9 @@ export class LeaseManager {
     for (;;) {
       signal?.throwIfAborted();
       const gens = await this.generations(keyDir);
-      const top = gens.at(-1);
+      let top = gens.at(-1);
+      // A server may leave attributes out of a listing: then ask for them.
+      if (top && !top.stat) top = { ...top, ...(await this.statOf(`${keyDir}/${top.name}`)) };
       let next = 1;
       if (top) {
         const state = this.judge(top, seen);
@@ -122,7 +124,13 @@ export class LeaseManager {
       }
       // A contender that paused between its look and its create may have created a generation
       // that is no longer the top: then it does not hold the lease.
-      const after = await this.generations(keyDir);
+      let after: DirEntry[];
+      try {
+        after = await this.generations(keyDir);
+      } catch (err) {
+        await this.fs.rm(file).catch(() => undefined);
+        throw err;
+      }
       if (after.at(-1)?.name !== name) {
         await this.fs.rm(file).catch(() => undefined);
         continue;
@@ -166,6 +174,14 @@ export class LeaseManager {
       return 'held';
     }
     return now - prev.since >= this.leaseMs ? 'stale' : 'held';
+  }
+
+  private async statOf(file: string): Promise<{ stat?: FileStat }> {
+    try {
+      return { stat: await this.fs.stat(file) };
+    } catch {
+      return {}; // gone, or unreadable this time: judged as not seen
+    }
   }
 
   private async describeHolder(keyDir: string, top: DirEntry): Promise<string> {
