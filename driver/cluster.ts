@@ -27,6 +27,7 @@ import {
 import { Registry, type RegistryOptions } from './registry/registry.js';
 import { SshHost } from './ssh/ssh-host.js';
 import { syncHosts, type SyncOptions, type SyncReport } from './sync.js';
+import { setCluster, type SetClusterOptions, type SetClusterResult } from './cluster-settings.js';
 import {
   createVolumes,
   inspectVolume,
@@ -35,6 +36,9 @@ import {
   mountVolume,
   removeVolumes,
   unmountVolume,
+  updateVolume,
+  type UpdateVolumeOptions,
+  type UpdateVolumeResult,
   type CreateVolumeOptions,
   type CreateVolumesResult,
   type MountOptions,
@@ -175,6 +179,14 @@ export class Cluster implements AsyncDisposable {
   }
   unmountVolume(options: UnmountOptions): Promise<MountRecord> {
     return unmountVolume(this.ctx, options);
+  }
+  /** Changes a volume's owner, mode, labels, delete policy or mount options. */
+  updateVolume(name: string, options: UpdateVolumeOptions): Promise<UpdateVolumeResult> {
+    return updateVolume(this.ctx, name, options);
+  }
+  /** Changes the cluster's server address or mount options, and moves every definition. */
+  setCluster(options: SetClusterOptions): Promise<SetClusterResult> {
+    return setCluster(this.ctx, options);
   }
   addHost(options: AddHostOptions): Promise<AddHostResult> {
     return addHost(this.ctx, options);

@@ -26,7 +26,10 @@ export type {
   RemoveOutcome,
   MountOptions,
   UnmountOptions,
+  UpdateVolumeOptions,
+  UpdateVolumeResult,
 } from './volumes.js';
+export type { SetClusterOptions, SetClusterResult } from './cluster-settings.js';
 export type { HostSyncResult, SyncOptions, SyncReport } from './sync.js';
 export {
   validateName,

@@ -24,7 +24,9 @@ export interface HostSyncResult {
   readonly unreachable: boolean;
   readonly defined: readonly string[];
   readonly removed: readonly string[];
-  /** Definitions whose options differ from the cluster's; reported, not changed (Docker cannot change a volume in place). */
+  /** Definitions replaced because their options had changed (the volume was not in use). */
+  readonly redefined: readonly string[];
+  /** Definitions whose options differ from the volume's and could not be replaced (in use): owed. */
   readonly drifted: readonly { readonly volume: string; readonly drift: readonly string[] }[];
   /** Same-named Docker volumes nfsvol did not make; left alone. */
   readonly conflicts: readonly string[];
@@ -38,6 +40,11 @@ export interface SyncReport {
   readonly ok: boolean;
 }
 
+/** The result for a host that could not be worked on at all. */
+export function unreachableResult(host: string, error: ErrorInfo): HostSyncResult {
+  return { ...emptyResult(host), ok: false, unreachable: true, error };
+}
+
 function emptyResult(host: string): HostSyncResult {
   return {
     host,
@@ -45,30 +52,36 @@ function emptyResult(host: string): HostSyncResult {
     unreachable: false,
     defined: [],
     removed: [],
+    redefined: [],
     drifted: [],
     conflicts: [],
     failed: [],
   };
 }
 
+/** A volume as its Docker definition needs it: the name and the volume's own mount options. */
+export type VolumeRef = Pick<VolumeRecord, 'name' | 'mountOptions'>;
+
 /** Defines `volumes` on one host (skipping those it already has). */
 export async function defineOnHost(
   ctx: ClusterContext,
   host: HostRecord,
-  volumes: readonly string[],
+  volumes: readonly VolumeRef[],
   signal?: AbortSignal,
 ): Promise<HostSyncResult> {
   return workOnHost(ctx, host, signal, async (engine) => {
     const clusterId = ctx.registry.cluster.id;
     const present = new Map((await engine.listVolumes(clusterId, signal)).map((v) => [v.name, v]));
-    const todo = volumes.filter((v) => !present.has(v));
+    const todo = volumes.filter((v) => !present.has(v.name));
     // A same-named Docker volume that is not ours would take the name's place on this host:
     // `docker run -v NAME` would use it, not the export. Say so; never touch it.
-    const conflicts = volumes.filter((v) => {
-      const info = present.get(v);
-      return info !== undefined && !isManagedBy(info, clusterId);
-    });
-    const applied = await applyDefinitions(ctx, host, engine, todo, [], signal);
+    const conflicts = volumes
+      .filter((v) => {
+        const info = present.get(v.name);
+        return info !== undefined && !isManagedBy(info, clusterId);
+      })
+      .map((v) => v.name);
+    const applied = await applyDefinitions(ctx, host, engine, { define: todo }, signal);
     return withConflicts(host, applied, conflicts);
   });
 }
@@ -93,6 +106,36 @@ function withConflicts(
 }
 
 /**
+ * Brings the definitions of `volumes` on one host in line with their records: defines a missing
+ * one, replaces one whose options differ (Docker cannot change them in place) unless containers
+ * use it, reports a same-named volume that is not nfsvol's.
+ */
+export async function redefineOnHost(
+  ctx: ClusterContext,
+  host: HostRecord,
+  volumes: readonly VolumeRef[],
+  signal?: AbortSignal,
+): Promise<HostSyncResult> {
+  return workOnHost(ctx, host, signal, async (engine) => {
+    const clusterId = ctx.registry.cluster.id;
+    const present = new Map((await engine.listVolumes(clusterId, signal)).map((v) => [v.name, v]));
+    const target = mountTargetOf(ctx, host);
+    const define: VolumeRef[] = [];
+    const redefine: VolumeRef[] = [];
+    const conflicts: string[] = [];
+    for (const v of volumes) {
+      const info = present.get(v.name);
+      if (!info) define.push(v);
+      else if (!isManagedBy(info, clusterId)) conflicts.push(v.name);
+      else if (driftOf(info, dockerVolumeOptions(target, v.name, v.mountOptions)).length > 0)
+        redefine.push(v);
+    }
+    const applied = await applyDefinitions(ctx, host, engine, { define, redefine }, signal);
+    return withConflicts(host, applied, conflicts);
+  });
+}
+
+/**
  * Removes the definitions of `volumes` from one host (those that are there and ours), or with
  * 'all' every definition of this cluster the host has.
  */
@@ -108,13 +151,15 @@ export async function undefineOnHost(
       .filter((v) => isManagedBy(v, clusterId))
       .map((v) => v.name);
     const wanted = volumes === 'all' ? ours : volumes.filter((v) => ours.includes(v));
-    return applyDefinitions(ctx, host, engine, [], wanted, signal);
+    return applyDefinitions(ctx, host, engine, { remove: wanted }, signal);
   });
 }
 
 /**
  * Reconciles one host with the registry: defines missing volumes, removes definitions of
- * deleted ones, reports drifted options and same-named volumes that are not nfsvol's.
+ * deleted ones, redefines definitions whose options differ from the volume's (Docker cannot
+ * change them in place: remove, then create; a volume containers use keeps its definition, is
+ * reported as drifted and stays owed), and reports same-named volumes that are not nfsvol's.
  * `volumes` may be older than the host's state: a definition whose volume is not in it is
  * removed, then its record is looked up again, and put back if a create made it meanwhile.
  * Volumes being removed (tombstones) are left to their removal.
@@ -130,25 +175,37 @@ export async function reconcileHost(
     const present = await engine.listVolumes(clusterId, signal);
     const all = new Set(present.map((v) => v.name));
     const ours = new Map(present.filter((v) => isManagedBy(v, clusterId)).map((v) => [v.name, v]));
-    const wanted = new Set(volumes.filter((v) => v.state !== 'removing').map((v) => v.name));
+    const wanted = new Map(volumes.filter((v) => v.state !== 'removing').map((v) => [v.name, v]));
     const removing = new Set(volumes.filter((v) => v.state === 'removing').map((v) => v.name));
-    const toDefine = [...wanted].filter((v) => !all.has(v));
-    const conflicts = [...wanted].filter((v) => all.has(v) && !ours.has(v));
+    const toDefine = [...wanted.values()].filter((v) => !all.has(v.name));
+    const conflicts = [...wanted.keys()].filter((v) => all.has(v) && !ours.has(v));
     const toRemove = [...ours.keys()].filter((v) => !wanted.has(v) && !removing.has(v));
     const target = mountTargetOf(ctx, host);
     const drifted: { volume: string; drift: string[] }[] = [];
+    const toRedefine: VolumeRef[] = [];
     for (const [name, info] of ours) {
-      if (!wanted.has(name)) continue;
-      const drift = driftOf(info, dockerVolumeOptions(target, name));
-      if (drift.length > 0) drifted.push({ volume: name, drift });
+      const vol = wanted.get(name);
+      if (!vol) continue;
+      const drift = driftOf(info, dockerVolumeOptions(target, name, vol.mountOptions));
+      if (drift.length > 0) {
+        drifted.push({ volume: name, drift });
+        toRedefine.push(vol);
+      }
     }
-    const applied = await applyDefinitions(ctx, host, engine, toDefine, toRemove, signal);
+    const applied = await applyDefinitions(
+      ctx,
+      host,
+      engine,
+      { define: toDefine, remove: toRemove, redefine: toRedefine },
+      signal,
+    );
     const restored = await restoreCreatedMeanwhile(ctx, host, engine, applied.removed, signal);
     const result = {
       ...applied,
       removed: applied.removed.filter((v) => !restored.defined.includes(v)),
       failed: [...applied.failed, ...restored.failed],
-      drifted,
+      // What is still drifted: what could not be redefined.
+      drifted: drifted.filter((d) => !applied.redefined.includes(d.volume)),
     };
     return withConflicts(host, { ...result, ok: result.failed.length === 0 }, conflicts);
   });
@@ -167,55 +224,69 @@ async function restoreCreatedMeanwhile(
   signal?: AbortSignal,
 ): Promise<HostSyncResult> {
   if (removed.length === 0) return emptyResult(host.name);
-  const back: string[] = [];
+  const back: VolumeRef[] = [];
   const failed: { volume: string; error: ErrorInfo }[] = [];
   await mapSettled(removed, ctx.nfsConcurrency, async (v) => {
     try {
       const rec = await ctx.registry.volumes.tryGet(v);
-      if (rec && rec.state !== 'removing') back.push(v);
+      if (rec && rec.state !== 'removing') back.push(rec);
     } catch (err) {
       // Cannot tell: put it back, the safe side (a later sync removes it if it is a stray).
-      back.push(v);
+      back.push({ name: v });
       failed.push({ volume: v, error: errorInfo(err) });
     }
   });
-  const res = await applyDefinitions(ctx, host, engine, back, [], signal);
+  const res = await applyDefinitions(ctx, host, engine, { define: back }, signal);
   return { ...res, failed: [...res.failed, ...failed] };
+}
+
+interface DefinitionWork {
+  readonly define?: readonly VolumeRef[];
+  readonly remove?: readonly string[];
+  /** Remove, then define with the options of now; a volume in use keeps its old definition. */
+  readonly redefine?: readonly VolumeRef[];
 }
 
 async function applyDefinitions(
   ctx: ClusterContext,
   host: HostRecord,
   engine: DockerEngine,
-  toDefine: readonly string[],
-  toRemove: readonly string[],
+  work: DefinitionWork,
   signal?: AbortSignal,
 ): Promise<HostSyncResult> {
   const target = mountTargetOf(ctx, host);
   const clusterId = ctx.registry.cluster.id;
-  const work = [
-    ...toDefine.map((volume) => ({ op: 'define' as const, volume })),
-    ...toRemove.map((volume) => ({ op: 'remove' as const, volume })),
+  const define = (v: VolumeRef): Promise<void> =>
+    engine.createVolume(volumeDefinition(target, v.name, clusterId, v.mountOptions), signal);
+  const items = [
+    ...(work.define ?? []).map((v) => ({ op: 'define' as const, volume: v.name, run: () => define(v) })),
+    ...(work.remove ?? []).map((v) => ({
+      op: 'remove' as const,
+      volume: v,
+      run: () => engine.removeVolume(v, signal),
+    })),
+    ...(work.redefine ?? []).map((v) => ({
+      op: 'redefine' as const,
+      volume: v.name,
+      run: async () => {
+        await engine.removeVolume(v.name, signal);
+        await define(v);
+      },
+    })),
   ];
-  const settled = await mapSettled(
-    work,
-    ctx.perHostConcurrency,
-    async (w) => {
-      if (w.op === 'define') await engine.createVolume(volumeDefinition(target, w.volume, clusterId), signal);
-      else await engine.removeVolume(w.volume, signal);
-    },
-    signal,
-  );
+  const settled = await mapSettled(items, ctx.perHostConcurrency, (w) => w.run(), signal);
   const defined: string[] = [];
   const removed: string[] = [];
+  const redefined: string[] = [];
   const failed: { volume: string; error: ErrorInfo }[] = [];
   settled.forEach((r, i) => {
-    const w = work[i];
+    const w = items[i];
     if (!w) return;
-    if (r.status === 'fulfilled') (w.op === 'define' ? defined : removed).push(w.volume);
+    if (r.status === 'fulfilled')
+      (w.op === 'define' ? defined : w.op === 'remove' ? removed : redefined).push(w.volume);
     else failed.push({ volume: w.volume, error: errorInfo(r.reason) });
   });
-  return { ...emptyResult(host.name), ok: failed.length === 0, defined, removed, failed };
+  return { ...emptyResult(host.name), ok: failed.length === 0, defined, removed, redefined, failed };
 }
 
 /**

@@ -4,6 +4,7 @@ import { mountTargetOf, type ClusterContext } from './context.js';
 import {
   dockerVolumeOptions,
   hostMountArgv,
+  parseMountOptions,
   validateMountPath,
   exportPathOf,
 } from './docker/volume-options.js';
@@ -20,8 +21,16 @@ import {
 } from './registry/records.js';
 import { randomId, type KeysSummary } from './registry/registry.js';
 import type { FileStat, Usage } from './nfs/types.js';
-import { defineOnHost, settlePending, undefineOnHost, type HostSyncResult } from './sync.js';
-import { parseMode, validateNames } from './volume-name.js';
+import {
+  defineOnHost,
+  redefineOnHost,
+  settlePending,
+  undefineOnHost,
+  unreachableResult,
+  type HostSyncResult,
+  type VolumeRef,
+} from './sync.js';
+import { parseLabels, parseMode, validateNames } from './volume-name.js';
 
 export interface CreateVolumeOptions {
   /** Owner of the volume's directory. @default 0 */
@@ -34,6 +43,8 @@ export interface CreateVolumeOptions {
   readonly labels?: Readonly<Record<string, string>>;
   /** What `rm` does with the data. @default 'retain' */
   readonly onDelete?: DeletePolicy;
+  /** Mount options for this volume, after the cluster's, e.g. `['soft', 'timeo=100']`. @default none */
+  readonly mountOptions?: string | readonly string[];
   readonly signal?: AbortSignal;
 }
 
@@ -60,6 +71,7 @@ function validateCreateOptions(o: CreateVolumeOptions): void {
     }
   }
   if (o.mode !== undefined) parseMode(o.mode);
+  parseMountOptions(o.mountOptions);
   if (o.onDelete !== undefined && !POLICIES.includes(o.onDelete)) {
     throw new ValidationError('on-delete', `must be one of ${POLICIES.join(', ')}`);
   }
@@ -101,7 +113,10 @@ export async function createVolumes(
   );
   // The next `volume ls` anywhere then reads none of these records (best effort: a hint).
   await ctx.registry.volumes.flushCache().catch(() => undefined);
-  const created = volumes.filter((v) => v.status !== 'failed').map((v) => v.name);
+  const mountOptions = parseMountOptions(options.mountOptions);
+  const created = volumes
+    .filter((v) => v.status !== 'failed')
+    .map((v) => ({ name: v.name, ...(mountOptions.length > 0 ? { mountOptions } : {}) }));
   const hosts = created.length > 0 ? await defineEverywhere(ctx, created, signal) : [];
   return { volumes, hosts };
 }
@@ -114,6 +129,7 @@ async function createOne(
 ): Promise<VolumeOutcome> {
   const reg = ctx.registry;
   const asked = { mode: o.mode ?? 0o755, uid: o.uid ?? 0, gid: o.gid ?? 0 };
+  const mountOptions = parseMountOptions(o.mountOptions);
   let reusedData = false;
   let dir: FileStat;
   try {
@@ -135,6 +151,7 @@ async function createOne(
     mode: dir.mode,
     labels: { ...(o.labels ?? {}) },
     onDelete: o.onDelete ?? 'retain',
+    ...(mountOptions.length > 0 ? { mountOptions } : {}),
   };
   try {
     await reg.volumes.create(name, record);
@@ -218,7 +235,7 @@ const INCOMPLETE_WAIT_MS = 200;
 
 async function defineEverywhere(
   ctx: ClusterContext,
-  volumes: readonly string[],
+  volumes: readonly VolumeRef[],
   signal?: AbortSignal,
 ): Promise<HostSyncResult[]> {
   const hosts = await ctx.registry.hosts.list();
@@ -228,25 +245,13 @@ async function defineEverywhere(
       ctx,
       host.name,
       result,
-      volumes.map((volume) => ({ op: 'define' as const, volume })),
+      volumes.map((v) => ({ op: 'define' as const, volume: v.name })),
       false,
     );
     return result;
   });
   return settled.map((r, i) =>
-    r.status === 'fulfilled'
-      ? r.value
-      : {
-          host: hosts[i]?.name ?? '?',
-          ok: false,
-          unreachable: true,
-          defined: [],
-          removed: [],
-          drifted: [],
-          conflicts: [],
-          failed: [],
-          error: errorInfo(r.reason),
-        },
+    r.status === 'fulfilled' ? r.value : unreachableResult(hosts[i]?.name ?? '?', errorInfo(r.reason)),
   );
 }
 
@@ -260,12 +265,15 @@ export interface VolumeSummary {
   readonly createdAt: string;
   /** `removing`: a `volume rm` is running or was interrupted (run it again to complete it). */
   readonly state: 'active' | 'removing';
+  /** The volume's own mount options (after the cluster's). */
+  readonly mountOptions: readonly string[];
 }
 
 function summary(v: VolumeRecord): VolumeSummary {
   return {
     name: v.name,
     state: v.state ?? 'active',
+    mountOptions: v.mountOptions ?? [],
     onDelete: v.onDelete,
     uid: v.uid,
     gid: v.gid,
@@ -331,7 +339,11 @@ export async function inspectVolume(ctx: ClusterContext, name: string): Promise<
   return {
     ...summary(rec),
     path: exportPathOf(reg.cluster.nfs, rec.name),
-    options: dockerVolumeOptions({ nfs: reg.cluster.nfs, address: reg.cluster.nfs.server }, rec.name),
+    options: dockerVolumeOptions(
+      { nfs: reg.cluster.nfs, address: reg.cluster.nfs.server },
+      rec.name,
+      rec.mountOptions,
+    ),
     usage,
     hosts: hosts.map((h) => ({ host: h.name, defined: owes(h.name) ? 'pending' : 'yes' })),
     mounts: mounts.map((m) => ({ host: m.host, path: m.path, mountedAt: m.mountedAt })),
@@ -496,7 +508,12 @@ export async function removeVolumes(
       const back = r.removed.filter((v) => refused.has(v));
       const host = hosts.find((h) => h.name === r.host);
       if (back.length === 0 || !host) return;
-      const res = await defineOnHost(ctx, host, back, signal);
+      const res = await defineOnHost(
+        ctx,
+        host,
+        back.map((v) => tombs.get(v) ?? { name: v }),
+        signal,
+      );
       await settlePending(
         ctx,
         host.name,
@@ -644,6 +661,97 @@ async function unmountOnHost(
   return 'unmounted';
 }
 
+export interface UpdateVolumeOptions {
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly mode?: number;
+  /** Labels to set (added or replaced). */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Label keys to remove. */
+  readonly unlabel?: readonly string[];
+  readonly onDelete?: DeletePolicy;
+  /** The volume's own mount options, replacing the ones it had (`''` or `[]`: none). */
+  readonly mountOptions?: string | readonly string[];
+  readonly signal?: AbortSignal;
+}
+
+export interface UpdateVolumeResult {
+  readonly volume: VolumeSummary;
+  /** The fields that changed (`uid`, `mode`, `labels`, `mountOptions`, ...). */
+  readonly changed: readonly string[];
+  /** With changed mount options: each host's definition replaced, or owed where in use. */
+  readonly hosts: readonly HostSyncResult[];
+}
+
+/**
+ * Changes a volume after its creation, under its lease: owner and mode (applied to the
+ * directory, then recorded), labels, delete policy, mount options. New mount options reach each
+ * host's definition where no container uses the volume; where one does, the host keeps the old
+ * definition and owes the change, which `sync` makes once the volume is free.
+ */
+export async function updateVolume(
+  ctx: ClusterContext,
+  name: string,
+  o: UpdateVolumeOptions,
+): Promise<UpdateVolumeResult> {
+  const [volume] = validateNames([name], 'volume');
+  if (!volume) throw new ValidationError('volume', 'missing');
+  validateCreateOptions(o);
+  const unlabel = (o.unlabel ?? []).map((k) => Object.keys(parseLabels([`${k}=`], 'unlabel'))[0] ?? k);
+  const mountOptions = o.mountOptions === undefined ? undefined : parseMountOptions(o.mountOptions);
+  const reg = ctx.registry;
+  const { rec, changed } = await reg.withLock(
+    volumeKey(volume),
+    async (lease) => {
+      const cur = await reg.volumes.get(volume);
+      if (cur.state === 'removing') {
+        throw new NfsvolError('VOLUME_BEING_REMOVED', `${volume} is being removed; it cannot be changed`);
+      }
+      const labels: Record<string, string> = { ...cur.labels, ...(o.labels ?? {}) };
+      for (const k of unlabel) delete labels[k];
+      const next: VolumeRecord = {
+        ...cur,
+        uid: o.uid ?? cur.uid,
+        gid: o.gid ?? cur.gid,
+        mode: o.mode ?? cur.mode,
+        labels,
+        onDelete: o.onDelete ?? cur.onDelete,
+      };
+      const { mountOptions: _old, ...rest } = next;
+      const withOptions: VolumeRecord =
+        mountOptions === undefined ? next : mountOptions.length > 0 ? { ...rest, mountOptions } : rest;
+      const changed = (['uid', 'gid', 'mode', 'labels', 'onDelete', 'mountOptions'] as const).filter(
+        (k) => JSON.stringify(cur[k] ?? []) !== JSON.stringify(withOptions[k] ?? []),
+      );
+      if (changed.length === 0) return { rec: cur, changed };
+      lease.assertHeld();
+      // The directory first: a record never states an owner or mode the directory lacks.
+      if (withOptions.uid !== cur.uid || withOptions.gid !== cur.gid) {
+        await reg.fs.chown(volume, withOptions.uid, withOptions.gid);
+      }
+      if (withOptions.mode !== cur.mode) await reg.fs.chmod(volume, withOptions.mode);
+      lease.assertHeld();
+      await reg.volumes.replace(volume, withOptions);
+      return { rec: withOptions, changed };
+    },
+    o.signal,
+  );
+  let hosts: HostSyncResult[] = [];
+  if (changed.includes('mountOptions')) {
+    const all = await reg.hosts.list();
+    const settled = await mapSettled(all, ctx.hostConcurrency, async (host) => {
+      const res = await redefineOnHost(ctx, host, [rec], o.signal);
+      await settlePending(ctx, host.name, res, [{ op: 'sync', volume }], false);
+      return res;
+    });
+    hosts = settled.map((r, i) =>
+      r.status === 'fulfilled' ? r.value : unreachableResult(all[i]?.name ?? '?', errorInfo(r.reason)),
+    );
+  }
+  ctx.progress({ volume, message: changed.length > 0 ? `updated ${changed.join(', ')}` : 'unchanged' });
+  return { volume: summary(rec), changed, hosts };
+}
+
 export interface MountOptions {
   readonly volume: string;
   readonly host: string;
@@ -686,7 +794,7 @@ export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise
       const probe = await remote.run(['mountpoint', '-q', '--', path], { check: false, signal });
       let mountedNow = false;
       if (probe.exitCode !== 0) {
-        await remote.run(hostMountArgv(mountTargetOf(ctx, host), volume, path), {
+        await remote.run(hostMountArgv(mountTargetOf(ctx, host), volume, path, vol.mountOptions), {
           signal,
           timeoutMs: 60_000,
         });

@@ -55,7 +55,12 @@ export function fsType(nfs: NfsSettings): 'nfs' | 'nfs4' {
  * not behind the server's rpcbind) and `nolock` (nfsvol does not run lockd/statd on hosts).
  * `withAddr` adds `addr=`, which Docker's local driver needs because its device is `:/path`.
  */
-export function mountOptionString(target: MountTarget, withAddr: boolean): string {
+export function mountOptionString(
+  target: MountTarget,
+  withAddr: boolean,
+  /** The volume's own options (`--mount-options` of `volume create/update`), after the cluster's. */
+  volumeOptions: readonly string[] = [],
+): string {
   const { nfs } = target;
   const opts: string[] = [];
   if (withAddr) opts.push(`addr=${target.address}`);
@@ -67,9 +72,11 @@ export function mountOptionString(target: MountTarget, withAddr: boolean): strin
     // reachable (the lab publishes rpcbind elsewhere) and the mount hangs.
     opts.push('proto=tcp');
     if (nfs.mountPort !== undefined) opts.push(`mountport=${nfs.mountPort}`, 'mountproto=tcp');
-    if (!nfs.mountOptions.some((o) => o === 'lock' || o === 'nolock')) opts.push('nolock');
+    if (![...nfs.mountOptions, ...volumeOptions].some((o) => o === 'lock' || o === 'nolock'))
+      opts.push('nolock');
   }
-  opts.push(...nfs.mountOptions);
+  // The kernel takes the last of two contradicting options: the volume's win over the cluster's.
+  opts.push(...nfs.mountOptions, ...volumeOptions);
   return opts.join(',');
 }
 
@@ -80,10 +87,14 @@ export function exportPathOf(nfs: NfsSettings, volume: string): string {
 }
 
 /** The `--opt` values of the Docker definition; also what drift is checked against. */
-export function dockerVolumeOptions(target: MountTarget, volume: string): Record<string, string> {
+export function dockerVolumeOptions(
+  target: MountTarget,
+  volume: string,
+  volumeOptions: readonly string[] = [],
+): Record<string, string> {
   return {
     type: fsType(target.nfs),
-    o: mountOptionString(target, true),
+    o: mountOptionString(target, true, volumeOptions),
     device: `:${exportPathOf(target.nfs, volume)}`,
   };
 }
@@ -96,8 +107,13 @@ export interface VolumeDefinition {
   readonly clusterId: string;
 }
 
-export function volumeDefinition(target: MountTarget, volume: string, clusterId: string): VolumeDefinition {
-  return { name: volume, options: dockerVolumeOptions(target, volume), clusterId };
+export function volumeDefinition(
+  target: MountTarget,
+  volume: string,
+  clusterId: string,
+  volumeOptions: readonly string[] = [],
+): VolumeDefinition {
+  return { name: volume, options: dockerVolumeOptions(target, volume, volumeOptions), clusterId };
 }
 
 /** `docker volume create` as an argument vector: the local driver, backed by NFS, labelled as ours. */
@@ -126,13 +142,18 @@ export function dockerVolumeInspectArgv(volumes: readonly string[]): string[] {
 }
 
 /** `mount -t nfs -o ... addr:/export/NAME PATH`, for `volume mount`. */
-export function hostMountArgv(target: MountTarget, volume: string, path: string): string[] {
+export function hostMountArgv(
+  target: MountTarget,
+  volume: string,
+  path: string,
+  volumeOptions: readonly string[] = [],
+): string[] {
   return [
     'mount',
     '-t',
     fsType(target.nfs),
     '-o',
-    mountOptionString(target, false),
+    mountOptionString(target, false, volumeOptions),
     `${formatAddress(target.address)}:${exportPathOf(target.nfs, volume)}`,
     path,
   ];

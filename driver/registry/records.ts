@@ -44,6 +44,8 @@ export interface VolumeRecord {
   readonly mode: number;
   readonly labels: Readonly<Record<string, string>>;
   readonly onDelete: DeletePolicy;
+  /** Mount options of this volume, after the cluster's (absent: none). */
+  readonly mountOptions?: readonly string[];
   /**
    * Absent while the volume is in use. `removing`: a `volume rm` wrote this tombstone before it
    * touched hosts or data; the next `volume rm` completes it, and nothing new may attach it.
@@ -281,6 +283,7 @@ function checkValues(rec: AnyRecord): AnyRecord {
       parseId(rec.gid, 'gid');
       parseMode(rec.mode);
       parseLabels(Object.entries(rec.labels).map(([k, v]) => `${k}=${v}`));
+      if (rec.mountOptions !== undefined) parseMountOptions(rec.mountOptions);
       if (rec.removingBy !== undefined)
         check(OPAQUE_ID.test(rec.removingBy), 'removingBy', 'an id of letters, digits, _ and -');
       break;
@@ -347,6 +350,7 @@ function decode(f: Fields, kind: AnyRecord['kind']): AnyRecord {
         mode: f.int('mode'),
         labels: f.strMap('labels'),
         onDelete: f.oneOf('onDelete', ['retain', 'delete', 'archive'] as const),
+        ...(f.obj['mountOptions'] === undefined ? {} : { mountOptions: f.strArray('mountOptions') }),
         ...(f.obj['state'] === undefined ? {} : { state: f.oneOf('state', ['removing'] as const) }),
         ...(f.obj['removingBy'] === undefined ? {} : { removingBy: f.str('removingBy') }),
       };

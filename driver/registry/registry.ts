@@ -437,11 +437,14 @@ export class Registry {
   readonly leases: LeaseManager;
   private readonly tmpDir: string;
 
+  private current: ClusterRecord;
+
   private constructor(
     readonly fs: NfsFs,
-    readonly cluster: ClusterRecord,
+    cluster: ClusterRecord,
     options: RegistryOptions,
   ) {
+    this.current = cluster;
     this.root = options.root ?? '.nfsvol';
     this.now = options.now ?? Date.now;
     this.leases = new LeaseManager(fs, `${this.root}/locks`, {
@@ -524,6 +527,37 @@ export class Registry {
     await fs.rename(tmp, file);
     const registry = await Registry.open(fs, options);
     return { registry, created: registry.cluster.id === cluster.id };
+  }
+
+  /** The cluster's settings (cluster.json), as read at open or last changed by this process. */
+  get cluster(): ClusterRecord {
+    return this.current;
+  }
+
+  /**
+   * Replaces cluster.json (temporary file, then RENAME). Callers hold the `cluster` lease and
+   * build `next` from `readCluster()`, so two changes never lose one another.
+   */
+  async replaceCluster(next: ClusterRecord): Promise<void> {
+    const tmp = `${this.tmpDir}/cluster-${randomId()}.json`;
+    await this.fs.writeFile(tmp, encodeRecord(next));
+    try {
+      await this.fs.rename(tmp, `${this.root}/cluster.json`);
+    } catch (err) {
+      await this.fs.rm(tmp).catch(() => undefined);
+      throw err;
+    }
+    this.current = next;
+  }
+
+  /** cluster.json as it is on the export now. */
+  async readCluster(): Promise<ClusterRecord> {
+    const file = `${this.root}/cluster.json`;
+    const bytes = await this.fs.readFile(file, { maxBytes: MAX_RECORD_BYTES });
+    if (bytes.length === 0)
+      throw new IncompleteRecordError(file, "an 'nfsvol init' was interrupted; run it again");
+    this.current = parseRecord(file, bytes, 'cluster', 'cluster');
+    return this.current;
   }
 
   isoNow(): string {

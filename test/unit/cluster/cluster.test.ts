@@ -350,7 +350,7 @@ describe('Cluster: hosts and sync', () => {
     expect(l.fs.list('.nfsvol/pending')).toEqual([]);
   });
 
-  it('sync removes definitions of deleted volumes, reports drift, and leaves foreign volumes alone', async () => {
+  it('sync removes definitions of deleted volumes, replaces drifted ones, and leaves foreign volumes alone', async () => {
     const l = await lab();
     await addHosts(l, 1);
     await l.cluster.createVolumes(['va', 'vb', 'vc']);
@@ -372,11 +372,28 @@ describe('Cluster: hosts and sync', () => {
     const report = await l.cluster.sync();
     const r = report.hosts[0];
     expect(r?.removed).toEqual(['stale']);
-    expect(r?.drifted.map((d) => d.volume)).toEqual(['vb']);
+    expect(r?.redefined).toEqual(['vb']);
+    expect(r?.drifted).toEqual([]);
+    expect(h.volumes.get('vb')?.options['o']).toContain('addr=10.0.2.2');
     expect(r?.conflicts).toEqual(['vc']);
     expect(r?.ok).toBe(false);
     expect(h.volumes.has('unrelated')).toBe(true);
     expect(h.volumes.has('vc')).toBe(true);
+
+    // A drifted definition that a container uses stays, is reported, and is owed.
+    const c = h.volumes.get('va');
+    if (c) c.options['o'] = 'addr=10.9.9.9,vers=4.1';
+    h.inUse.add('va');
+    const busy = (await l.cluster.sync()).hosts[0];
+    expect(busy?.drifted.map((d) => d.volume)).toEqual(['va']);
+    expect(busy?.failed.map((f) => [f.volume, f.error.code])).toContainEqual(['va', 'VOLUME_IN_USE']);
+    expect((await l.cluster.listHosts())[0]?.pending).toContain('sync va');
+    h.inUse.delete('va');
+    h.volumes.delete('vc');
+    const done = (await l.cluster.sync()).hosts[0];
+    expect(done?.ok).toBe(true);
+    expect(h.volumes.get('va')?.options['o']).toContain('addr=10.0.2.2');
+    expect((await l.cluster.listHosts())[0]?.pending).toEqual([]);
   });
 
   it('host check runs ssh, docker, kernel NFS and a real test mount', async () => {
@@ -442,5 +459,83 @@ describe('Cluster: hosts and sync', () => {
     await l.cluster.removeHost('h2');
     expect((await l.cluster.listHosts()).map((h) => h.name)).toEqual(['h1']);
     await expect(l.cluster.removeHost('h2')).rejects.toThrow(/no host named/);
+  });
+});
+
+describe('Cluster: what can change after create', () => {
+  it('volume update: owner and mode on the directory and the record, labels set and removed, policy', async () => {
+    const l = await lab();
+    await addHosts(l, 1);
+    await l.cluster.createVolumes(['db'], { labels: { team: 'web', tier: 'db' } });
+    const res = await l.cluster.updateVolume('db', {
+      uid: 999,
+      gid: 998,
+      mode: 0o700,
+      labels: { team: 'data' },
+      unlabel: ['tier'],
+      onDelete: 'archive',
+    });
+    expect(res.changed).toEqual(['uid', 'gid', 'mode', 'labels', 'onDelete']);
+    const st = await l.fs.stat('db');
+    expect([st.uid, st.gid, st.mode]).toEqual([999, 998, 0o700]);
+    expect(res.volume).toMatchObject({
+      uid: 999,
+      gid: 998,
+      mode: 0o700,
+      labels: { team: 'data' },
+      onDelete: 'archive',
+    });
+    expect(res.hosts).toEqual([]); // nothing a host's definition carries
+    expect((await l.cluster.updateVolume('db', { uid: 999 })).changed).toEqual([]);
+    await expect(l.cluster.updateVolume('db', { unlabel: ['nfsvol.x'] })).rejects.toMatchObject({
+      code: 'VALIDATION',
+    });
+  });
+
+  it('volume update --mount-options: redefined where free, owed where a container uses it, finished by sync', async () => {
+    const l = await lab();
+    await addHosts(l, 2);
+    await l.cluster.createVolumes(['db'], { mountOptions: 'soft' });
+    expect(host(l, 2201).volumes.get('db')?.options['o']).toMatch(/,soft$/);
+    host(l, 2202).inUse.add('db');
+    const res = await l.cluster.updateVolume('db', { mountOptions: ['hard', 'timeo=600'] });
+    expect(res.changed).toEqual(['mountOptions']);
+    expect(res.hosts.map((h) => [h.host, h.ok, h.redefined])).toEqual([
+      ['h1', true, ['db']],
+      ['h2', false, []],
+    ]);
+    expect(host(l, 2201).volumes.get('db')?.options['o']).toMatch(/,hard,timeo=600$/);
+    expect(host(l, 2202).volumes.get('db')?.options['o']).toMatch(/,soft$/);
+    expect((await l.cluster.listHosts()).find((h) => h.name === 'h2')?.pending).toContain('sync db');
+    host(l, 2202).inUse.delete('db');
+    expect((await l.cluster.sync()).ok).toBe(true);
+    expect(host(l, 2202).volumes.get('db')?.options['o']).toMatch(/,hard,timeo=600$/);
+    expect((await l.cluster.inspectVolume('db')).options['o']).toMatch(/,hard,timeo=600$/);
+  });
+
+  it('cluster set --server moves every definition to the new address (hosts with their own keep theirs)', async () => {
+    const l = await lab();
+    await addHosts(l, 1);
+    await l.cluster.addHost({
+      name: 'own',
+      ssh: 'root@127.0.0.1:2202',
+      knownHosts: l.knownHosts,
+      acceptNewHostKey: true,
+    });
+    await l.cluster.createVolumes(['v1', 'v2']);
+    expect(host(l, 2202).volumes.get('v1')?.options['o']).toContain('addr=127.0.0.1');
+    const res = await l.cluster.setCluster({ server: 'nas2.lan' });
+    expect(res.changed).toEqual(['server']);
+    expect(res.sync?.ok).toBe(true);
+    for (const v of ['v1', 'v2']) {
+      expect(host(l, 2202).volumes.get(v)?.options['o']).toContain('addr=nas2.lan');
+      expect(host(l, 2201).volumes.get(v)?.options['o']).toContain('addr=10.0.2.2');
+    }
+    const again = await l.open();
+    expect(again.id).toBe(l.cluster.id);
+    expect((await again.inspectVolume('v1')).options['o']).toContain('addr=nas2.lan');
+    await expect(l.cluster.setCluster({ server: 'nas,vers=3' })).rejects.toMatchObject({
+      code: 'VALIDATION',
+    });
   });
 });
