@@ -12,6 +12,7 @@ import { hostCommand } from './commands/host.js';
 import { initCommand } from './commands/init.js';
 import { syncCommand } from './commands/sync.js';
 import { volumeCommand } from './commands/volume.js';
+import { VERSION } from './version.js';
 
 /** Every runnable command path, for tests that walk the tree (e.g. "every command has examples"). */
 export const COMMANDS: readonly (readonly string[])[] = [
@@ -73,6 +74,7 @@ export function buildCli(deps: CliDeps, outcome: Outcome = { code: 0 }): Argv<Gl
     .command(hostCommand(run))
     .command(volumeCommand(run))
     .command(syncCommand(run))
+    .version(VERSION)
     .demandCommand(1, 'name a command')
     .example('$0 init nfs://nfs.lan/export', 'create the registry and local config')
     .example('$0 host add web1 --ssh root@10.0.0.11 --accept-new-host-key', 'register a host')
