@@ -2,6 +2,7 @@ import { Cluster, type ClusterOptions } from '../driver/cluster.js';
 import { loadConfig, resolveConfigPath, type LocalConfig } from '../driver/config.js';
 import { NfsvolError, ValidationError } from '../driver/errors.js';
 import type { ProgressEvent } from '../driver/events.js';
+import { ProgressDisplay, type ProgressClock } from './progress.js';
 
 /** Where the CLI writes, and the environment it reads. Injectable so tests run it in-process. */
 export interface CliIo {
@@ -10,6 +11,15 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   /** Standard input, for `--from -`. @default process.stdin */
   readonly stdin?: () => AsyncIterable<Uint8Array>;
+  /**
+   * Aborted when whoever reads stdout has gone (`nfsvol volume ls | head -1`): listings stop
+   * there. Commands that change things finish what they do; only their output is lost.
+   */
+  readonly stdoutClosed?: AbortSignal;
+  /** stderr when it is a terminal: bulk commands draw a progress bar on it. */
+  readonly stderrTty?: NodeJS.WriteStream | undefined;
+  /** Time for the progress display. @default the system's */
+  readonly clock?: ProgressClock;
 }
 
 export interface CliDeps {
@@ -56,6 +66,7 @@ export class UsageError extends NfsvolError {
 /** What one command invocation shares: flags, output, and the exit code it settles on. */
 export class CommandRun {
   exitCode: ExitCode = EXIT.ok;
+  private display: ProgressDisplay | undefined;
   constructor(
     readonly deps: CliDeps,
     readonly args: GlobalArgs,
@@ -64,6 +75,11 @@ export class CommandRun {
   /** Aborted on Ctrl-C; hand it to every long operation. */
   get signal(): AbortSignal | undefined {
     return this.deps.signal;
+  }
+
+  /** Whether stdout's reader has gone: a listing stops, nobody reads the rest. */
+  get outputGone(): boolean {
+    return this.deps.io.stdoutClosed?.aborted === true;
   }
 
   get json(): boolean {
@@ -80,6 +96,7 @@ export class CommandRun {
 
   /** Prints a result: JSON with --json, else the text `render` makes. */
   result(value: unknown, render: () => string): void {
+    this.stopProgress();
     if (this.json) {
       this.deps.io.stdout(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
     } else if (!this.args.quiet) {
@@ -88,11 +105,37 @@ export class CommandRun {
     }
   }
 
+  /**
+   * Counts per-volume progress of a bulk operation of `total` volumes on stderr (a bar on a
+   * terminal, a line every few seconds elsewhere): not with --quiet or --json, whose readers want
+   * no chatter, nor with --verbose, which prints a line per volume instead.
+   */
+  startProgress(doing: string, did: string, total: number): void {
+    if (this.args.quiet || this.json || this.args.verbose) return;
+    this.stopProgress();
+    this.display = new ProgressDisplay(doing, did, total, {
+      tty: this.deps.io.stderrTty,
+      line: this.deps.io.stderr,
+      ...(this.deps.io.clock ? { clock: this.deps.io.clock } : {}),
+    });
+  }
+
+  /** Ends the progress display, if any: before other output, and when the command ends. */
+  stopProgress(): void {
+    this.display?.stop();
+    this.display = undefined;
+  }
+
   /** A progress line on stderr (never with --quiet; per-volume lines only with --verbose). */
   progress = (e: ProgressEvent): void => {
+    if (this.display && e.volume !== undefined && e.host === undefined) {
+      this.display.tick();
+      return;
+    }
     if (this.args.quiet) return;
     if ((e.host === undefined || e.detail) && !this.args.verbose) return;
     const who = e.host ? `${e.host}: ` : e.volume ? `${e.volume}: ` : '';
+    this.stopProgress();
     this.deps.io.stderr(safeText(`nfsvol: ${who}${e.message}`) + '\n');
   };
 
@@ -106,6 +149,7 @@ export class CommandRun {
   }
 
   note(text: string): void {
+    this.stopProgress();
     if (!this.args.quiet && !this.json) this.deps.io.stderr(`${safeText(`nfsvol: ${text}`)}\n`);
   }
 

@@ -20,6 +20,7 @@ packages=(
   busybox-static cpio e2fsprogs xz-utils     # initramfs, ext4 disk image
   iproute2 util-linux openssh-client         # setpriv --pdeathsig, flock, ssh-keygen
   libnfs-utils                               # nfs-ls / nfs-cp reference client
+  tmux zsh                                   # the CLI's tests in a real terminal, zsh completion
 )
 missing=()
 for p in "${packages[@]}"; do
