@@ -67,6 +67,7 @@ export class UsageError extends NfsvolError {
 export class CommandRun {
   exitCode: ExitCode = EXIT.ok;
   private display: ProgressDisplay | undefined;
+  private planned: { doing: string; did: string; total: number } | undefined;
   constructor(
     readonly deps: CliDeps,
     readonly args: GlobalArgs,
@@ -108,34 +109,47 @@ export class CommandRun {
   /**
    * Counts per-volume progress of a bulk operation of `total` volumes on stderr (a bar on a
    * terminal, a line every few seconds elsewhere): not with --quiet or --json, whose readers want
-   * no chatter, nor with --verbose, which prints a line per volume instead.
+   * no chatter, nor with --verbose, which prints a line per volume instead. The display starts
+   * with the first volume done (`rm` first takes the definitions off the hosts).
    */
   startProgress(doing: string, did: string, total: number): void {
-    if (this.args.quiet || this.json || this.args.verbose) return;
     this.stopProgress();
-    this.display = new ProgressDisplay(doing, did, total, {
-      tty: this.deps.io.stderrTty,
-      line: this.deps.io.stderr,
-      ...(this.deps.io.clock ? { clock: this.deps.io.clock } : {}),
-    });
+    if (this.args.quiet || this.json || this.args.verbose) return;
+    this.planned = { doing, did, total };
   }
 
-  /** Ends the progress display, if any: before other output, and when the command ends. */
+  /** Ends the progress display, if any: when the command prints its result, or ends. */
   stopProgress(): void {
-    this.display?.stop();
+    this.endDisplay();
+    this.planned = undefined;
+  }
+
+  /** Another line is printed: a display shown so far ends first, its last state kept. */
+  private endDisplay(): void {
+    if (!this.display) return;
+    this.display.stop();
     this.display = undefined;
+    this.planned = undefined;
   }
 
   /** A progress line on stderr (never with --quiet; per-volume lines only with --verbose). */
   progress = (e: ProgressEvent): void => {
-    if (this.display && e.volume !== undefined && e.host === undefined) {
-      this.display.tick();
+    if (e.volume !== undefined && e.host === undefined && (this.display || this.planned)) {
+      if (!this.display && this.planned) {
+        const { doing, did, total } = this.planned;
+        this.display = new ProgressDisplay(doing, did, total, {
+          tty: this.deps.io.stderrTty,
+          line: this.deps.io.stderr,
+          ...(this.deps.io.clock ? { clock: this.deps.io.clock } : {}),
+        });
+      }
+      this.display?.tick();
       return;
     }
     if (this.args.quiet) return;
     if ((e.host === undefined || e.detail) && !this.args.verbose) return;
     const who = e.host ? `${e.host}: ` : e.volume ? `${e.volume}: ` : '';
-    this.stopProgress();
+    this.endDisplay();
     this.deps.io.stderr(safeText(`nfsvol: ${who}${e.message}`) + '\n');
   };
 
