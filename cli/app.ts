@@ -5,9 +5,11 @@ import {
   UsageError,
   exitCodeOf,
   formatError,
+  safeText,
   type CliDeps,
   type GlobalArgs,
 } from './context.js';
+import { debugSectionEnabled, setDebug } from '../driver/debug.js';
 import { COMPLETION_HOOK, completionCommand } from './commands/completion.js';
 import { hostCommand } from './commands/host.js';
 import { initCommand } from './commands/init.js';
@@ -46,6 +48,8 @@ interface Outcome {
 export function buildCli(deps: CliDeps, outcome: Outcome = { code: 0 }): Argv<GlobalArgs> {
   const run = async (args: GlobalArgs, fn: (r: CommandRun) => Promise<void>): Promise<void> => {
     const r = new CommandRun(deps, args);
+    const tracing = args.debug === true || debugSectionEnabled(deps.io.env['NODE_DEBUG']);
+    if (tracing) setDebug((line) => deps.io.stderr(`${safeText(`NFSVOL ${process.pid}: ${line}`)}\n`));
     try {
       await fn(r);
       outcome.code = r.exitCode;
@@ -54,6 +58,7 @@ export function buildCli(deps: CliDeps, outcome: Outcome = { code: 0 }): Argv<Gl
       outcome.error = err;
     } finally {
       r.stopProgress();
+      if (tracing) setDebug(false);
     }
     // Interrupted: whatever the command managed, the exit code says it did not finish.
     if (deps.signal?.aborted && outcome.code !== EXIT.usage) outcome.code = EXIT.interrupted;
@@ -73,6 +78,11 @@ export function buildCli(deps: CliDeps, outcome: Outcome = { code: 0 }): Argv<Gl
         alias: 'q',
         global: true,
         describe: 'print nothing but errors (ls: names only)',
+      })
+      .option('debug', {
+        type: 'boolean',
+        global: true,
+        describe: 'trace RPC calls and SSH commands on stderr (as NODE_DEBUG=nfsvol)',
       })
       .option('verbose', {
         type: 'boolean',

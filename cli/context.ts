@@ -1,6 +1,7 @@
 import { Cluster, type ClusterOptions } from '../driver/cluster.js';
 import { loadConfig, resolveConfigPath, type LocalConfig } from '../driver/config.js';
 import { NfsvolError, ValidationError } from '../driver/errors.js';
+import { debugEnabled } from '../driver/debug.js';
 import type { ProgressEvent } from '../driver/events.js';
 import { ProgressDisplay, type ProgressClock } from './progress.js';
 
@@ -38,6 +39,7 @@ export interface GlobalArgs {
   readonly json?: boolean | undefined;
   readonly quiet?: boolean | undefined;
   readonly verbose?: boolean | undefined;
+  readonly debug?: boolean | undefined;
 }
 
 /**
@@ -114,7 +116,8 @@ export class CommandRun {
    */
   startProgress(doing: string, did: string, total: number): void {
     this.stopProgress();
-    if (this.args.quiet || this.json || this.args.verbose) return;
+    // A trace writes lines between the bar's redraws: no bar then.
+    if (this.args.quiet || this.json || this.args.verbose || debugEnabled()) return;
     this.planned = { doing, did, total };
   }
 

@@ -4,6 +4,7 @@ import pRetry from 'p-retry';
 import { XdrWriter } from '../xdr/xdr-writer.js';
 import type { XdrReader } from '../xdr/xdr-reader.js';
 import { XdrError } from '../xdr/xdr-error.js';
+import { debug, debugEnabled } from '../../debug.js';
 import { isRetriable } from '../../errors.js';
 import { NO_AUTH, type OpaqueAuth } from './auth.js';
 import { encodeRecord, RecordDecoder } from './record-marking.js';
@@ -57,11 +58,23 @@ export interface CallOptions {
   readonly replyBuffer?: Uint8Array;
 }
 
+/** `OK`, or the name of the status a result union carries (`NFS3ERR_NOENT`). */
+function resultStatus(result: unknown, statusName: ((code: number) => string) | undefined): string {
+  const r = result as { ok?: unknown; status?: unknown } | null;
+  if (typeof r === 'object' && r !== null && r.ok === false && typeof r.status === 'number') {
+    return statusName ? statusName(r.status) : `status ${r.status}`;
+  }
+  return 'OK';
+}
+
 interface Pending {
   readonly xid: number;
   readonly prog: number;
   readonly proc: number;
   readonly what: string;
+  readonly statusName: ((code: number) => string) | undefined;
+  /** performance.now() when the call was sent, for traces. */
+  sentAt?: number;
   readonly record: Uint8Array[];
   readonly timeoutMs: number;
   readonly signal: AbortSignal | undefined;
@@ -160,6 +173,7 @@ export class RpcConnection implements AsyncDisposable {
         prog: program.prog,
         proc: procedure.proc,
         what: `${program.name} ${procedure.name}`,
+        statusName: program.statusName,
         record,
         timeoutMs: options.timeoutMs ?? this.opts.timeoutMs,
         signal: options.signal,
@@ -198,6 +212,7 @@ export class RpcConnection implements AsyncDisposable {
           ),
         p.timeoutMs,
       );
+      if (debugEnabled()) p.sentAt = performance.now();
       socket.cork();
       for (const chunk of p.record) socket.write(chunk);
       socket.uncork();
@@ -209,6 +224,14 @@ export class RpcConnection implements AsyncDisposable {
     this.connect().then(write, (err: unknown) => this.fail(p, err));
   }
 
+  /** One line per call with NODE_DEBUG=nfsvol: procedure, xid, status, time since sent. */
+  private trace(p: Pending, status: string): void {
+    debug(() => {
+      const ms = p.sentAt === undefined ? 'not sent' : `${(performance.now() - p.sentAt).toFixed(1)} ms`;
+      return `rpc ${this.address} ${p.what} xid=0x${p.xid.toString(16).padStart(8, '0')} ${status} (${ms})`;
+    });
+  }
+
   /** Removes a call from the books and rejects it. */
   private fail(p: Pending, err: unknown): void {
     const wasInFlight = this.inFlight.delete(p.xid);
@@ -216,6 +239,7 @@ export class RpcConnection implements AsyncDisposable {
     if (qi >= 0) this.queue.splice(qi, 1);
     if (!wasInFlight && qi < 0) return;
     this.settle(p);
+    this.trace(p, `failed: ${err instanceof Error ? err.message : String(err)}`);
     if (p.replyBuffer && this.socket && this.decoder.writesInto(p.replyBuffer)) {
       // Its reply is arriving in the caller's memory, which the caller may reuse once it sees
       // this failure: stop the socket from writing there. The other calls are retriable.
@@ -398,11 +422,15 @@ export class RpcConnection implements AsyncDisposable {
     this.inFlight.delete(p.xid);
     this.settle(p);
     if (!reply.ok) {
+      this.trace(p, reply.error.code);
       p.reject(reply.error);
     } else {
       try {
-        p.resolve(p.decode(reply.results));
+        const result = p.decode(reply.results);
+        this.trace(p, resultStatus(result, p.statusName));
+        p.resolve(result);
       } catch (err) {
+        this.trace(p, 'malformed reply');
         p.reject(
           err instanceof XdrError
             ? new RpcError('RPC_PROTOCOL', `malformed ${p.what} reply from ${this.address}: ${err.message}`, {
