@@ -97,7 +97,8 @@ export class ProgressDisplay {
       stream: this.sink.tty,
       format: `nfsvol: ${this.doing} [{bar}] {value}/{total} volumes | {rate}/s | {left} left`,
       barsize: 30,
-      hideCursor: true,
+      // A hidden cursor would stay hidden if the process is ended before the bar stops.
+      hideCursor: false,
       // Never wrap: a wrapped line could not be redrawn in place.
       linewrap: false,
       fps: 10,

@@ -15,7 +15,7 @@ import { FakeRpcServer } from '../../support/fake-rpc-server.js';
 
 afterEach(() => setDebug(false));
 
-describe('NODE_DEBUG=nfsvol tracing', () => {
+describe('NODE_DEBUG=nfsvol tracing', { timeout: 30_000 }, () => {
   it('is on when NODE_DEBUG names nfsvol, as Node reads its sections', () => {
     for (const v of ['nfsvol', 'NFSVOL', 'net,nfsvol', 'http nfsvol', 'nfs*', '*']) {
       expect(debugSectionEnabled(v), v).toBe(true);

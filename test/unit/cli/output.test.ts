@@ -14,7 +14,7 @@ async function withVolumes(): Promise<Awaited<ReturnType<typeof initialisedCli>>
   return s;
 }
 
-describe('docker-style output: -q, --format, --filter', () => {
+describe('docker-style output: -q, --format, --filter', { timeout: 60_000 }, () => {
   it('-q lists names only, one a line (volume ls, host ls); elsewhere it still means quiet', async () => {
     const s = await withVolumes();
     expect(await s.cli('volume', 'ls', '-q')).toEqual({
