@@ -1,7 +1,9 @@
 import { Cluster, type ClusterOptions } from '../driver/cluster.js';
 import { loadConfig, resolveConfigPath, type LocalConfig } from '../driver/config.js';
 import { NfsvolError, ValidationError } from '../driver/errors.js';
+import { debugEnabled } from '../driver/debug.js';
 import type { ProgressEvent } from '../driver/events.js';
+import { ProgressDisplay, type ProgressClock } from './progress.js';
 
 /** Where the CLI writes, and the environment it reads. Injectable so tests run it in-process. */
 export interface CliIo {
@@ -10,6 +12,15 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   /** Standard input, for `--from -`. @default process.stdin */
   readonly stdin?: () => AsyncIterable<Uint8Array>;
+  /**
+   * Aborted when whoever reads stdout has gone (`nfsvol volume ls | head -1`): listings stop
+   * there. Commands that change things finish what they do; only their output is lost.
+   */
+  readonly stdoutClosed?: AbortSignal;
+  /** stderr when it is a terminal: bulk commands draw a progress bar on it. */
+  readonly stderrTty?: NodeJS.WriteStream | undefined;
+  /** Time for the progress display. @default the system's */
+  readonly clock?: ProgressClock;
 }
 
 export interface CliDeps {
@@ -28,6 +39,7 @@ export interface GlobalArgs {
   readonly json?: boolean | undefined;
   readonly quiet?: boolean | undefined;
   readonly verbose?: boolean | undefined;
+  readonly debug?: boolean | undefined;
 }
 
 /**
@@ -56,6 +68,8 @@ export class UsageError extends NfsvolError {
 /** What one command invocation shares: flags, output, and the exit code it settles on. */
 export class CommandRun {
   exitCode: ExitCode = EXIT.ok;
+  private display: ProgressDisplay | undefined;
+  private planned: { doing: string; did: string; total: number } | undefined;
   constructor(
     readonly deps: CliDeps,
     readonly args: GlobalArgs,
@@ -64,6 +78,11 @@ export class CommandRun {
   /** Aborted on Ctrl-C; hand it to every long operation. */
   get signal(): AbortSignal | undefined {
     return this.deps.signal;
+  }
+
+  /** Whether stdout's reader has gone: a listing stops, nobody reads the rest. */
+  get outputGone(): boolean {
+    return this.deps.io.stdoutClosed?.aborted === true;
   }
 
   get json(): boolean {
@@ -80,6 +99,7 @@ export class CommandRun {
 
   /** Prints a result: JSON with --json, else the text `render` makes. */
   result(value: unknown, render: () => string): void {
+    this.stopProgress();
     if (this.json) {
       this.deps.io.stdout(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
     } else if (!this.args.quiet) {
@@ -88,11 +108,51 @@ export class CommandRun {
     }
   }
 
+  /**
+   * Counts per-volume progress of a bulk operation of `total` volumes on stderr (a bar on a
+   * terminal, a line every few seconds elsewhere): not with --quiet or --json, whose readers want
+   * no chatter, nor with --verbose, which prints a line per volume instead. The display starts
+   * with the first volume done (`rm` first takes the definitions off the hosts).
+   */
+  startProgress(doing: string, did: string, total: number): void {
+    this.stopProgress();
+    // A trace writes lines between the bar's redraws: no bar then.
+    if (this.args.quiet || this.json || this.args.verbose || debugEnabled()) return;
+    this.planned = { doing, did, total };
+  }
+
+  /** Ends the progress display, if any: when the command prints its result, or ends. */
+  stopProgress(): void {
+    this.endDisplay();
+    this.planned = undefined;
+  }
+
+  /** Another line is printed: a display shown so far ends first, its last state kept. */
+  private endDisplay(): void {
+    if (!this.display) return;
+    this.display.stop();
+    this.display = undefined;
+    this.planned = undefined;
+  }
+
   /** A progress line on stderr (never with --quiet; per-volume lines only with --verbose). */
   progress = (e: ProgressEvent): void => {
+    if (e.volume !== undefined && e.host === undefined && (this.display || this.planned)) {
+      if (!this.display && this.planned) {
+        const { doing, did, total } = this.planned;
+        this.display = new ProgressDisplay(doing, did, total, {
+          tty: this.deps.io.stderrTty,
+          line: this.deps.io.stderr,
+          ...(this.deps.io.clock ? { clock: this.deps.io.clock } : {}),
+        });
+      }
+      this.display?.tick();
+      return;
+    }
     if (this.args.quiet) return;
     if ((e.host === undefined || e.detail) && !this.args.verbose) return;
     const who = e.host ? `${e.host}: ` : e.volume ? `${e.volume}: ` : '';
+    this.endDisplay();
     this.deps.io.stderr(safeText(`nfsvol: ${who}${e.message}`) + '\n');
   };
 
@@ -106,6 +166,7 @@ export class CommandRun {
   }
 
   note(text: string): void {
+    this.stopProgress();
     if (!this.args.quiet && !this.json) this.deps.io.stderr(`${safeText(`nfsvol: ${text}`)}\n`);
   }
 

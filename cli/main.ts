@@ -3,6 +3,7 @@ import { InterruptedError } from '../driver/errors.js';
 import { runCli } from './app.js';
 import { EXIT } from './context.js';
 import { favourFootprint } from './heap.js';
+import { processIo } from './process-io.js';
 
 favourFootprint();
 
@@ -18,12 +19,5 @@ const onSignal = (): void => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-const code = await runCli(process.argv.slice(2), {
-  signal: interrupt.signal,
-  io: {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    env: process.env,
-  },
-});
+const code = await runCli(process.argv.slice(2), { signal: interrupt.signal, io: processIo() });
 process.exitCode = code;

@@ -127,3 +127,23 @@ export function hostLines(results: readonly HostSyncResult[]): string[] {
 export function hostsFailed(results: readonly HostSyncResult[]): boolean {
   return results.some((r) => !r.ok);
 }
+
+/** Lines gathered into blocks of about 64 KiB before they are written: one write per block. */
+export class BlockWriter {
+  private buf = '';
+
+  constructor(private readonly write: (text: string) => void) {}
+
+  add(text: string): void {
+    this.buf += text;
+    if (this.buf.length >= 65536) {
+      this.write(this.buf);
+      this.buf = '';
+    }
+  }
+
+  end(): void {
+    if (this.buf) this.write(this.buf);
+    this.buf = '';
+  }
+}

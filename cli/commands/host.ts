@@ -1,7 +1,9 @@
 import type { Argv, CommandModule } from 'yargs';
 import { parseSshAddress, validateAddress } from '../../driver/hosts.js';
 import { validateName } from '../../driver/volume-name.js';
-import { EXIT, type CommandRun, type GlobalArgs } from '../context.js';
+import type { HostSummary } from '../../driver/hosts.js';
+import { EXIT, safeText, type CommandRun, type GlobalArgs } from '../context.js';
+import { formatRecord, matches, parseFilters, parseFormat, type Fields } from '../format.js';
 import { hostLines, table } from '../render.js';
 
 type Run = (args: GlobalArgs, fn: (r: CommandRun) => Promise<void>) => Promise<void>;
@@ -17,6 +19,20 @@ interface AddArgs extends GlobalArgs {
 interface NameArgs extends GlobalArgs {
   name: string;
 }
+interface LsArgs extends GlobalArgs {
+  format?: string | undefined;
+  filter?: string[] | undefined;
+}
+
+/** What `--format` templates of `host ls` can name. */
+export const HOST_FIELDS: Fields<HostSummary> = {
+  Name: (h) => h.name,
+  SSH: (h) => h.ssh,
+  NfsAddress: (h) => h.nfsAddress,
+  Fingerprint: (h) => h.fingerprint,
+  AddedAt: (h) => h.addedAt,
+  Pending: (h) => h.pending,
+};
 
 function add(run: Run): CommandModule<GlobalArgs, AddArgs> {
   return {
@@ -94,24 +110,45 @@ function check(run: Run): CommandModule<GlobalArgs, NameArgs> {
   };
 }
 
-function ls(run: Run): CommandModule<GlobalArgs, GlobalArgs> {
+function ls(run: Run): CommandModule<GlobalArgs, LsArgs> {
   return {
     command: 'ls',
     describe: 'List registered hosts and any work they still owe',
     builder: (y: Argv<GlobalArgs>) =>
-      y.example('$0 host ls', 'table').example('$0 host ls --json', 'machine-readable'),
+      y
+        .option('format', {
+          type: 'string',
+          describe: "json (one JSON object a line), or a template such as '{{.Name}}\\t{{.SSH}}'",
+        })
+        .option('filter', { type: 'string', array: true, alias: 'f', describe: 'name=SUBSTR; repeatable' })
+        .conflicts('format', 'json')
+        .example('$0 host ls', 'table')
+        .example('$0 host ls -q', 'names only')
+        .example("$0 host ls --format '{{.Name}} {{.Pending}}'", 'a template')
+        .example('$0 host ls --json', 'machine-readable') as Argv<LsArgs>,
     handler: (argv) =>
-      run(argv, (r) =>
-        r.withCluster(async (c) => {
-          const hosts = await c.listHosts();
+      run(argv, (r) => {
+        const format = argv.format === undefined ? undefined : parseFormat(argv.format, HOST_FIELDS);
+        const filters = parseFilters(argv.filter ?? [], ['name']);
+        return r.withCluster(async (c) => {
+          const hosts = (await c.listHosts()).filter((h) => matches(filters, h.name));
+          if (format !== undefined) {
+            const text = hosts.map((h) => formatRecord(format, h)).join('');
+            r.deps.io.stdout(format.kind === 'json' ? text : safeText(text));
+            return;
+          }
+          if (r.args.quiet && !r.json) {
+            r.deps.io.stdout(hosts.map((h) => `${h.name}\n`).join(''));
+            return;
+          }
           r.result(hosts, () =>
             table(
               ['NAME', 'SSH', 'NFS ADDRESS', 'HOST KEY', 'PENDING'],
               hosts.map((h) => [h.name, h.ssh, h.nfsAddress, h.fingerprint, h.pending.join(', ') || '-']),
             ),
           );
-        }),
-      ),
+        });
+      }),
   };
 }
 

@@ -3,8 +3,17 @@ import { validateMountPath } from '../../driver/docker/volume-options.js';
 import type { DeletePolicy } from '../../driver/registry/records.js';
 import { parseId, parseLabels, parseMode, validateName, validateNames } from '../../driver/volume-name.js';
 import { EXIT, UsageError, jsonReplacer, safeText, type CommandRun, type GlobalArgs } from '../context.js';
+import {
+  formatRecord,
+  matches,
+  parseFilters,
+  parseFormat,
+  type Fields,
+  type OutputFormat,
+} from '../format.js';
 import { parseNamesList, readNamesInput } from '../names-file.js';
-import { JsonArrayStream, TableStream, hostLines, hostsFailed, labelsText } from '../render.js';
+import { BlockWriter, JsonArrayStream, TableStream, hostLines, hostsFailed, labelsText } from '../render.js';
+import type { VolumeDetails, VolumeSummary } from '../../driver/volumes.js';
 
 type Run = (args: GlobalArgs, fn: (r: CommandRun) => Promise<void>) => Promise<void>;
 
@@ -24,6 +33,54 @@ interface NamesArgs extends GlobalArgs {
 }
 interface NameArgs extends GlobalArgs {
   name: string;
+}
+interface LsArgs extends GlobalArgs {
+  format?: string | undefined;
+  filter?: string[] | undefined;
+}
+interface InspectArgs extends NameArgs {
+  format?: string | undefined;
+}
+
+const mode = (m: number): string => m.toString(8).padStart(4, '0');
+
+/** What `--format` templates of `volume ls` can name (the JSON keys, as Docker spells fields). */
+export const VOLUME_FIELDS: Fields<VolumeSummary> = {
+  Name: (v) => v.name,
+  OnDelete: (v) => v.onDelete,
+  Owner: (v) => `${v.uid}:${v.gid}`,
+  UID: (v) => v.uid,
+  GID: (v) => v.gid,
+  Mode: (v) => mode(v.mode),
+  Labels: (v) => v.labels,
+  CreatedAt: (v) => v.createdAt,
+};
+
+/** `volume inspect` has those and what only inspect reads. */
+export const VOLUME_DETAIL_FIELDS: Fields<VolumeDetails> = {
+  ...(VOLUME_FIELDS as Fields<VolumeDetails>),
+  Path: (d) => d.path,
+  Options: (d) => d.options,
+  Usage: (d) => d.usage,
+  Bytes: (d) => d.usage.bytes,
+  Files: (d) => d.usage.files,
+  Hosts: (d) => d.hosts.map((h) => (h.defined === 'pending' ? `${h.host} (pending)` : h.host)),
+  Mounts: (d) => d.mounts.map((m) => `${m.host}:${m.path}`),
+};
+
+const formatOption = (example: string) =>
+  ({
+    type: 'string',
+    describe: `json (one JSON object a line), or a template such as '${example}'`,
+  }) as const;
+
+/** Parses --format up front (exit 2 before any work), or undefined for the default output. */
+function outputFormat<T>(
+  spec: string | undefined,
+  fields: Fields<T>,
+  labels?: string,
+): OutputFormat<T> | undefined {
+  return spec === undefined ? undefined : parseFormat(spec, fields, labels);
 }
 interface MountArgs extends GlobalArgs {
   name: string;
@@ -111,6 +168,7 @@ function create(run: Run): CommandModule<GlobalArgs, CreateArgs> {
           onDelete: argv['on-delete'] as DeletePolicy,
           ...(r.signal ? { signal: r.signal } : {}),
         };
+        r.startProgress('creating', 'created', names.length);
         await r.withCluster(async (c) => {
           const res = await c.createVolumes(names, options);
           const failed = res.volumes.filter((v) => v.status === 'failed');
@@ -140,55 +198,92 @@ function create(run: Run): CommandModule<GlobalArgs, CreateArgs> {
   };
 }
 
-function ls(run: Run): CommandModule<GlobalArgs, GlobalArgs> {
+function ls(run: Run): CommandModule<GlobalArgs, LsArgs> {
   return {
     command: 'ls',
     describe: 'List volumes',
     builder: (y: Argv<GlobalArgs>) =>
-      y.example('$0 volume ls', 'table').example('$0 volume ls --json', 'JSON'),
+      y
+        .option('format', formatOption('{{.Name}}\\t{{.Labels}}'))
+        .option('filter', {
+          type: 'string',
+          array: true,
+          alias: 'f',
+          describe: 'name=SUBSTR (any of them), label=KEY or label=KEY=VALUE (all of them); repeatable',
+        })
+        .conflicts('format', 'json')
+        .example('$0 volume ls', 'table')
+        .example('$0 volume ls -q', 'names only, one a line')
+        .example('$0 volume ls -f label=team=web -f name=db', 'team=web and named *db*')
+        .example('$0 volume ls --format \'{{.Name}}\\t{{.Label "team"}}\'', 'a template')
+        .example('$0 volume ls --format json', 'one JSON object a line')
+        .example('$0 volume ls --json', 'one JSON array') as Argv<LsArgs>,
     handler: (argv) =>
-      run(argv, (r) =>
-        r.withCluster(async (c) => {
+      run(argv, (r) => {
+        const format = outputFormat(argv.format, VOLUME_FIELDS, 'Labels');
+        const filters = parseFilters(argv.filter ?? [], ['name', 'label']);
+        const keep = (v: VolumeSummary): boolean => matches(filters, v.name, v.labels);
+        return r.withCluster(async (c) => {
           // Streamed: a listing of any length is printed without holding it whole.
           const header = ['NAME', 'ON-DELETE', 'OWNER', 'MODE', 'LABELS'];
-          const table = new TableStream(header, (text) => {
-            if (!r.args.quiet) r.deps.io.stdout(safeText(text));
-          });
+          const table = new TableStream(header, (text) => r.deps.io.stdout(safeText(text)));
           const volumes = c.streamVolumes({ onNames: (n) => table.atLeast(0, n.longestKey) });
+          // Stop listing on Ctrl-C, or when the reader of the output has gone (`| head`).
+          const gone = (): boolean => r.outputGone || r.signal?.aborted === true;
+          if (format !== undefined || (r.args.quiet && !r.json)) {
+            const line = (v: VolumeSummary): string =>
+              format === undefined ? `${v.name}\n` : formatRecord(format, v);
+            const out = new BlockWriter((t) => r.deps.io.stdout(format?.kind === 'json' ? t : safeText(t)));
+            for await (const v of volumes) {
+              if (gone()) break;
+              if (keep(v)) out.add(line(v));
+            }
+            out.end();
+            return;
+          }
           if (r.json) {
             const out = new JsonArrayStream(r.deps.io.stdout, jsonReplacer);
-            for await (const v of volumes) out.item(v);
+            for await (const v of volumes) {
+              if (gone()) break;
+              if (keep(v)) out.item(v);
+            }
             out.end();
             return;
           }
           for await (const v of volumes) {
-            table.row([
-              v.name,
-              v.onDelete,
-              `${v.uid}:${v.gid}`,
-              v.mode.toString(8).padStart(4, '0'),
-              labelsText(v.labels),
-            ]);
+            if (gone()) break;
+            if (!keep(v)) continue;
+            table.row([v.name, v.onDelete, `${v.uid}:${v.gid}`, mode(v.mode), labelsText(v.labels)]);
           }
           table.end();
-        }),
-      ),
+        });
+      }),
   };
 }
 
-function inspect(run: Run): CommandModule<GlobalArgs, NameArgs> {
+function inspect(run: Run): CommandModule<GlobalArgs, InspectArgs> {
   return {
     command: 'inspect <name>',
     describe: 'Show a volume: path, options, labels, usage, hosts and mounts',
     builder: (y: Argv<GlobalArgs>) =>
       y
         .positional('name', { type: 'string', demandOption: true })
-        .example('$0 volume inspect pgdata', '') as Argv<NameArgs>,
+        .option('format', formatOption('{{.Path}}'))
+        .conflicts('format', 'json')
+        .example('$0 volume inspect pgdata', '')
+        .example("$0 volume inspect pgdata --format '{{.Bytes}}'", 'one field')
+        .example('$0 volume inspect pgdata --format json', 'on one line') as Argv<InspectArgs>,
     handler: (argv) =>
       run(argv, async (r) => {
         const name = validateName(argv.name);
+        const format = outputFormat(argv.format, VOLUME_DETAIL_FIELDS, 'Labels');
         await r.withCluster(async (c) => {
           const d = await c.inspectVolume(name);
+          if (format !== undefined) {
+            const text = formatRecord(format, d);
+            r.deps.io.stdout(format.kind === 'json' ? text : safeText(text));
+            return;
+          }
           r.result(d, () =>
             [
               `name:       ${d.name}`,
@@ -196,7 +291,7 @@ function inspect(run: Run): CommandModule<GlobalArgs, NameArgs> {
               `options:    ${Object.entries(d.options)
                 .map(([k, v]) => `${k}=${v}`)
                 .join(' ')}`,
-              `owner:      ${d.uid}:${d.gid} mode ${d.mode.toString(8).padStart(4, '0')}`,
+              `owner:      ${d.uid}:${d.gid} mode ${mode(d.mode)}`,
               `on-delete:  ${d.onDelete}`,
               `labels:     ${labelsText(d.labels) || '-'}`,
               `usage:      ${d.usage.bytes} bytes, ${d.usage.files} files, ${d.usage.directories} directories`,
@@ -218,13 +313,19 @@ function rm(run: Run): CommandModule<GlobalArgs, NamesArgs> {
       y
         .positional('names', { type: 'string', array: true, describe: 'one or more volume names' })
         .option('from', fromOption('remove'))
-        .option('force', { type: 'boolean', default: false, describe: 'remove even while a host mounts it' })
+        .option('force', {
+          type: 'boolean',
+          alias: 'f',
+          default: false,
+          describe: 'remove even while a host mounts it',
+        })
         .example('$0 volume rm cache1 cache2', '')
-        .example('$0 volume rm pgdata --force', 'unmounts host mounts first')
+        .example('$0 volume rm -f pgdata', 'unmounts host mounts first (-f is --force)')
         .check(namesGiven) as Argv<NamesArgs>,
     handler: (argv) =>
       run(argv, async (r) => {
         const names = await collectNames(argv, r);
+        r.startProgress('removing', 'removed', names.length);
         await r.withCluster(async (c) => {
           const res = await c.removeVolumes(names, {
             force: argv.force === true,

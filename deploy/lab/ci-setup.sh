@@ -21,6 +21,7 @@ packages=(
   iproute2 util-linux openssh-client         # setpriv --pdeathsig, flock, ssh-keygen
   libnfs-utils                               # nfs-ls / nfs-cp reference client
   faketime                                   # libfaketime: the soak shifts some CLIs' clocks
+  tmux zsh                                   # the CLI's tests in a real terminal, zsh completion
 )
 missing=()
 for p in "${packages[@]}"; do

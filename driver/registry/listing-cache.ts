@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { NfsFs } from '../nfs/types.js';
 
 /**
@@ -62,12 +63,15 @@ export async function* readCache(fs: NfsFs, file: string, kind: string): AsyncGe
   } catch {
     return;
   }
+  // One decoder for the whole file: it holds the bytes of a character split between two READs
+  // until the rest arrives, where decoding each chunk alone would turn both halves into U+FFFD.
+  const decoder = new StringDecoder('utf8');
   let tail = '';
   let first = true;
   let last: string | undefined;
   try {
     for await (const chunk of stream) {
-      tail += (chunk as Buffer).toString('utf8');
+      tail += decoder.write(chunk as Buffer);
       let nl: number;
       while ((nl = tail.indexOf('\n')) >= 0) {
         const text = tail.slice(0, nl);

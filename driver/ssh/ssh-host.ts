@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import pRetry from 'p-retry';
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
+import { debug } from '../debug.js';
 import { NfsvolError } from '../errors.js';
 import {
   HostKeyMismatchError,
@@ -168,6 +169,11 @@ export class SshHost implements RemoteHost {
         );
       },
     };
+    // Which way it authenticates, never with what: no key, passphrase or key file path.
+    debug(
+      () =>
+        `ssh ${this.name} connect ${t.user}@${t.host}:${t.port ?? 22} auth=${privateKey !== undefined ? 'key' : agent ? 'agent' : 'none'}`,
+    );
     return new Promise<Client>((resolve, reject) => {
       let settled = false;
       // ssh2 may emit several errors for one failure (a handshake timeout, then "connection lost"):
@@ -252,7 +258,23 @@ export class SshHost implements RemoteHost {
     await this.acquire();
     try {
       const client = await this.connection(options.signal);
-      return await this.exec(client, argv, command, options);
+      // The argument vector only: stdin (which may carry a config) is counted, not shown.
+      const stdin = options.stdin === undefined ? '' : ` stdin=${options.stdin.length} bytes`;
+      debug(() => `ssh ${this.name} exec ${JSON.stringify(argv)}${stdin}`);
+      const started = performance.now();
+      const done = (outcome: string): void =>
+        debug(
+          () =>
+            `ssh ${this.name} ${JSON.stringify(argv[0] ?? '')} ${outcome} (${(performance.now() - started).toFixed(1)} ms)`,
+        );
+      try {
+        const result = await this.exec(client, argv, command, options);
+        done(`exit ${result.exitCode}`);
+        return result;
+      } catch (err) {
+        done(err instanceof SshCommandError ? `exit ${err.exitCode}` : `failed: ${(err as Error).message}`);
+        throw err;
+      }
     } finally {
       this.release();
     }

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * Builds the CLI the way `npm run build:cli` does (the same esbuild arguments, read from
+ * Builds the CLI the way `npm run build:cli` does (the same command, read from
  * package.json) into `outDir`, and returns the path of the bundle: what `npm install` puts on a
  * user's PATH. ssh2 stays external, so `outDir` gets a link to node_modules.
  */
@@ -18,7 +18,8 @@ export async function bundleCli(outDir: string): Promise<string> {
   const [tool, ...args] = pkg.scripts['build:cli']!.split(' ');
   const out = join(outDir, 'nfsvol.js');
   const argv = args.map((a) => (a.startsWith('--outfile=') ? `--outfile=${out}` : a));
-  await promisify(execFile)(join(ROOT, 'node_modules', '.bin', tool!), argv, { cwd: ROOT });
+  const bin = tool === 'node' ? process.execPath : join(ROOT, 'node_modules', '.bin', tool!);
+  await promisify(execFile)(bin, argv, { cwd: ROOT });
   await writeFile(join(outDir, 'package.json'), JSON.stringify({ type: 'module' }));
   await symlink(join(ROOT, 'node_modules'), join(outDir, 'node_modules'));
   return out;

@@ -28,4 +28,6 @@ export interface Program {
   readonly name: string;
   readonly prog: number;
   readonly vers: number;
+  /** The name of a status code the program's results start with (for traces). */
+  readonly statusName?: (code: number) => string;
 }

@@ -4,6 +4,7 @@ import pRetry from 'p-retry';
 import { XdrWriter } from '../xdr/xdr-writer.js';
 import type { XdrReader } from '../xdr/xdr-reader.js';
 import { XdrError } from '../xdr/xdr-error.js';
+import { debug, debugEnabled } from '../../debug.js';
 import { isRetriable } from '../../errors.js';
 import { NO_AUTH, type OpaqueAuth } from './auth.js';
 import { encodeRecord, RecordDecoder } from './record-marking.js';
@@ -82,11 +83,23 @@ interface Budget {
   attempts: number;
 }
 
+/** `OK`, or the name of the status a result union carries (`NFS3ERR_NOENT`). */
+function resultStatus(result: unknown, statusName: ((code: number) => string) | undefined): string {
+  const r = result as { ok?: unknown; status?: unknown } | null;
+  if (typeof r === 'object' && r !== null && r.ok === false && typeof r.status === 'number') {
+    return statusName ? statusName(r.status) : `status ${r.status}`;
+  }
+  return 'OK';
+}
+
 interface Pending {
   readonly xid: number;
   readonly prog: number;
   readonly proc: number;
   readonly what: string;
+  readonly statusName: ((code: number) => string) | undefined;
+  /** performance.now() when the call was sent, for traces. */
+  sentAt?: number;
   readonly record: Uint8Array[];
   readonly budget: Budget;
   readonly signal: AbortSignal | undefined;
@@ -206,6 +219,7 @@ export class RpcConnection implements AsyncDisposable {
         prog: program.prog,
         proc: procedure.proc,
         what: `${program.name} ${procedure.name}`,
+        statusName: program.statusName,
         record,
         budget,
         signal: options.signal,
@@ -238,10 +252,14 @@ export class RpcConnection implements AsyncDisposable {
     // connection, or one that takes calls and never answers, costs at most the budget.
     const b = p.budget;
     b.attempts++;
+    // Whole milliseconds: Node keeps one list per distinct timer duration, and the first attempt
+    // of every call then shares the list of its budget.
+    const wait = b.deadline === undefined ? b.ms : Math.max(0, Math.ceil(left(b)));
     b.deadline ??= performance.now() + b.ms;
-    p.timer = setTimeout(() => this.fail(p, this.timeoutError(p)), Math.max(0, left(b)));
+    p.timer = setTimeout(() => this.fail(p, this.timeoutError(p)), wait);
     const write = (socket: net.Socket): void => {
       if (!this.inFlight.has(p.xid)) return; // aborted or failed while connecting
+      if (debugEnabled()) p.sentAt = performance.now();
       socket.cork();
       for (const chunk of p.record) socket.write(chunk);
       socket.uncork();
@@ -260,6 +278,14 @@ export class RpcConnection implements AsyncDisposable {
     return new RpcTimeoutError(`${p.what} to ${this.address}: ${what} within ${ms} ms${tries}`);
   }
 
+  /** One line per call with NODE_DEBUG=nfsvol: procedure, xid, status, time since sent. */
+  private trace(p: Pending, status: string): void {
+    debug(() => {
+      const ms = p.sentAt === undefined ? 'not sent' : `${(performance.now() - p.sentAt).toFixed(1)} ms`;
+      return `rpc ${this.address} ${p.what} xid=0x${p.xid.toString(16).padStart(8, '0')} ${status} (${ms})`;
+    });
+  }
+
   /** Removes a call from the books and rejects it. */
   private fail(p: Pending, err: unknown): void {
     const wasInFlight = this.inFlight.delete(p.xid);
@@ -267,6 +293,7 @@ export class RpcConnection implements AsyncDisposable {
     if (qi >= 0) this.queue.splice(qi, 1);
     if (!wasInFlight && qi < 0) return;
     this.settle(p);
+    this.trace(p, `failed: ${err instanceof Error ? err.message : String(err)}`);
     if (p.replyBuffer && this.socket && this.decoder.writesInto(p.replyBuffer)) {
       // Its reply is arriving in the caller's memory, which the caller may reuse once it sees
       // this failure: stop the socket from writing there. The other calls are retriable.
@@ -449,11 +476,15 @@ export class RpcConnection implements AsyncDisposable {
     this.inFlight.delete(p.xid);
     this.settle(p);
     if (!reply.ok) {
+      this.trace(p, reply.error.code);
       p.reject(reply.error);
     } else {
       try {
-        p.resolve(p.decode(reply.results));
+        const result = p.decode(reply.results);
+        this.trace(p, resultStatus(result, p.statusName));
+        p.resolve(result);
       } catch (err) {
+        this.trace(p, 'malformed reply');
         p.reject(
           err instanceof XdrError
             ? new RpcError('RPC_PROTOCOL', `malformed ${p.what} reply from ${this.address}: ${err.message}`, {

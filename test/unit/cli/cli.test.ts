@@ -70,7 +70,8 @@ async function ready(): Promise<Awaited<ReturnType<typeof setup>>> {
   return s;
 }
 
-describe('nfsvol CLI', () => {
+// Bulk creates in memory take seconds on a busy machine (2 cores shared): more than the default 5 s.
+describe('nfsvol CLI', { timeout: 30_000 }, () => {
   it.each(COMMANDS.map((c) => [c.join(' ')]))('%s --help shows examples and exits 0', async (cmd) => {
     const s = await setup();
     const r = await s.cli(...cmd.split(' '), '--help');

@@ -64,7 +64,8 @@ procedureSuite({
 
 describe('MOUNT v3', () => {
   it('is program 100005 version 3 with the RFC procedure numbers', () => {
-    expect(MOUNT3_PROGRAM).toEqual({ name: 'MOUNT', prog: 100005, vers: 3 });
+    expect(MOUNT3_PROGRAM).toMatchObject({ name: 'MOUNT', prog: 100005, vers: 3 });
+    expect(MOUNT3_PROGRAM.statusName?.(13)).toBe('MNT3ERR_ACCES');
     expect([MOUNT_NULL, MNT, UMNT, EXPORT].map((p) => [p.name, p.proc])).toEqual([
       ['NULL', 0],
       ['MNT', 1],

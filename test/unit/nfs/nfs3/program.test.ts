@@ -26,7 +26,8 @@ const EXPECTED: [string, number, boolean][] = [
 
 describe('NFSv3 program', () => {
   it('is program 100003 version 3', () => {
-    expect(nfs3.NFS3_PROGRAM).toEqual({ name: 'NFS', prog: 100003, vers: 3 });
+    expect(nfs3.NFS3_PROGRAM).toMatchObject({ name: 'NFS', prog: 100003, vers: 3 });
+    expect(nfs3.NFS3_PROGRAM.statusName?.(70)).toBe('NFS3ERR_STALE');
   });
 
   it.each(EXPECTED)('%s is procedure %i, idempotent: %s', (name, proc, idempotent) => {
