@@ -238,8 +238,11 @@ export class RpcConnection implements AsyncDisposable {
     // connection, or one that takes calls and never answers, costs at most the budget.
     const b = p.budget;
     b.attempts++;
+    // Whole milliseconds: Node keeps one list per distinct timer duration, and the first attempt
+    // of every call then shares the list of its budget.
+    const wait = b.deadline === undefined ? b.ms : Math.max(0, Math.ceil(left(b)));
     b.deadline ??= performance.now() + b.ms;
-    p.timer = setTimeout(() => this.fail(p, this.timeoutError(p)), Math.max(0, left(b)));
+    p.timer = setTimeout(() => this.fail(p, this.timeoutError(p)), wait);
     const write = (socket: net.Socket): void => {
       if (!this.inFlight.has(p.xid)) return; // aborted or failed while connecting
       socket.cork();
