@@ -14,7 +14,8 @@ export function checkRead(res: ReadOk, offset: number, count: number, path: stri
     throw readError('NFS_PROTOCOL', path, `server returned no data and no end of file at offset ${offset}`);
   }
   const size = res.fileAttributes?.size;
-  if (size !== undefined && offset + n > size) {
+  // An empty reply past the end is how a read of a file that shrank ends: only bytes count.
+  if (size !== undefined && n > 0 && offset + n > size) {
     throw readError(
       'NFS_PROTOCOL',
       path,

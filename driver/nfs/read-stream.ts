@@ -107,22 +107,17 @@ export class NfsReadStream extends Readable {
     return readError('NFS_TOO_LARGE', this.path, `${what}, over maxBytes (${this.maxBytes})`);
   }
 
-  /** Checks a chunk's end against the size the server reports and against maxBytes. */
-  private async checkEnd(fh: Fh, end: number, chunk: Chunk): Promise<void> {
-    if (chunk.size !== undefined) this.size = chunk.size;
-    else if (this.size !== undefined && end > this.size) {
-      // No attributes in the reply: ask whether the file really grew this far.
-      const now = (await this.client.call(GETATTR, { object: fh }, this.path)).objAttributes.size;
-      if (now < end) {
-        throw readError(
-          'NFS_PROTOCOL',
-          this.path,
-          `server returned data up to offset ${end}, past the end of the file it reports (${now} bytes)`,
-        );
-      }
-      this.size = now;
+  /** Data up to `end` came in a reply without attributes: asks whether the file really is that long. */
+  private async confirmSize(fh: Fh, end: number): Promise<void> {
+    const now = (await this.client.call(GETATTR, { object: fh }, this.path)).objAttributes.size;
+    if (now < end) {
+      throw readError(
+        'NFS_PROTOCOL',
+        this.path,
+        `server returned data up to offset ${end}, past the end of the file it reports (${now} bytes)`,
+      );
     }
-    if (end > this.maxBytes) throw this.tooLarge('the file is longer');
+    this.size = now;
   }
 
   private async drain(): Promise<void> {
@@ -140,8 +135,13 @@ export class NfsReadStream extends Readable {
         }
         const chunk = await head.result;
         if (this.destroyed) return;
-        await this.checkEnd(this.fh, head.offset + chunk.data.length, chunk);
-        if (this.destroyed) return;
+        const end = head.offset + chunk.data.length;
+        if (chunk.size !== undefined) this.size = chunk.size;
+        else if (this.size !== undefined && end > this.size) {
+          await this.confirmSize(this.fh, end);
+          if (this.destroyed) return;
+        }
+        if (end > this.maxBytes) throw this.tooLarge('the file is longer');
         if (chunk.data.length > 0) {
           const d = chunk.data;
           this.wanted = this.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength));

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -179,6 +179,22 @@ describe('NfsClient reads against a hostile server', () => {
     // Known from the first reply's attributes: nothing more was read.
     expect(srv.calls.filter((p) => p === PROC.READ).length).toBe(reads + 1);
     await expect(nfs.readFile('f', { maxBytes: -1 })).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
+  it('reads a file that shrank since GETATTR to its new end: empty replies past the end are no error', async () => {
+    const bytes = Buffer.from(randomBytes(prng(33), 100_000));
+    await using srv = await startFakeNfs({ size: 300_000, read: fileOf(bytes) });
+    await using nfs = await NfsClient.connect(srv.url);
+    const chunks: Buffer[] = [];
+    for await (const c of nfs.createReadStream('f', { concurrency: 8 })) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+    const local = join(tmpdir(), `nfsvol-bounds-shrank-${process.pid}`);
+    try {
+      expect(await nfs.download('f', local, { concurrency: 8 })).toEqual({ bytes: 100_000 });
+      expect(readFileSync(local).equals(bytes)).toBe(true);
+    } finally {
+      rmSync(local, { force: true });
+    }
   });
 
   it('stops a READ that never reports EOF at the default maxBytes (64 MiB) with NFS_TOO_LARGE', async () => {
