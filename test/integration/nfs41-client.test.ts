@@ -8,10 +8,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream as fsReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MountError, Nfs4Client, NfsClient, NfsError, connectNfsUrl } from '../../driver/nfs/index.js';
+import {
+  MountError,
+  Nfs4Client,
+  NfsClient,
+  NfsError,
+  RpcError,
+  connectNfsUrl,
+} from '../../driver/nfs/index.js';
+import { isRetriable } from '../../driver/errors.js';
 import { startNfsServer, type NfsServer } from '../../deploy/lab/index.js';
 
 let server: NfsServer;
@@ -41,6 +49,18 @@ function source(size: number, chunk = 1 << 20): { stream: Readable; digest: () =
     },
   });
   return { stream, digest: () => h.digest('hex') };
+}
+
+/** A pass-through stream that reports the bytes that went through it. */
+function counting(progress: (bytes: number) => void): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      progress(seen);
+      cb(null, chunk);
+    },
+  });
 }
 
 beforeAll(async () => {
@@ -199,6 +219,38 @@ describe('Nfs4Client against nfs-ganesha serving NFSv4.1 only', () => {
     expect((await nfs.stat('before')).type).toBe('directory');
     await nfs.writeFile('before/after.txt', 'still here');
     expect(await readFile(join(server.exportDir, 'before/after.txt'), 'utf8')).toBe('still here');
+  });
+
+  it('survives a server restart in the middle of a write: the file is complete, or a retriable typed error', async () => {
+    const size = 64 * 1024 * 1024;
+    const src = source(size);
+    let restarted: Promise<void> | undefined;
+    let error: unknown;
+    try {
+      await pipeline(
+        src.stream,
+        counting((bytes) => {
+          if (!restarted && bytes > size / 4) restarted = server.restart();
+        }),
+        nfs.createWriteStream('restart.bin'),
+      );
+    } catch (err) {
+      error = err;
+    }
+    await restarted;
+    expect(restarted).toBeDefined();
+    console.info(
+      `write across a restart: ${error ? `failed retriably: ${String(error)}` : 'completed, checksum verified'}`,
+    );
+    if (error) {
+      expect(error instanceof RpcError || error instanceof NfsError).toBe(true);
+      expect(isRetriable(error)).toBe(true);
+    } else {
+      expect(await sha256File(join(server.exportDir, 'restart.bin'))).toBe(src.digest());
+    }
+    // Either way the session is back: the next operations work.
+    await nfs.writeFile('after-restart.txt', 'ok');
+    expect(await readFile(join(server.exportDir, 'after-restart.txt'), 'utf8')).toBe('ok');
   });
 
   it('says clearly when the export does not exist, may not be used, and when nothing serves', async () => {

@@ -88,6 +88,24 @@ export interface Nfs4ClientOptions extends Nfs4SessionOptions {
   readonly onReply?: (record: Uint8Array, call: { prog: number; proc: number }) => void;
 }
 
+/**
+ * The stateid WRITEs use: the OPEN's, until the server no longer knows it (it restarted, or
+ * revoked the state), then the anonymous stateid, which needs no open state (RFC 8881 section
+ * 8.2.3): the file stays writable across a server restart, as with NFSv3.
+ */
+interface WriteState {
+  stateid: Stateid4;
+}
+
+const LOST_STATE = new Set([
+  'NFS4ERR_BAD_STATEID',
+  'NFS4ERR_STALE_STATEID',
+  'NFS4ERR_OLD_STATEID',
+  'NFS4ERR_EXPIRED',
+  'NFS4ERR_ADMIN_REVOKED',
+  'NFS4ERR_DELEG_REVOKED',
+]);
+
 /** The NFSv4 port: v4.1 servers need no rpcbind, and most serve only here. */
 export const NFS4_PORT = 2049;
 const MAX_IO = 1024 * 1024;
@@ -538,14 +556,14 @@ export class Nfs4Client implements NfsFs {
   /** Writes `bytes` at 0 durably: one FILE_SYNC WRITE, or UNSTABLE WRITEs in flight and a COMMIT. */
   private async writeAll(
     fh: Fh4,
-    stateid: Stateid4,
+    state: WriteState,
     path: string,
     bytes: Uint8Array,
   ): Promise<FileStat | undefined> {
     if (bytes.length === 0) return undefined;
     const chunk = this.ioSize('write');
     if (bytes.length <= chunk) {
-      return (await this.writeRange(fh, stateid, path, bytes, 0, FILE_SYNC4, true)).stat;
+      return (await this.writeRange(fh, state, path, bytes, 0, FILE_SYNC4, true)).stat;
     }
     const offsets: number[] = [];
     for (let off = 0; off < bytes.length; off += chunk) offsets.push(off);
@@ -553,7 +571,7 @@ export class Nfs4Client implements NfsFs {
       offsets,
       8,
       async (off) =>
-        (await this.writeRange(fh, stateid, path, bytes.subarray(off, off + chunk), off, UNSTABLE4, false))
+        (await this.writeRange(fh, state, path, bytes.subarray(off, off + chunk), off, UNSTABLE4, false))
           .verf,
     );
     const ops = new OpList();
@@ -565,14 +583,14 @@ export class Nfs4Client implements NfsFs {
     // A changed verifier means the server restarted and may have lost unstable data: resend durably.
     const stale = offsets.filter((_, i) => Buffer.compare(verfs[i]!, committed) !== 0);
     await mapLimit(stale, 8, (off) =>
-      this.writeRange(fh, stateid, path, bytes.subarray(off, off + chunk), off, FILE_SYNC4, false),
+      this.writeRange(fh, state, path, bytes.subarray(off, off + chunk), off, FILE_SYNC4, false),
     );
     return stale.length === 0 ? toStat(r.get(attrs), path) : undefined;
   }
 
   private async writeRange(
     fh: Fh4,
-    stateid: Stateid4,
+    state: WriteState,
     path: string,
     data: Uint8Array,
     offset: number,
@@ -585,13 +603,22 @@ export class Nfs4Client implements NfsFs {
     while (done < data.length) {
       const ops = new OpList();
       ops.add(PUTFH, fh, `/${path}`);
+      const stateid = state.stateid;
       const w = ops.add(
         WRITE,
         { stateid, offset: offset + done, stable, data: data.subarray(done) },
         `/${path}`,
       );
       const a = withAttrs ? ops.add(GETATTR, STAT_ATTRS, `/${path}`) : undefined;
-      const r = await this.run(ops, { idempotent: true, path: `/${path}` });
+      let r;
+      try {
+        r = await this.run(ops, { idempotent: true, path: `/${path}` });
+      } catch (err) {
+        if (!(err instanceof NfsError && LOST_STATE.has(err.status)) || stateid === ANONYMOUS_STATEID)
+          throw err;
+        state.stateid = ANONYMOUS_STATEID;
+        continue;
+      }
       const res = r.get(w);
       if (res.count === 0)
         throw new NfsError('NFS4ERR_IO', 'WRITE', `/${path}`, { hint: 'server accepted 0 bytes' });
@@ -616,11 +643,18 @@ export class Nfs4Client implements NfsFs {
       attrs,
     });
     this.cache.set(p.path, f.fh);
+    const state: WriteState = { stateid: f.stateid };
     try {
-      await this.writeAll(f.fh, f.stateid, p.path, bytes);
+      await this.writeAll(f.fh, state, p.path, bytes);
     } finally {
-      await this.close4(f.fh, f.stateid, p.path).catch(() => undefined);
+      await this.closeQuietly(f.fh, f.stateid, state, p.path);
     }
+  }
+
+  /** CLOSEs an open whose state the server still has; a failed CLOSE only leaves state to expire. */
+  private async closeQuietly(fh: Fh4, opened: Stateid4, state: WriteState, path: string): Promise<void> {
+    if (state.stateid !== opened) return;
+    await this.close4(fh, opened, path).catch(() => undefined);
   }
 
   async createExclusive(
@@ -647,6 +681,7 @@ export class Nfs4Client implements NfsFs {
     }
     this.cache.set(p.path, f.fh);
     let stat: FileStat | undefined;
+    const state: WriteState = { stateid: f.stateid };
     try {
       const bytes = typeof data === 'string' ? Buffer.from(data) : data;
       // The server may keep the verifier in the file's times (RFC 8881 section 18.16.3): set
@@ -654,16 +689,18 @@ export class Nfs4Client implements NfsFs {
       const ops = new OpList();
       ops.add(PUTFH, f.fh, `/${p.path}`);
       const set = { ...attrs, atime: 'server' as const, mtime: 'server' as const };
-      ops.add(SETATTR, { stateid: f.stateid, attrs: set }, `/${p.path}`);
+      // The anonymous stateid: setting no size, this needs no open state, so it survives a
+      // server restart between the OPEN and here.
+      ops.add(SETATTR, { stateid: ANONYMOUS_STATEID, attrs: set }, `/${p.path}`);
       const after = ops.add(GETATTR, STAT_ATTRS, `/${p.path}`);
       try {
         stat = toStat((await this.run(ops, { idempotent: true, path: `/${p.path}` })).get(after), p.path);
       } catch (err) {
         throw explainOwner(err, attrs);
       }
-      if (bytes && bytes.length > 0) stat = await this.writeAll(f.fh, f.stateid, p.path, bytes);
+      if (bytes && bytes.length > 0) stat = await this.writeAll(f.fh, state, p.path, bytes);
     } finally {
-      await this.close4(f.fh, f.stateid, p.path).catch(() => undefined);
+      await this.closeQuietly(f.fh, f.stateid, state, p.path);
     }
     return stat;
   }
@@ -686,10 +723,10 @@ export class Nfs4Client implements NfsFs {
 
   /** Sequential UNSTABLE WRITEs, a COMMIT and CLOSE at the end. */
   createWriteStream(path: string, options: StreamOptions & WriteFileOptions = {}): Writable {
-    let file: { fh: Fh4; stateid: Stateid4; path: string } | undefined;
+    let file: { fh: Fh4; opened: Stateid4; state: WriteState; path: string } | undefined;
     let offset = 0;
     const verfs: Uint8Array[] = [];
-    const open = async (): Promise<{ fh: Fh4; stateid: Stateid4; path: string }> => {
+    const open = async (): Promise<{ fh: Fh4; opened: Stateid4; state: WriteState; path: string }> => {
       if (file) return file;
       const p = await this.parent(path);
       const attrs = { ...setAttrs(options, 0o644), size: 0 };
@@ -697,7 +734,7 @@ export class Nfs4Client implements NfsFs {
         mode: 'unchecked',
         attrs,
       });
-      file = { fh: f.fh, stateid: f.stateid, path: p.path };
+      file = { fh: f.fh, opened: f.stateid, state: { stateid: f.stateid }, path: p.path };
       return file;
     };
     const chunk = this.ioSize('write', options.chunkSize);
@@ -707,7 +744,7 @@ export class Nfs4Client implements NfsFs {
           const f = await open();
           for (let off = 0; off < data.length; off += chunk) {
             const part = data.subarray(off, off + chunk);
-            verfs.push((await this.writeRange(f.fh, f.stateid, f.path, part, offset, UNSTABLE4, false)).verf);
+            verfs.push((await this.writeRange(f.fh, f.state, f.path, part, offset, UNSTABLE4, false)).verf);
             offset += part.length;
           }
         })().then(() => cb(), cb);
@@ -719,9 +756,11 @@ export class Nfs4Client implements NfsFs {
           ops.add(PUTFH, f.fh, `/${f.path}`);
           const c = ops.add(COMMIT, { offset: 0, count: 0 }, `/${f.path}`);
           const verf = (await this.run(ops, { idempotent: true, path: `/${f.path}` })).get(c);
-          await this.close4(f.fh, f.stateid, f.path);
+          await this.closeQuietly(f.fh, f.opened, f.state, f.path);
           if (verfs.some((v) => Buffer.compare(v, verf) !== 0)) {
+            // Unstable data is not kept for resending here: the caller writes the stream again.
             throw new NfsError('NFS4ERR_IO', 'COMMIT', `/${f.path}`, {
+              retriable: true,
               hint: 'the server restarted during the write and may have lost data; write the file again',
             });
           }
