@@ -76,7 +76,7 @@ import {
   type RunOptions,
 } from './session.js';
 import { SETATTR } from './setattr.js';
-import { ANONYMOUS_STATEID, type Fh4, type Stateid4 } from './structs.js';
+import { ANONYMOUS_STATEID, CURRENT_STATEID, type Fh4, type Stateid4 } from './structs.js';
 import { FILE_SYNC4, UNSTABLE4, WRITE } from './write.js';
 
 export interface Nfs4ClientOptions extends Nfs4SessionOptions {
@@ -638,6 +638,10 @@ export class Nfs4Client implements NfsFs {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     const p = await this.parent(path);
     const attrs = { ...setAttrs(options, 0o644), size: 0 };
+    if (bytes.length > 0 && bytes.length <= this.ioSize('write')) {
+      await this.writeSmall(p.dir, joinPath(p.dirParts), p.name, p.path, attrs, bytes);
+      return;
+    }
     const f = await this.openForWrite(p.dir, joinPath(p.dirParts), p.name, p.path, {
       mode: 'unchecked',
       attrs,
@@ -648,6 +652,57 @@ export class Nfs4Client implements NfsFs {
       await this.writeAll(f.fh, state, p.path, bytes);
     } finally {
       await this.closeQuietly(f.fh, f.stateid, state, p.path);
+    }
+  }
+
+  /**
+   * A file that fits one WRITE in one round trip: OPEN (create or truncate), GETFH, a FILE_SYNC
+   * WRITE and CLOSE, the last two naming the OPEN's stateid as the current one. If the WRITE fails
+   * the CLOSE does not run: the open is then released with the client id (at close, or when the
+   * lease ends).
+   */
+  private async writeSmall(
+    dir: Fh4,
+    dirPath: string,
+    name: string,
+    path: string,
+    attrs: SetAttrs4,
+    bytes: Uint8Array,
+  ): Promise<void> {
+    const ops = new OpList();
+    ops.add(PUTFH, dir, `/${dirPath}`);
+    const open = ops.add(
+      OPEN,
+      {
+        shareAccess: OPEN4_SHARE_ACCESS_WRITE | OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
+        shareDeny: OPEN4_SHARE_DENY_NONE,
+        owner: { clientid: this.session.clientId, owner: this.openOwner },
+        create: { mode: 'unchecked', attrs },
+        claim: { type: 'null', name },
+      },
+      `/${path}`,
+    );
+    const fh = ops.add(GETFH, undefined, `/${path}`);
+    const w = ops.add(
+      WRITE,
+      { stateid: CURRENT_STATEID, offset: 0, stable: FILE_SYNC4, data: bytes },
+      `/${path}`,
+    );
+    ops.add(CLOSE, CURRENT_STATEID, `/${path}`);
+    let r;
+    try {
+      r = await this.run(ops, { path: `/${path}` });
+    } catch (err) {
+      throw explainOwner(err, attrs);
+    }
+    this.cache.set(path, r.get(fh));
+    const opened: OpenOk = r.get(open);
+    if (opened.delegation.type !== 'none')
+      await this.returnDelegation(r.get(fh), opened.delegation.stateid, path);
+    const res = r.get(w);
+    if (res.count < bytes.length || res.committed === UNSTABLE4) {
+      // A short or unstable answer to a small FILE_SYNC write: finish it the long way.
+      await this.writeRange(r.get(fh), { stateid: ANONYMOUS_STATEID }, path, bytes, 0, FILE_SYNC4, false);
     }
   }
 

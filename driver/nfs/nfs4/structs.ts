@@ -24,6 +24,12 @@ export interface Stateid4 {
 /** The all-zero "anonymous" stateid (RFC 8881 section 8.2.3): no open state needed. */
 export const ANONYMOUS_STATEID: Stateid4 = { seqid: 0, other: new Uint8Array(12) };
 
+/**
+ * The "current stateid" (RFC 8881 section 16.2.3.1.2): the stateid the previous operation of the
+ * same COMPOUND produced, so OPEN, WRITE and CLOSE fit in one request.
+ */
+export const CURRENT_STATEID: Stateid4 = { seqid: 1, other: new Uint8Array(12) };
+
 export interface ChangeInfo4 {
   readonly atomic: boolean;
   readonly before: bigint;
