@@ -15,7 +15,7 @@ import {
   type HostSummary,
 } from './hosts.js';
 import type { NfsFs } from './nfs/types.js';
-import { NfsClient } from './nfs/client.js';
+import { connectNfsUrl } from './nfs/connect.js';
 import { parseNfsUrl } from './nfs/nfs-url.js';
 import {
   validateAddress,
@@ -53,8 +53,8 @@ import {
 /** Opens the export at an `nfs://` URL. */
 export type NfsConnector = (url: string) => Promise<NfsFs>;
 
-/** The built-in NFS client. */
-export const connectNfs: NfsConnector = (url) => NfsClient.connect(url);
+/** The built-in NFS client: NFSv3 or NFSv4.1 as the URL's `version` says. */
+export const connectNfs: NfsConnector = (url) => connectNfsUrl(url);
 
 /** Opens hosts with ssh2. */
 export const openSshHost: HostOpener = (target, verify) => new SshHost(target, { verifyHostKey: verify });

@@ -1,5 +1,6 @@
 // The lab's NFS server: nfs-ganesha (NFSv3 + MOUNT + rpcbind, and NFSv4.1) in a container made
-// from the image deploy/lab/build.sh builds, managed by testcontainers.
+// from the image deploy/lab/build.sh builds, managed by testcontainers. With `v41Only` it serves
+// NFSv4.1 alone on its NFS port, with no rpcbind and no MOUNT, as EFS or Azure Files do.
 //
 // Ports: the NFS and MOUNT ports are published host:container *identically* on 127.0.0.1, and
 // ganesha listens on those same numbers inside the container, so the ports rpcbind GETPORT hands
@@ -19,8 +20,12 @@ export interface NfsServer extends AsyncDisposable {
   /** '10.0.2.2': where lab VMs reach it (qemu user networking maps it to this machine's loopback). */
   readonly addressFromHosts: string;
   readonly nfsPort: number;
+  /** 0 on a v4.1-only server (it has no MOUNT service). */
   readonly mountPort: number;
+  /** 0 on a v4.1-only server (it runs no rpcbind). */
   readonly rpcbindPort: number;
+  /** True when the server speaks NFSv4.1 only (StartNfsServerOptions.v41Only). */
+  readonly v41Only: boolean;
   /** '/export': the NFSv4 pseudo path, also the NFSv3 MOUNT path (mount_path_pseudo). */
   readonly exportPath: string;
   /** The host directory behind the export. Read it; never write it behind ganesha's back. */
@@ -50,6 +55,11 @@ export interface StartNfsServerOptions {
   readonly rpcbindPort?: number;
   /** Host directory to export (created if missing). @default a new directory in the session's state */
   readonly exportDir?: string;
+  /**
+   * Serve NFSv4.1 only: no rpcbind, no MOUNT, no NFSv3 (the container's NFS_V41_ONLY=1).
+   * `url(3)` then throws. @default false
+   */
+  readonly v41Only?: boolean;
   /** How long start and restart may take. @default 60000 */
   readonly timeoutMs?: number;
   /** Image build progress (only printed when something is built). @default stderr */
@@ -66,11 +76,18 @@ function validPort(name: string, value: number | undefined): void {
   }
 }
 
-/** Polls until ganesha answers NULL on NFSv3, NFSv4 and MOUNT v3, and rpcbind maps both programs. */
+/**
+ * Polls until ganesha answers NULL on NFSv3, NFSv4 and MOUNT v3, and rpcbind maps both programs;
+ * on a v4.1-only server (no mount or rpcbind port), NULL on NFSv4 alone.
+ */
 async function waitServing(host: string, ports: PortSet, timeoutMs: number): Promise<void> {
   await pollUntil(
     `NFS server on ${host}:${ports.nfs}`,
     async () => {
+      if (ports.mount === 0) {
+        await rpcNull(host, ports.nfs, RPC_PROGRAM.nfs, 4);
+        return true;
+      }
       await rpcNull(host, ports.nfs, RPC_PROGRAM.nfs, 3);
       await rpcNull(host, ports.nfs, RPC_PROGRAM.nfs, 4);
       await rpcNull(host, ports.mount, RPC_PROGRAM.mount, 3);
@@ -92,6 +109,9 @@ interface PortSet {
 }
 
 async function choosePorts(opts: StartNfsServerOptions): Promise<PortSet> {
+  if (opts.v41Only) {
+    return { nfs: opts.nfsPort ?? (await freePort()), mount: 0, rpcbind: 0 };
+  }
   const taken = new Set<number>();
   const pick = async (wanted: number | undefined): Promise<number> => {
     if (wanted !== undefined) return wanted;
@@ -135,11 +155,17 @@ class GaneshaServer implements NfsServer {
   get containerId(): string {
     return this.container.getId();
   }
+  get v41Only(): boolean {
+    return this.ports.mount === 0;
+  }
 
   url(version: 3 | 4.1): string {
     // No port in the authority: libnfs 4.0 refuses host:port, and nfsvol's parser takes nfsport.
     const base = `nfs://${this.host}${this.exportPath}`;
     const { nfs, mount, rpcbind } = this.ports;
+    if (version === 3 && this.v41Only) {
+      throw new LabError('INVALID_OPTION', 'url: this server serves NFSv4.1 only (started with v41Only)');
+    }
     if (version === 3) return `${base}?version=3&nfsport=${nfs}&mountport=${mount}&rpcbindport=${rpcbind}`;
     if (version === 4.1) return `${base}?version=4.1&nfsport=${nfs}`;
     throw new LabError('INVALID_OPTION', `url: version must be 3 or 4.1, got ${String(version)}`);
@@ -168,6 +194,9 @@ export async function startNfsServer(opts: StartNfsServerOptions = {}): Promise<
   validPort('nfsPort', opts.nfsPort);
   validPort('mountPort', opts.mountPort);
   validPort('rpcbindPort', opts.rpcbindPort);
+  if (opts.v41Only && (opts.mountPort !== undefined || opts.rpcbindPort !== undefined)) {
+    throw new LabError('INVALID_OPTION', 'startNfsServer: a v41Only server has no mountPort or rpcbindPort');
+  }
   const timeoutMs = opts.timeoutMs ?? 60_000;
   // No Ryuk: its image cannot be pulled here. The lab's own session reaper cleans up instead.
   process.env['TESTCONTAINERS_RYUK_DISABLED'] = 'true';
@@ -221,12 +250,20 @@ export async function startNfsServer(opts: StartNfsServerOptions = {}): Promise<
       const container = await new LoopbackContainer(image)
         .withName(containerName)
         .withLabels(session.labels('nfs'))
-        .withEnvironment({ NFS_PORT: String(ports.nfs), MNT_PORT: String(ports.mount) })
-        .withLoopbackPorts([
-          { host: ports.nfs, container: ports.nfs },
-          { host: ports.mount, container: ports.mount },
-          { host: ports.rpcbind, container: CONTAINER_RPCBIND_PORT },
-        ])
+        .withEnvironment({
+          NFS_PORT: String(ports.nfs),
+          MNT_PORT: String(ports.mount),
+          NFS_V41_ONLY: opts.v41Only ? '1' : '0',
+        })
+        .withLoopbackPorts(
+          opts.v41Only
+            ? [{ host: ports.nfs, container: ports.nfs }]
+            : [
+                { host: ports.nfs, container: ports.nfs },
+                { host: ports.mount, container: ports.mount },
+                { host: ports.rpcbind, container: CONTAINER_RPCBIND_PORT },
+              ],
+        )
         .withBindMounts([
           { source: exportDir, target: '/export', mode: 'rw' },
           { source: join(extraDir, 'secure'), target: '/srv/secure', mode: 'rw' },

@@ -11,7 +11,8 @@ export interface NfsTarget {
   readonly rpcbindPort: number;
   /** Export path as the server names it, e.g. `/export`. */
   readonly exportPath: string;
-  readonly version: 3 | 4.1;
+  /** `auto`: NFSv4.1 when the server speaks it, else NFSv3. */
+  readonly version: 3 | 4.1 | 'auto';
   readonly uid: number;
   readonly gid: number;
   readonly gids: readonly number[];
@@ -53,7 +54,7 @@ function int(field: string, raw: string, min: number, max: number): number {
 }
 
 /**
- * Parses `nfs://host[:port]/export[?version=3&uid=0&gid=0&gids=1,2&nfsport=N&mountport=N&rpcbindport=N&reserved=0|1&timeout=MS]`.
+ * Parses `nfs://host[:port]/export[?version=3|4.1|auto&uid=0&gid=0&gids=1,2&nfsport=N&mountport=N&rpcbindport=N&reserved=0|1&timeout=MS]`.
  * Unknown parameters are refused rather than ignored, so a typo cannot silently change behaviour.
  */
 export function parseNfsUrl(input: string): NfsTarget {
@@ -89,8 +90,11 @@ export function parseNfsUrl(input: string): NfsTarget {
   }
   const q = url.searchParams;
   const versionRaw = q.get('version') ?? '3';
-  if (versionRaw !== '3' && versionRaw !== '4.1') {
-    throw new ValidationError('version', `must be 3 or 4.1, got "${versionRaw}"`);
+  if (versionRaw !== '3' && versionRaw !== '4.1' && versionRaw !== 'auto') {
+    throw new ValidationError(
+      'version',
+      `must be 3 or 4.1, or auto (4.1 if served, else 3), got "${versionRaw}"`,
+    );
   }
   const gids = (q.get('gids') ?? '')
     .split(',')
@@ -114,7 +118,7 @@ export function parseNfsUrl(input: string): NfsTarget {
     mountPort: q.has('mountport') ? int('mountport', q.get('mountport')!, 1, 65535) : undefined,
     rpcbindPort: q.has('rpcbindport') ? int('rpcbindport', q.get('rpcbindport')!, 1, 65535) : 111,
     exportPath,
-    version: versionRaw === '3' ? 3 : 4.1,
+    version: versionRaw === '3' ? 3 : versionRaw === '4.1' ? 4.1 : 'auto',
     uid: int('uid', q.get('uid') ?? '0', 0, 0xffffffff),
     gid: int('gid', q.get('gid') ?? '0', 0, 0xffffffff),
     gids,

@@ -1,5 +1,7 @@
 #!/bin/bash
 # PID 1 of the lab's NFS server container: rpcbind, then nfs-ganesha in the foreground.
+# With NFS_V41_ONLY=1 it is a v4.1-only server instead (what EFS or Azure Files look like to a
+# client): no rpcbind, no MOUNT, no NFSv3, only NFS_PORT.
 #
 # The NFS and MOUNT ports are taken from the environment and published host:container identically,
 # so the ports rpcbind hands out (GETPORT) are valid from the machine's 127.0.0.1 as well.
@@ -10,23 +12,34 @@ NFS_PORT="${NFS_PORT:-12049}"
 MNT_PORT="${MNT_PORT:-20048}"
 EXPORT_DIR="${EXPORT_DIR:-/export}"
 LOG_LEVEL="${GANESHA_LOG_LEVEL:-NIV_EVENT}"
+V41_ONLY="${NFS_V41_ONLY:-0}"
+if [[ $V41_ONLY == 1 ]]; then
+  PROTOCOLS=4
+  # No MNT_Port: ganesha serves MOUNT only alongside NFSv3.
+  CORE_EXTRA=""
+else
+  PROTOCOLS="3, 4"
+  CORE_EXTRA="MNT_Port = ${MNT_PORT};
+  # NFSv3 clients mount the pseudo path /export, the same path NFSv4 clients see.
+  mount_path_pseudo = true;"
+fi
 
 mkdir -p /run/rpcbind /var/run/ganesha /var/lib/nfs/ganesha "$EXPORT_DIR" /srv/secure /srv/denied
 rm -f /run/rpcbind.sock /run/rpcbind/*.xdr
 # No name service: ganesha's reverse lookups of client addresses must not leave this machine.
 : >/etc/resolv.conf || true
-# -w: warm start off (no state file); rpcbind daemonises and stays in this container.
-rpcbind -w || rpcbind
+if [[ $V41_ONLY != 1 ]]; then
+  # -w: warm start off (no state file); rpcbind daemonises and stays in this container.
+  rpcbind -w || rpcbind
+fi
 
 cat >/etc/ganesha/ganesha.conf <<CONF
 NFS_CORE_PARAM {
   NFS_Port = ${NFS_PORT};
-  MNT_Port = ${MNT_PORT};
-  Protocols = 3, 4;
+  Protocols = ${PROTOCOLS};
   Enable_NLM = false;
   Enable_RQUOTA = false;
-  # NFSv3 clients mount the pseudo path /export, the same path NFSv4 clients see.
-  mount_path_pseudo = true;
+  ${CORE_EXTRA}
 }
 NFSV4 {
   RecoveryRoot = /var/lib/nfs/ganesha;
@@ -47,7 +60,7 @@ EXPORT {
   Access_Type = RW;
   Squash = No_Root_Squash;
   SecType = sys;
-  Protocols = 3, 4;
+  Protocols = ${PROTOCOLS};
   Transports = TCP;
   FSAL { Name = VFS; }
 }
@@ -60,7 +73,7 @@ EXPORT {
   Pseudo = /secure;
   Access_Type = RW;
   Squash = No_Root_Squash;
-  Protocols = 3, 4;
+  Protocols = ${PROTOCOLS};
   Transports = TCP;
   PrivilegedPort = true;
   FSAL { Name = VFS; }
@@ -70,7 +83,7 @@ EXPORT {
   Path = /srv/denied;
   Pseudo = /denied;
   Access_Type = None;
-  Protocols = 3, 4;
+  Protocols = ${PROTOCOLS};
   Transports = TCP;
   CLIENT { Clients = 192.0.2.1; Access_Type = RW; }
   FSAL { Name = VFS; }
