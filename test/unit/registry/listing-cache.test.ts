@@ -56,8 +56,8 @@ describe('listing cache text', () => {
     // Labels mostly of multibyte characters (2 bytes for é, 3 for kana and kanji), so most of the
     // file's chunk boundaries fall inside a character.
     const labels = (i: number): Record<string, string> => ({
-      équipe: `données-${i}-été`,
-      チーム: `データベース${i}号機、${'共有ボリューム'.repeat(20)}`,
+      team: `données-${i}-été`,
+      'team.ja': `データベース${i}号機、${'共有ボリューム'.repeat(20)}`,
     });
     const names = Array.from({ length: 600 }, (_, i) => `v${String(i).padStart(4, '0')}`);
     for (const [i, n] of names.entries()) await reg.volumes.replace(n, vol(n, labels(i)));
@@ -80,7 +80,7 @@ describe('listing cache text', () => {
     expect(second.map((v) => v.labels)).toEqual(names.map((_, i) => labels(i)));
 
     // A change rewrites the cache from what was read: no U+FFFD may have crept into it.
-    await reg.volumes.replace('v0000', vol('v0000', { équipe: 'changée' }));
+    await reg.volumes.replace('v0000', vol('v0000', { team: 'changée' }));
     await reg.volumes.list();
     const text = fs.peek(CACHE)?.toString('utf8') ?? '';
     expect(text).not.toContain('\ufffd');
