@@ -11,6 +11,7 @@ import {
 } from './context.js';
 import { debugSectionEnabled, setDebug } from '../driver/debug.js';
 import { COMPLETION_HOOK, completionCommand } from './commands/completion.js';
+import { clusterCommand } from './commands/cluster.js';
 import { hostCommand } from './commands/host.js';
 import { initCommand } from './commands/init.js';
 import { syncCommand } from './commands/sync.js';
@@ -30,9 +31,12 @@ export const COMMANDS: readonly (readonly string[])[] = [
   ['volume', 'ls'],
   ['volume', 'inspect'],
   ['volume', 'rm'],
+  ['volume', 'update'],
   ['volume', 'mount'],
   ['volume', 'unmount'],
   ['sync'],
+  ['cluster'],
+  ['cluster', 'set'],
   ['completion'],
 ];
 
@@ -94,6 +98,7 @@ export function buildCli(deps: CliDeps, outcome: Outcome = { code: 0 }): Argv<Gl
       .command(hostCommand(run))
       .command(volumeCommand(run))
       .command(syncCommand(run))
+      .command(clusterCommand(run))
       .command(completionCommand(run))
       // Hidden: answers `--get-yargs-completions`, which the completion scripts run.
       .completion(COMPLETION_HOOK, false)

@@ -118,6 +118,7 @@ export function hostLines(results: readonly HostSyncResult[]): string[] {
     if (r.unreachable)
       return `host ${r.host}: FAILED ${r.error?.message ?? ''} (${r.error?.code ?? 'ERROR'}); pending`;
     const parts = [`${r.defined.length} defined`, `${r.removed.length} removed`];
+    if (r.redefined.length > 0) parts.push(`${r.redefined.length} redefined`);
     for (const d of r.drifted) parts.push(`drift on ${d.volume}: ${d.drift.join('; ')}`);
     for (const f of r.failed) parts.push(`${f.volume} failed: ${f.error.message} (${f.error.code})`);
     return `host ${r.host}: ${r.ok ? 'ok' : 'PARTLY DONE'}, ${parts.join(', ')}`;

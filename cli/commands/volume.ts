@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { validateMountPath } from '../../driver/docker/volume-options.js';
+import { parseMountOptions, validateMountPath } from '../../driver/docker/volume-options.js';
 import type { DeletePolicy } from '../../driver/registry/records.js';
 import { parseId, parseLabels, parseMode, validateName, validateNames } from '../../driver/volume-name.js';
 import { EXIT, UsageError, jsonReplacer, safeText, type CommandRun, type GlobalArgs } from '../context.js';
@@ -25,6 +25,17 @@ interface CreateArgs extends GlobalArgs {
   mode?: string | undefined;
   label?: string[] | undefined;
   'on-delete': string;
+  'mount-options'?: string | undefined;
+}
+interface UpdateArgs extends GlobalArgs {
+  name: string;
+  uid?: string | undefined;
+  gid?: string | undefined;
+  mode?: string | undefined;
+  label?: string[] | undefined;
+  unlabel?: string[] | undefined;
+  'on-delete'?: string | undefined;
+  'mount-options'?: string | undefined;
 }
 interface NamesArgs extends GlobalArgs {
   names?: string[] | undefined;
@@ -148,6 +159,10 @@ function create(run: Run): CommandModule<GlobalArgs, CreateArgs> {
           default: 'retain',
           describe: 'what rm does with the data',
         })
+        .option('mount-options', {
+          type: 'string',
+          describe: "this volume's NFS mount options, after the cluster's (e.g. soft,timeo=100)",
+        })
         .example('$0 volume create pgdata --uid 999 --gid 999 --mode 0700', 'one volume')
         .example(
           '$0 volume create cache1 cache2 cache3 --on-delete delete --label team=web',
@@ -166,6 +181,9 @@ function create(run: Run): CommandModule<GlobalArgs, CreateArgs> {
           ...(argv.mode === undefined ? {} : { mode: parseMode(argv.mode) }),
           labels: parseLabels(argv.label ?? []),
           onDelete: argv['on-delete'] as DeletePolicy,
+          ...(argv['mount-options'] === undefined
+            ? {}
+            : { mountOptions: parseMountOptions(argv['mount-options']) }),
           ...(r.signal ? { signal: r.signal } : {}),
         };
         r.startProgress('creating', 'created', names.length);
@@ -350,6 +368,68 @@ function rm(run: Run): CommandModule<GlobalArgs, NamesArgs> {
   };
 }
 
+function update(run: Run): CommandModule<GlobalArgs, UpdateArgs> {
+  return {
+    command: 'update <name>',
+    describe: "Change a volume's owner, mode, labels, delete policy or mount options",
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('name', { type: 'string', demandOption: true })
+        .option('uid', { type: 'string', describe: 'new owner uid of the directory' })
+        .option('gid', { type: 'string', describe: 'new owner gid of the directory' })
+        .option('mode', { type: 'string', describe: 'new octal mode of the directory' })
+        .option('label', { type: 'string', array: true, describe: 'KEY=VALUE to set (repeatable)' })
+        .option('unlabel', { type: 'string', array: true, describe: 'KEY to remove (repeatable)' })
+        .option('on-delete', {
+          type: 'string',
+          choices: ['retain', 'delete', 'archive'],
+          describe: 'what rm does with the data',
+        })
+        .option('mount-options', {
+          type: 'string',
+          describe: "this volume's mount options, replacing its own ('' for none)",
+        })
+        .example('$0 volume update pgdata --uid 999 --gid 999 --mode 0700', 'new owner and mode')
+        .example('$0 volume update cache1 --label team=data --unlabel tier', 'labels')
+        .example(
+          '$0 volume update pgdata --mount-options hard,timeo=600',
+          'redefined on every host where no container uses it; the others owe it until `nfsvol sync`',
+        ) as Argv<UpdateArgs>,
+    handler: (argv) =>
+      run(argv, async (r) => {
+        validateName(argv.name);
+        const options = {
+          ...(argv.uid === undefined ? {} : { uid: parseId(argv.uid, 'uid') }),
+          ...(argv.gid === undefined ? {} : { gid: parseId(argv.gid, 'gid') }),
+          ...(argv.mode === undefined ? {} : { mode: parseMode(argv.mode) }),
+          ...(argv.label === undefined ? {} : { labels: parseLabels(argv.label) }),
+          ...(argv.unlabel === undefined ? {} : { unlabel: argv.unlabel }),
+          ...(argv['on-delete'] === undefined ? {} : { onDelete: argv['on-delete'] as DeletePolicy }),
+          ...(argv['mount-options'] === undefined
+            ? {}
+            : { mountOptions: parseMountOptions(argv['mount-options']) }),
+          ...(r.signal ? { signal: r.signal } : {}),
+        };
+        if (Object.keys(options).filter((k) => k !== 'signal').length === 0) {
+          throw new UsageError('name at least one thing to change (see --help)');
+        }
+        await r.withCluster(async (c) => {
+          const res = await c.updateVolume(argv.name, options);
+          r.result(res, () =>
+            [
+              res.changed.length > 0
+                ? `updated ${argv.name}: ${res.changed.join(', ')}`
+                : `${argv.name}: nothing to change`,
+              ...hostLines(res.hosts),
+            ].join('\n'),
+          );
+          if (hostsFailed(res.hosts)) r.settle(EXIT.partial);
+          r.problems(hostLines(res.hosts.filter((h) => !h.ok)));
+        });
+      }),
+  };
+}
+
 function mount(run: Run): CommandModule<GlobalArgs, MountArgs> {
   return {
     command: 'mount <name>',
@@ -408,6 +488,7 @@ export function volumeCommand(run: Run): CommandModule<GlobalArgs, GlobalArgs> {
         .command(ls(run))
         .command(inspect(run))
         .command(rm(run))
+        .command(update(run))
         .command(mount(run))
         .command(unmount(run))
         .demandCommand(1, 'name a volume command')

@@ -415,3 +415,32 @@ describe('exit codes say what happened', () => {
     expect(s.fs.has('db')).toBe(true);
   });
 });
+
+describe('changing things after create, from the command line', () => {
+  it('volume update changes what it is told and says what changed; nothing to change is a usage error', async () => {
+    const s = await ready();
+    expect((await s.cli('volume', 'create', 'db', '--mount-options', 'soft', '-q')).code).toBe(0);
+    const r = await s.cli('volume', 'update', 'db', '--uid', '999', '--mount-options', 'hard', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      changed: string[];
+      volume: { uid: number; mountOptions: string[] };
+    };
+    expect(out.changed).toEqual(['uid', 'mountOptions']);
+    expect(out.volume).toMatchObject({ uid: 999, mountOptions: ['hard'] });
+    const none = await s.cli('volume', 'update', 'db');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/at least one thing to change/);
+    expect((await s.cli('volume', 'update', 'db', '--mount-options', 'addr=evil')).code).toBe(2);
+  });
+
+  it('cluster set --server redefines every host, and a bad address changes nothing', async () => {
+    const s = await ready();
+    expect((await s.cli('volume', 'create', 'v1', '-q')).code).toBe(0);
+    const r = await s.cli('cluster', 'set', '--server', 'nas2.lan');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^changed server$/m);
+    expect(r.stdout).toMatch(/host h1: ok, 0 defined, 0 removed, 1 redefined/);
+    expect((await s.cli('cluster', 'set', '--server', 'nas,vers=3')).code).toBe(2);
+  });
+});
