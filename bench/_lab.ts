@@ -10,7 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { LabHost } from '../deploy/lab/index.js';
-import { bundleCli } from '../test/support/bundle-cli.js';
+import { cliVariants } from './_cli.js';
 
 const run = promisify(execFile);
 
@@ -45,20 +45,20 @@ export interface BenchUser {
   run(args: readonly string[], opts?: RunOptions): Promise<CliRun>;
 }
 
-let built: Promise<string> | undefined;
-
-/** Builds the CLI as `npm run build:cli` does, once, to a temporary directory; returns the bundle. */
-export function buildCli(): Promise<string> {
-  built ??= mkdtemp(join(tmpdir(), 'nfsvol-bench-dist-')).then(bundleCli);
-  return built;
+/** Builds this tree's CLI as `npm run build:cli` does, once, to a temporary directory; returns the bundle. */
+export async function buildCli(): Promise<string> {
+  return (await cliVariants())[0]!.main;
 }
 
-/** A user with its own HOME and config, running the compiled CLI under GNU time. */
-export async function benchUser(): Promise<BenchUser> {
+/**
+ * A user with its own HOME and config, running a compiled CLI (`main`, this tree's by default)
+ * under GNU time.
+ */
+export async function benchUser(main?: string): Promise<BenchUser> {
   if (!existsSync('/usr/bin/time')) {
     throw new Error('the benchmarks measure peak RSS with GNU time: apt-get install -y time');
   }
-  const main = await buildCli();
+  const bundle = main ?? (await buildCli());
   const home = await mkdtemp(join(tmpdir(), 'nfsvol-bench-user-'));
   const timeFile = join(home, 'time.txt');
   return {
@@ -68,7 +68,7 @@ export async function benchUser(): Promise<BenchUser> {
         const t0 = performance.now();
         const child = spawn(
           '/usr/bin/time',
-          ['-f', '%M', '-o', timeFile, process.execPath, ...(opts.nodeArgs ?? []), main, ...args],
+          ['-f', '%M', '-o', timeFile, process.execPath, ...(opts.nodeArgs ?? []), bundle, ...args],
           {
             env: { ...process.env, HOME: home, NFSVOL_CONFIG: '', SSH_AUTH_SOCK: '' },
             stdio: ['ignore', 'pipe', 'pipe'],
