@@ -137,15 +137,38 @@ export async function hostAddArgs(user: BenchUser, name: string, h: LabHost): Pr
 /**
  * The OpenSSH client as a user's script calls it: one `ssh host CMD` process per command, strict
  * host-key checking against the lab's known_hosts line. `command` is one shell string, as a user
- * would write it.
+ * would write it. With `control`, the processes share one connection (ControlMaster=auto,
+ * ControlPersist=60) as a user's ~/.ssh/config can make them; `closeControl` ends it.
  */
-export async function sshCommand(h: LabHost, command: string): Promise<void> {
+export async function sshCommand(
+  h: LabHost,
+  command: string,
+  opts: { control?: boolean } = {},
+): Promise<string> {
+  const { stdout } = await run('ssh', [...(await sshArgs(h, opts.control ?? false)), command], {
+    maxBuffer: 64 * 2 ** 20,
+  });
+  return stdout;
+}
+
+/** Ends the shared connection `sshCommand(h, ..., { control: true })` opened, if any. */
+export async function closeControl(h: LabHost): Promise<void> {
+  await run('ssh', [...(await sshArgs(h, true)).slice(0, -1), '-O', 'exit', `${h.user}@${h.sshHost}`]).catch(
+    () => undefined,
+  );
+}
+
+async function sshArgs(h: LabHost, control: boolean): Promise<string[]> {
   const dir = await sshDir(h);
-  await run('ssh', [
+  return [
     ...['-i', h.privateKeyPath, '-p', String(h.sshPort)],
     ...['-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes'],
-    ...['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=30', `${h.user}@${h.sshHost}`, command],
-  ]);
+    ...['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=30', '-o', 'LogLevel=ERROR'],
+    ...(control
+      ? ['-o', 'ControlMaster=auto', '-o', `ControlPath=${join(dir, 'cm-%C')}`, '-o', 'ControlPersist=60']
+      : []),
+    `${h.user}@${h.sshHost}`,
+  ];
 }
 
 const sshDirs = new Map<LabHost, Promise<string>>();
