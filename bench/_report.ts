@@ -35,13 +35,18 @@ export async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
  * How nfsvol did against the baseline: `ratio` is baseline / nfsvol for times (above 1: nfsvol
  * is faster). Within 5% either way is called even, since runs on a shared machine vary more.
  */
-export function verdict(ours: number, baseline: number, higherIsBetter = false): string {
+export function verdict(
+  ours: number,
+  baseline: number,
+  higherIsBetter = false,
+  words: readonly [string, string] = ['faster', 'slower'],
+): string {
   const ratio = higherIsBetter ? ours / baseline : baseline / ours;
   if (!Number.isFinite(ratio)) return '–';
   if (ratio >= 0.95 && ratio <= 1.05) return `even (${ratio.toFixed(2)}×)`;
   return ratio > 1
-    ? `nfsvol faster, ${ratio.toFixed(2)}×`
-    : `**nfsvol slower**, ${ratio.toFixed(2)}× (baseline takes ${((1 - ratio) * 100).toFixed(0)}% less)`;
+    ? `nfsvol ${words[0]}, ${ratio.toFixed(2)}×`
+    : `**nfsvol ${words[1]}**, ${ratio.toFixed(2)}× (${words[0] === 'faster' ? 'the baseline takes' : "the baseline's is"} ${((1 - ratio) * 100).toFixed(0)}% ${words[0] === 'faster' ? 'less time' : 'smaller'})`;
 }
 
 const fmt = (v: number, unit = 's'): string => `${Math.abs(v) < 10 ? v.toFixed(3) : v.toFixed(1)} ${unit}`;
@@ -52,7 +57,8 @@ export function table(rows: readonly Row[]): string {
     '| what | nfsvol | baseline | verdict (ratio baseline / nfsvol) | target |\n| --- | --- | --- | --- | --- |';
   const body = rows.map((r) => {
     const base = r.baseline === undefined ? '–' : `${fmt(r.baseline, r.unit)} (${r.baselineName})`;
-    const v = r.baseline === undefined ? '–' : verdict(r.ours, r.baseline, r.higherIsBetter);
+    const words = r.unit === 'MiB' ? (['smaller', 'larger'] as const) : undefined;
+    const v = r.baseline === undefined ? '–' : verdict(r.ours, r.baseline, r.higherIsBetter, words);
     const met = r.targetMet === undefined ? '' : r.targetMet ? ' (met)' : ' (**MISSED**)';
     const target = r.target ? `${r.target}${met}` : '';
     return `| ${r.what} | ${fmt(r.ours, r.unit)} | ${base} | ${v} | ${target} |`;
