@@ -9,7 +9,7 @@
  *   over a reused connection (ControlMaster), and with a new connection each.
  * Everything is measured in full and checked after each run (`docker volume ls` on every host).
  * The per-definition baselines run in the first --per-def-runs runs only (they take longest).
- * Run: npm run bench -- fanout [--runs 3] [--configs 20x1,5x3,20x3] [--per-def-runs 1] [--against REV]
+ * Run: npm run bench -- fanout [--runs 3] [--configs 20x1,5x3,20x3] [--per-def-runs 1] [--boot-timeout 600] [--against REV]
  */
 import { startHosts, startNfsServer, type LabHost } from '../deploy/lab/index.js';
 import { median, table, timed, writeSection, type Row } from './_report.js';
@@ -38,7 +38,8 @@ const CONFIGS = (argString('configs') ?? '20x1,5x3,20x3').split(',').map((c) => 
 const HOSTS = Math.max(...CONFIGS.map((c) => c.hosts));
 
 await using server = await startNfsServer();
-const hosts = await startHosts(HOSTS);
+// A loaded 2-core machine can take minutes to boot emulated VMs: wait longer than the lab's default.
+const hosts = await startHosts(HOSTS, { bootTimeoutMs: argNumber('boot-timeout', 600) * 1000 });
 await using _hosts = {
   [Symbol.asyncDispose]: async () => void (await Promise.allSettled(hosts.map((h) => h.stop()))),
 };
