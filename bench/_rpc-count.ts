@@ -120,10 +120,11 @@ export interface CountingRelay extends AsyncDisposable {
 /** A relay on 127.0.0.1 to 127.0.0.1:`target`, counting the calls of every connection through it. */
 export async function countingRelay(target: number, counter = new CallCounter()): Promise<CountingRelay> {
   const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
+  // Half-open both ways, so a client that ends its side still gets every reply.
+  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
     // Each connection has its own stream: its own parser, one shared tally.
     const own = new CallCounter();
-    const upstream = connect(target, '127.0.0.1');
+    const upstream = connect({ port: target, host: '127.0.0.1', allowHalfOpen: true });
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
