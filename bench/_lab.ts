@@ -10,7 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { LabHost } from '../deploy/lab/index.js';
-import { bundleCli } from '../test/support/bundle-cli.js';
+import { cliVariants } from './_cli.js';
 
 const run = promisify(execFile);
 
@@ -45,20 +45,20 @@ export interface BenchUser {
   run(args: readonly string[], opts?: RunOptions): Promise<CliRun>;
 }
 
-let built: Promise<string> | undefined;
-
-/** Builds the CLI as `npm run build:cli` does, once, to a temporary directory; returns the bundle. */
-export function buildCli(): Promise<string> {
-  built ??= mkdtemp(join(tmpdir(), 'nfsvol-bench-dist-')).then(bundleCli);
-  return built;
+/** Builds this tree's CLI as `npm run build:cli` does, once, to a temporary directory; returns the bundle. */
+export async function buildCli(): Promise<string> {
+  return (await cliVariants())[0]!.main;
 }
 
-/** A user with its own HOME and config, running the compiled CLI under GNU time. */
-export async function benchUser(): Promise<BenchUser> {
+/**
+ * A user with its own HOME and config, running a compiled CLI (`main`, this tree's by default)
+ * under GNU time.
+ */
+export async function benchUser(main?: string): Promise<BenchUser> {
   if (!existsSync('/usr/bin/time')) {
     throw new Error('the benchmarks measure peak RSS with GNU time: apt-get install -y time');
   }
-  const main = await buildCli();
+  const bundle = main ?? (await buildCli());
   const home = await mkdtemp(join(tmpdir(), 'nfsvol-bench-user-'));
   const timeFile = join(home, 'time.txt');
   return {
@@ -68,7 +68,7 @@ export async function benchUser(): Promise<BenchUser> {
         const t0 = performance.now();
         const child = spawn(
           '/usr/bin/time',
-          ['-f', '%M', '-o', timeFile, process.execPath, ...(opts.nodeArgs ?? []), main, ...args],
+          ['-f', '%M', '-o', timeFile, process.execPath, ...(opts.nodeArgs ?? []), bundle, ...args],
           {
             env: { ...process.env, HOME: home, NFSVOL_CONFIG: '', SSH_AUTH_SOCK: '' },
             stdio: ['ignore', 'pipe', 'pipe'],
@@ -137,15 +137,38 @@ export async function hostAddArgs(user: BenchUser, name: string, h: LabHost): Pr
 /**
  * The OpenSSH client as a user's script calls it: one `ssh host CMD` process per command, strict
  * host-key checking against the lab's known_hosts line. `command` is one shell string, as a user
- * would write it.
+ * would write it. With `control`, the processes share one connection (ControlMaster=auto,
+ * ControlPersist=60) as a user's ~/.ssh/config can make them; `closeControl` ends it.
  */
-export async function sshCommand(h: LabHost, command: string): Promise<void> {
+export async function sshCommand(
+  h: LabHost,
+  command: string,
+  opts: { control?: boolean } = {},
+): Promise<string> {
+  const { stdout } = await run('ssh', [...(await sshArgs(h, opts.control ?? false)), command], {
+    maxBuffer: 64 * 2 ** 20,
+  });
+  return stdout;
+}
+
+/** Ends the shared connection `sshCommand(h, ..., { control: true })` opened, if any. */
+export async function closeControl(h: LabHost): Promise<void> {
+  await run('ssh', [...(await sshArgs(h, true)).slice(0, -1), '-O', 'exit', `${h.user}@${h.sshHost}`]).catch(
+    () => undefined,
+  );
+}
+
+async function sshArgs(h: LabHost, control: boolean): Promise<string[]> {
   const dir = await sshDir(h);
-  await run('ssh', [
+  return [
     ...['-i', h.privateKeyPath, '-p', String(h.sshPort)],
     ...['-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes'],
-    ...['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=30', `${h.user}@${h.sshHost}`, command],
-  ]);
+    ...['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=30', '-o', 'LogLevel=ERROR'],
+    ...(control
+      ? ['-o', 'ControlMaster=auto', '-o', `ControlPath=${join(dir, 'cm-%C')}`, '-o', 'ControlPersist=60']
+      : []),
+    `${h.user}@${h.sshHost}`,
+  ];
 }
 
 const sshDirs = new Map<LabHost, Promise<string>>();

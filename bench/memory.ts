@@ -13,6 +13,7 @@ import { NfsClient } from '../driver/nfs/index.js';
 import { startNfsServer } from '../deploy/lab/index.js';
 import { median, table, writeSection, type Row } from './_report.js';
 import {
+  argNumber,
   benchArgs,
   benchUser,
   cliOk,
@@ -23,6 +24,7 @@ import {
   type RunOptions,
 } from './_lab.js';
 
+const RUNS = argNumber('runs', 3);
 const i = process.argv.indexOf('--sizes');
 const SIZES = (i > 0 ? (process.argv[i + 1] ?? '') : '1000,10000,30000').split(',').map(Number);
 
@@ -44,9 +46,8 @@ const point = (n: number, r: CliRun): Point => ({ n, rss: mib(r.maxRssKiB), live
 const create: Point[] = [];
 const lsCold: Point[] = [];
 const lsWarm: Point[] = [];
-const user = await benchUser();
 const loadBefore = load();
-let idle: CliRun;
+let idle: CliRun | undefined;
 
 /** `volume ls --json`, with the listing cache removed first when `cold`; checks the count. */
 async function ls(
@@ -64,20 +65,22 @@ async function ls(
   return r;
 }
 
-{
+// The registry grown through every size, RUNS times, each time on a fresh export.
+for (let run = 0; run < RUNS; run++) {
   await using server = await startNfsServer();
-  await cliOk(user, ['init', server.url(3)]);
+  const u = await benchUser();
+  await cliOk(u, ['init', server.url(3)]);
   await using admin = await NfsClient.connect(server.url(3));
-  idle = await cliOk(user, ['volume', 'ls']);
+  idle = await cliOk(u, ['volume', 'ls']);
   let total = 0;
   for (const [k, n] of SIZES.entries()) {
     // A file, as a user creating thousands would: argv that long is slow to parse (yargs).
-    const list = join(user.home, `names-${k}.txt`);
+    const list = join(u.home, `names-${k}.txt`);
     await writeFile(list, names(`m${k}-`, n).join('\n'));
-    create.push(point(n, await cliOk(user, ['volume', 'create', '--quiet', '--from', list])));
+    create.push(point(n, await cliOk(u, ['volume', 'create', '--quiet', '--from', list])));
     total += n;
-    lsCold.push(point(total, await ls(user, admin, total, true)));
-    lsWarm.push(point(total, await ls(user, admin, total, false)));
+    lsCold.push(point(total, await ls(u, admin, total, true)));
+    lsWarm.push(point(total, await ls(u, admin, total, false)));
   }
 }
 
@@ -123,20 +126,29 @@ const mid = (xs: Point[]): Point => ({
   s: median(xs.map((x) => x.s)),
 });
 
-const rowsOf = (what: string, xs: { n: number; rss: number }[]): Row[] =>
-  xs.map((x) => ({
-    what: `${what}, ${x.n.toLocaleString('en')} volumes`,
-    ours: x.rss,
-    baseline: xs[0]!.rss,
-    baselineName: `the same at ${xs[0]!.n.toLocaleString('en')}`,
-    unit: 'MiB',
-    target: 'flat (ratio ≈ 1)',
-  }));
-const rows: Row[] = [
-  ...rowsOf('`volume create` peak RSS', create),
-  ...rowsOf('`volume ls --json` peak RSS, no listing cache', lsCold),
-  ...rowsOf('`volume ls --json` peak RSS, cached', lsWarm),
-];
+/** Peak RSS grouped by size: median, min and max over the runs. */
+const bySize = (xs: readonly Point[]): { n: number; rss: number[] }[] =>
+  [...new Set(xs.map((x) => x.n))].map((n) => ({ n, rss: xs.filter((x) => x.n === n).map((x) => x.rss) }));
+// "Flat": peak RSS at a size no more than 10% above the smallest size's (medians).
+const FLAT = 1.1;
+const growth = (what: string, xs: readonly Point[]): string[] => {
+  const g = bySize(xs);
+  const base = median(g[0]!.rss);
+  return g.map(({ n, rss }) => {
+    const med = median(rss);
+    const ratio = med / base;
+    const met = ratio <= FLAT ? 'met' : '**MISSED**';
+    return `| ${what}, ${n.toLocaleString('en')} volumes | ${med.toFixed(1)} MiB (${Math.min(...rss).toFixed(1)}–${Math.max(...rss).toFixed(1)}) | ${ratio.toFixed(2)}× | flat: ≤ ${FLAT.toFixed(2)}× (${met}) |`;
+  });
+};
+const lastRun = (xs: readonly Point[]): Point[] => xs.slice(-SIZES.length);
+const growthTable = [
+  `| what | peak RSS, median of ${RUNS} runs (min–max) | against the smallest size | target |`,
+  '| --- | --- | --- | --- |',
+  ...growth('`volume create`', create),
+  ...growth('`volume ls --json`, no listing cache', lsCold),
+  ...growth('`volume ls --json`, cached', lsWarm),
+].join('\n');
 const at = `${largest.toLocaleString('en')} volumes`;
 const sizing = (what: string, ours: Point, defaults: Point): Row => ({
   what,
@@ -155,14 +167,28 @@ const sideRows: Row[] = kinds.map(([k, what]) =>
   sizing(`${what} peak RSS, ${at}`, mid(side.ours[k]), mid(side.defaults[k])),
 );
 const out = [
-  table(rows).replace('ratio (baseline / nfsvol)', 'ratio (smallest / this)'),
+  growthTable,
   `The CLI's heap sizing (cli/heap.ts) against V8's defaults, at ${at}: medians of 2 creates each (each on a fresh export, in the order defaults, shipped, shipped, defaults) and of 4 listings each (both ways in turns on each of those registries), run without the live-heap probe:`,
   table(sideRows),
 ].join('\n\n');
 const detail = [
-  `Peak RSS of the compiled CLI process (GNU time %M), one run per size. \`volume ls\` with an empty registry: ${mib(idle.maxRssKiB).toFixed(0)} MiB (Node itself and the CLI's modules).`,
-  `Largest live heap (V8 heap in use right after a full GC, in the same runs; what the process holds, without the garbage not yet collected) in MiB: create ${create.map((x) => `${x.n}: ${x.live.toFixed(1)}`).join(', ')}; ls without cache ${lsCold.map((x) => `${x.n}: ${x.live.toFixed(1)}`).join(', ')}; ls cached ${lsWarm.map((x) => `${x.n}: ${x.live.toFixed(1)}`).join(', ')}.`,
-  `Wall times (s): create ${create.map((x) => `${x.n}: ${x.s.toFixed(2)}`).join(', ')}; ls without cache ${lsCold.map((x) => `${x.n}: ${x.s.toFixed(2)}`).join(', ')}; ls cached ${lsWarm.map((x) => `${x.n}: ${x.s.toFixed(2)}`).join(', ')}.`,
+  `Peak RSS of the compiled CLI process (GNU time %M); the registry grown through the sizes ${RUNS} times, each on a fresh export; the figures below are from the last of those runs. \`volume ls\` with an empty registry: ${mib(idle?.maxRssKiB ?? Number.NaN).toFixed(0)} MiB (Node itself and the CLI's modules).`,
+  `Largest live heap (V8 heap in use right after a full GC, in the same runs; what the process holds, without the garbage not yet collected) in MiB: create ${lastRun(
+    create,
+  )
+    .map((x) => `${x.n}: ${x.live.toFixed(1)}`)
+    .join(', ')}; ls without cache ${lastRun(lsCold)
+    .map((x) => `${x.n}: ${x.live.toFixed(1)}`)
+    .join(', ')}; ls cached ${lastRun(lsWarm)
+    .map((x) => `${x.n}: ${x.live.toFixed(1)}`)
+    .join(', ')}.`,
+  `Wall times (s): create ${lastRun(create)
+    .map((x) => `${x.n}: ${x.s.toFixed(2)}`)
+    .join(', ')}; ls without cache ${lastRun(lsCold)
+    .map((x) => `${x.n}: ${x.s.toFixed(2)}`)
+    .join(', ')}; ls cached ${lastRun(lsWarm)
+    .map((x) => `${x.n}: ${x.s.toFixed(2)}`)
+    .join(', ')}.`,
   `Wall times (s), medians, V8's defaults vs as shipped, ${at}: ${kinds.map(([k]) => `${k} ${mid(side.defaults[k]).s.toFixed(2)} vs ${mid(side.ours[k]).s.toFixed(2)}`).join('; ')}. Samples (peak RSS MiB / s): ${JSON.stringify(Object.fromEntries((['defaults', 'ours'] as const).map((w) => [w, Object.fromEntries(kinds.map(([k]) => [k, side[w][k].map((x) => `${x.rss.toFixed(1)}/${x.s.toFixed(2)}`)]))])))}.`,
   `Load average (1/5/15 min) before: ${loadBefore}; after: ${load()}.`,
 ].join('\n');

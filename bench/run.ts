@@ -1,6 +1,8 @@
 /**
  * Runs one benchmark by name: `npm run bench -- NAME [args]`. Each benchmark is bench/NAME.ts;
  * it prints its table and writes its section of BENCHMARKS.md with the command that produced it.
+ * `--against REV` (provision, listing, fanout) also times the CLI built from commit REV, in turns
+ * with this tree's, to show whether a change made a benchmark slower.
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,7 +14,7 @@ const names = readdirSync(here)
   .map((f) => f.slice(0, -3));
 const name = process.argv[2];
 if (!name || !names.includes(name)) {
-  console.error(`usage: npm run bench -- NAME\nbenchmarks: ${names.join(', ')}`);
+  console.error(`usage: npm run bench -- NAME [--against REV] [options]\nbenchmarks: ${names.join(', ')}`);
   process.exit(2);
 }
 process.argv.splice(2, 1);
