@@ -103,16 +103,24 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     workers: o.workers ?? 6,
   });
   const outDir = o.outDir ?? (await mkdtemp(join(tmpdir(), `nfsvol-soak-${o.seed}-`)));
-  await mkdir(join(outDir, 'bin'), { recursive: true });
+  await mkdir(outDir, { recursive: true });
+  // A directory of its own for the bundle, so an --out that was used before can be used again.
+  const binDir = await mkdtemp(join(outDir, 'bin-'));
   log(
     `[soak] seed ${o.seed}: ${plan.workers.length} workers, ${plan.hosts} hosts, ${plan.faults.length} faults planned, output in ${outDir}`,
   );
 
-  const [server, hosts, bundle] = await Promise.all([
-    startNfsServer(),
-    bootHosts(plan.hosts, log),
-    bundleCli(join(outDir, 'bin')),
-  ]);
+  const started = await Promise.allSettled([startNfsServer(), bootHosts(plan.hosts, log), bundleCli(binDir)]);
+  const [server, hosts, bundle] = started.map((r) => (r.status === 'fulfilled' ? r.value : undefined)) as [
+    NfsServer | undefined,
+    LabHost[] | undefined,
+    string | undefined,
+  ];
+  if (!server || !hosts || !bundle) {
+    await Promise.allSettled([...(hosts ?? []).map((h) => h.stop()), server?.stop()]);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    throw failed?.reason instanceof Error ? failed.reason : new Error(String(failed?.reason));
+  }
   try {
     return await new Soak(plan, server, hosts, bundle, outDir, log).run();
   } finally {
