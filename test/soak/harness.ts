@@ -570,19 +570,24 @@ function onlyForeignConflicts(sync: CommandRecord, foreign: ReadonlySet<string>)
     | {
         hosts?: {
           host: string;
+          ok?: boolean;
           unreachable?: boolean;
+          error?: unknown;
           failed?: { volume: string; error?: { code?: string } }[];
         }[];
       }
     | undefined;
   if (!report?.hosts) return false;
-  return report.hosts.every(
-    (h) =>
+  return report.hosts.every((h) => {
+    if (h.ok === true) return true;
+    const failed = h.failed ?? [];
+    return (
       h.unreachable !== true &&
-      (h.failed ?? []).every(
-        (f) => f.error?.code === 'HOST_VOLUME_CONFLICT' && foreign.has(`${h.host}/${f.volume}`),
-      ),
-  );
+      h.error === undefined &&
+      failed.length > 0 &&
+      failed.every((f) => f.error?.code === 'HOST_VOLUME_CONFLICT' && foreign.has(`${h.host}/${f.volume}`))
+    );
+  });
 }
 
 function sleep(ms: number): Promise<void> {
