@@ -78,11 +78,16 @@ const CONTAINER_LOOP =
   `[ -f /data/${CANARY} ] || echo "$0" > /data/${CANARY}; ` +
   `while true; do cat /data/${CANARY} >/dev/null 2>&1 || echo "LOST $(date +%s)"; sleep 1; done`;
 
-/** Runs on a host: start a container only over this cluster's own definition of the volume. */
+/**
+ * Runs on a host: start a container over the first of the candidate volumes ($4...) that has this
+ * cluster's own definition there (never one Docker would have to make). Prints `STARTED <name>`.
+ */
 const START_CONTAINER =
-  'lbl=$(docker volume inspect -f \'{{index .Labels "nfsvol.cluster"}}\' "$1" 2>/dev/null) || true; ' +
-  '[ "$lbl" = "$2" ] || { echo NODEF; exit 0; }; ' +
-  'docker run -d --name "$3" --network none -v "$1:/data" busybox sh -c "$4" "$1" >/dev/null && echo STARTED';
+  'loop="$1"; cluster="$2"; name="$3"; shift 3; for v in "$@"; do ' +
+  'lbl=$(docker volume inspect -f \'{{index .Labels "nfsvol.cluster"}}\' "$v" 2>/dev/null) || continue; ' +
+  '[ "$lbl" = "$cluster" ] || continue; ' +
+  'docker run -d --name "$name" --network none -v "$v:/data" busybox sh -c "$loop" "$v" >/dev/null && echo "STARTED $v"; exit 0; ' +
+  'done; echo NODEF';
 
 const STOP_CONTAINER = 'docker logs "$1" 2>&1 | grep "^LOST" | head -n 5; docker rm -f "$1" >/dev/null';
 
@@ -399,21 +404,24 @@ class Soak {
         this.containerCounts.stopped++;
         if (c.action === 'stop') continue;
       }
-      const name = `soak-${c.volume}-${n++}`;
+      const name = `soak-c${n++}`;
+      // The planned volume first, then the rest of the pool in order: whichever is defined there.
+      const candidates = [c.volume, ...this.plan.names.filter((v) => v !== c.volume)];
       const r = await host
-        .exec(['sh', '-c', START_CONTAINER, 'soak', c.volume, this.clusterId, name, CONTAINER_LOOP], {
+        .exec(['sh', '-c', START_CONTAINER, 'soak', CONTAINER_LOOP, this.clusterId, name, ...candidates], {
           timeoutMs: 60_000,
         })
         .catch(() => undefined);
-      if (r?.stdout.includes('STARTED')) {
+      const volume = /^STARTED (\S+)$/m.exec(r?.stdout ?? '')?.[1];
+      if (volume !== undefined) {
         this.containers.push({
           name,
           host: hostName,
-          volume: c.volume,
+          volume,
           startedMs: this.now(),
           lostLines: [],
         });
-        this.event('container-started', { host: hostName, name, volume: c.volume });
+        this.event('container-started', { host: hostName, name, volume });
         this.containerCounts.started++;
       } else {
         this.containerCounts.skipped++;
