@@ -78,11 +78,16 @@ const CONTAINER_LOOP =
   `[ -f /data/${CANARY} ] || echo "$0" > /data/${CANARY}; ` +
   `while true; do cat /data/${CANARY} >/dev/null 2>&1 || echo "LOST $(date +%s)"; sleep 1; done`;
 
-/** Runs on a host: start a container only over this cluster's own definition of the volume. */
+/**
+ * Runs on a host: start a container over the first of the candidate volumes ($4...) that has this
+ * cluster's own definition there (never one Docker would have to make). Prints `STARTED <name>`.
+ */
 const START_CONTAINER =
-  'lbl=$(docker volume inspect -f \'{{index .Labels "nfsvol.cluster"}}\' "$1" 2>/dev/null) || true; ' +
-  '[ "$lbl" = "$2" ] || { echo NODEF; exit 0; }; ' +
-  'docker run -d --name "$3" --network none -v "$1:/data" busybox sh -c "$4" "$1" >/dev/null && echo STARTED';
+  'loop="$1"; cluster="$2"; name="$3"; shift 3; for v in "$@"; do ' +
+  'lbl=$(docker volume inspect -f \'{{index .Labels "nfsvol.cluster"}}\' "$v" 2>/dev/null) || continue; ' +
+  '[ "$lbl" = "$cluster" ] || continue; ' +
+  'docker run -d --name "$name" --network none -v "$v:/data" busybox sh -c "$loop" "$v" >/dev/null && echo "STARTED $v"; exit 0; ' +
+  'done; echo NODEF';
 
 const STOP_CONTAINER = 'docker logs "$1" 2>&1 | grep "^LOST" | head -n 5; docker rm -f "$1" >/dev/null';
 
@@ -103,16 +108,24 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     workers: o.workers ?? 6,
   });
   const outDir = o.outDir ?? (await mkdtemp(join(tmpdir(), `nfsvol-soak-${o.seed}-`)));
-  await mkdir(join(outDir, 'bin'), { recursive: true });
+  await mkdir(outDir, { recursive: true });
+  // A directory of its own for the bundle, so an --out that was used before can be used again.
+  const binDir = await mkdtemp(join(outDir, 'bin-'));
   log(
     `[soak] seed ${o.seed}: ${plan.workers.length} workers, ${plan.hosts} hosts, ${plan.faults.length} faults planned, output in ${outDir}`,
   );
 
-  const [server, hosts, bundle] = await Promise.all([
-    startNfsServer(),
-    bootHosts(plan.hosts, log),
-    bundleCli(join(outDir, 'bin')),
-  ]);
+  const started = await Promise.allSettled([startNfsServer(), bootHosts(plan.hosts, log), bundleCli(binDir)]);
+  const [server, hosts, bundle] = started.map((r) => (r.status === 'fulfilled' ? r.value : undefined)) as [
+    NfsServer | undefined,
+    LabHost[] | undefined,
+    string | undefined,
+  ];
+  if (!server || !hosts || !bundle) {
+    await Promise.allSettled([...(hosts ?? []).map((h) => h.stop()), server?.stop()]);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    throw failed?.reason instanceof Error ? failed.reason : new Error(String(failed?.reason));
+  }
   try {
     return await new Soak(plan, server, hosts, bundle, outDir, log).run();
   } finally {
@@ -391,21 +404,24 @@ class Soak {
         this.containerCounts.stopped++;
         if (c.action === 'stop') continue;
       }
-      const name = `soak-${c.volume}-${n++}`;
+      const name = `soak-c${n++}`;
+      // The planned volume first, then the rest of the pool in order: whichever is defined there.
+      const candidates = [c.volume, ...this.plan.names.filter((v) => v !== c.volume)];
       const r = await host
-        .exec(['sh', '-c', START_CONTAINER, 'soak', c.volume, this.clusterId, name, CONTAINER_LOOP], {
+        .exec(['sh', '-c', START_CONTAINER, 'soak', CONTAINER_LOOP, this.clusterId, name, ...candidates], {
           timeoutMs: 60_000,
         })
         .catch(() => undefined);
-      if (r?.stdout.includes('STARTED')) {
+      const volume = /^STARTED (\S+)$/m.exec(r?.stdout ?? '')?.[1];
+      if (volume !== undefined) {
         this.containers.push({
           name,
           host: hostName,
-          volume: c.volume,
+          volume,
           startedMs: this.now(),
           lostLines: [],
         });
-        this.event('container-started', { host: hostName, name, volume: c.volume });
+        this.event('container-started', { host: hostName, name, volume });
         this.containerCounts.started++;
       } else {
         this.containerCounts.skipped++;
@@ -562,19 +578,24 @@ function onlyForeignConflicts(sync: CommandRecord, foreign: ReadonlySet<string>)
     | {
         hosts?: {
           host: string;
+          ok?: boolean;
           unreachable?: boolean;
+          error?: unknown;
           failed?: { volume: string; error?: { code?: string } }[];
         }[];
       }
     | undefined;
   if (!report?.hosts) return false;
-  return report.hosts.every(
-    (h) =>
+  return report.hosts.every((h) => {
+    if (h.ok === true) return true;
+    const failed = h.failed ?? [];
+    return (
       h.unreachable !== true &&
-      (h.failed ?? []).every(
-        (f) => f.error?.code === 'HOST_VOLUME_CONFLICT' && foreign.has(`${h.host}/${f.volume}`),
-      ),
-  );
+      h.error === undefined &&
+      failed.length > 0 &&
+      failed.every((f) => f.error?.code === 'HOST_VOLUME_CONFLICT' && foreign.has(`${h.host}/${f.volume}`))
+    );
+  });
 }
 
 function sleep(ms: number): Promise<void> {
