@@ -62,26 +62,38 @@ function emptyResult(host: string): HostSyncResult {
 /** A volume as its Docker definition needs it: the name and the volume's own mount options. */
 export type VolumeRef = Pick<VolumeRecord, 'name' | 'mountOptions'>;
 
-/** Defines `volumes` on one host (skipping those it already has). */
+/**
+ * Defines `volumes` on one host where it lacks them. With `replaceDrifted`, also replaces a
+ * definition whose options differ from the volume's (Docker cannot change them in place; a
+ * volume containers use keeps its definition and the host owes it). A same-named Docker volume
+ * that is not nfsvol's is reported, never touched: `docker run -v NAME` would use it, not the
+ * export.
+ */
 export async function defineOnHost(
   ctx: ClusterContext,
   host: HostRecord,
   volumes: readonly VolumeRef[],
   signal?: AbortSignal,
+  options: { readonly replaceDrifted?: boolean } = {},
 ): Promise<HostSyncResult> {
   return workOnHost(ctx, host, signal, async (engine) => {
     const clusterId = ctx.registry.cluster.id;
     const present = new Map((await engine.listVolumes(clusterId, signal)).map((v) => [v.name, v]));
-    const todo = volumes.filter((v) => !present.has(v.name));
-    // A same-named Docker volume that is not ours would take the name's place on this host:
-    // `docker run -v NAME` would use it, not the export. Say so; never touch it.
-    const conflicts = volumes
-      .filter((v) => {
-        const info = present.get(v.name);
-        return info !== undefined && !isManagedBy(info, clusterId);
-      })
-      .map((v) => v.name);
-    const applied = await applyDefinitions(ctx, host, engine, { define: todo }, signal);
+    const target = mountTargetOf(ctx, host);
+    const define: VolumeRef[] = [];
+    const redefine: VolumeRef[] = [];
+    const conflicts: string[] = [];
+    for (const v of volumes) {
+      const info = present.get(v.name);
+      if (!info) define.push(v);
+      else if (!isManagedBy(info, clusterId)) conflicts.push(v.name);
+      else if (
+        options.replaceDrifted &&
+        driftOf(info, dockerVolumeOptions(target, v.name, v.mountOptions)).length > 0
+      )
+        redefine.push(v);
+    }
+    const applied = await applyDefinitions(ctx, host, engine, { define, redefine }, signal);
     return withConflicts(host, applied, conflicts);
   });
 }
@@ -103,36 +115,6 @@ function withConflicts(
     })),
   ];
   return { ...applied, conflicts, failed, ok: false };
-}
-
-/**
- * Brings the definitions of `volumes` on one host in line with their records: defines a missing
- * one, replaces one whose options differ (Docker cannot change them in place) unless containers
- * use it, reports a same-named volume that is not nfsvol's.
- */
-export async function redefineOnHost(
-  ctx: ClusterContext,
-  host: HostRecord,
-  volumes: readonly VolumeRef[],
-  signal?: AbortSignal,
-): Promise<HostSyncResult> {
-  return workOnHost(ctx, host, signal, async (engine) => {
-    const clusterId = ctx.registry.cluster.id;
-    const present = new Map((await engine.listVolumes(clusterId, signal)).map((v) => [v.name, v]));
-    const target = mountTargetOf(ctx, host);
-    const define: VolumeRef[] = [];
-    const redefine: VolumeRef[] = [];
-    const conflicts: string[] = [];
-    for (const v of volumes) {
-      const info = present.get(v.name);
-      if (!info) define.push(v);
-      else if (!isManagedBy(info, clusterId)) conflicts.push(v.name);
-      else if (driftOf(info, dockerVolumeOptions(target, v.name, v.mountOptions)).length > 0)
-        redefine.push(v);
-    }
-    const applied = await applyDefinitions(ctx, host, engine, { define, redefine }, signal);
-    return withConflicts(host, applied, conflicts);
-  });
 }
 
 /**

@@ -23,7 +23,6 @@ import { randomId, type KeysSummary } from './registry/registry.js';
 import type { FileStat, Usage } from './nfs/types.js';
 import {
   defineOnHost,
-  redefineOnHost,
   settlePending,
   undefineOnHost,
   unreachableResult,
@@ -740,7 +739,7 @@ export async function updateVolume(
   if (changed.includes('mountOptions')) {
     const all = await reg.hosts.list();
     const settled = await mapSettled(all, ctx.hostConcurrency, async (host) => {
-      const res = await redefineOnHost(ctx, host, [rec], o.signal);
+      const res = await defineOnHost(ctx, host, [rec], o.signal, { replaceDrifted: true });
       await settlePending(ctx, host.name, res, [{ op: 'sync', volume }], false);
       return res;
     });

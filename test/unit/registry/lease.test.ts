@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { LockLostError, LockTimeoutError } from '../../../driver/registry/errors.js';
 import { LeaseManager } from '../../../driver/registry/lease.js';
-import { SCHEMA_VERSION, type NfsSettings, type VolumeRecord } from '../../../driver/registry/records.js';
+import type { NfsSettings } from '../../../driver/registry/records.js';
+import { volumeRecord } from '../../fakes/records.js';
 import { Registry } from '../../../driver/registry/registry.js';
 import { FakeNfsError, MemoryNfs } from '../../fakes/memory-nfs.js';
 import { prng } from '../../support/prng.js';
@@ -37,18 +38,7 @@ describe('leases', () => {
     fs.latency = () => rand() * 4;
     await Registry.init(fs, nfs);
     const regs = await Promise.all(Array.from({ length: 4 }, () => Registry.open(fs, { leaseMs: 2_000 })));
-    const vol: VolumeRecord = {
-      schema: SCHEMA_VERSION,
-      kind: 'volume',
-      name: 'counter',
-      createdAt: '2026-01-01T00:00:00.000Z',
-      createdBy: 'op',
-      uid: 0,
-      gid: 0,
-      mode: 0o755,
-      labels: {},
-      onDelete: 'retain',
-    };
+    const vol = volumeRecord('counter');
     await regs[0]!.volumes.create('counter', vol);
     let inside = 0;
     let most = 0;

@@ -2,8 +2,9 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { StreamOptions } from '../../../driver/nfs/types.js';
 import { readCache } from '../../../driver/registry/listing-cache.js';
-import { SCHEMA_VERSION, type NfsSettings, type VolumeRecord } from '../../../driver/registry/records.js';
+import type { NfsSettings, VolumeRecord } from '../../../driver/registry/records.js';
 import { Registry } from '../../../driver/registry/registry.js';
+import { volumeRecord } from '../../fakes/records.js';
 import { MemoryNfs } from '../../fakes/memory-nfs.js';
 
 /**
@@ -34,20 +35,7 @@ const CACHE = '.nfsvol/volumes.cache.jsonl';
 /** The cache's READ size (listing-cache.ts): a character straddling it is the case that failed. */
 const READ_CHUNK = 32 * 1024;
 
-function vol(name: string, labels: Record<string, string>): VolumeRecord {
-  return {
-    schema: SCHEMA_VERSION,
-    kind: 'volume',
-    name,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    createdBy: 'op',
-    uid: 0,
-    gid: 0,
-    mode: 0o755,
-    labels,
-    onDelete: 'retain',
-  };
-}
+const vol = (name: string, labels: Record<string, string>): VolumeRecord => volumeRecord(name, { labels });
 
 describe('listing cache text', () => {
   it('labels in French and Japanese survive a character split across two READs, and are written back intact', async () => {

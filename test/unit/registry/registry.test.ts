@@ -7,33 +7,12 @@ import {
   RecordExistsError,
   RecordNotFoundError,
 } from '../../../driver/registry/errors.js';
-import { SCHEMA_VERSION, type NfsSettings, type VolumeRecord } from '../../../driver/registry/records.js';
+import { TEST_NFS, volumeRecord } from '../../fakes/records.js';
 import { Registry } from '../../../driver/registry/registry.js';
 import { FakeNfsError, MemoryNfs } from '../../fakes/memory-nfs.js';
 
-const nfs: NfsSettings = {
-  version: '4.1',
-  server: '127.0.0.1',
-  port: 2049,
-  exportPath: '/export',
-  mountOptions: [],
-};
-
-function vol(name: string, extra: Partial<VolumeRecord> = {}): VolumeRecord {
-  return {
-    schema: SCHEMA_VERSION,
-    kind: 'volume',
-    name,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    createdBy: 'op',
-    uid: 0,
-    gid: 0,
-    mode: 0o755,
-    labels: {},
-    onDelete: 'retain',
-    ...extra,
-  };
-}
+const nfs = TEST_NFS;
+const vol = volumeRecord;
 
 async function fresh(): Promise<{ fs: MemoryNfs; reg: Registry }> {
   const fs = new MemoryNfs();
