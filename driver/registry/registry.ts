@@ -98,7 +98,15 @@ export class RecordCollection<K extends Kind> {
     const file = this.path(key);
     let bytes: Buffer;
     try {
-      bytes = await this.fs.readFile(file, { maxBytes: MAX_RECORD_BYTES });
+      // A handle the server no longer knows (it restarted, or the file was replaced): the
+      // client forgets its handles on STALE, so reading again resolves the path afresh.
+      bytes = await this.fs
+        .readFile(file, { maxBytes: MAX_RECORD_BYTES })
+        .catch((err: unknown) =>
+          hasNfsStatus(err, 'STALE')
+            ? this.fs.readFile(file, { maxBytes: MAX_RECORD_BYTES })
+            : Promise.reject(err),
+        );
     } catch (err) {
       if (hasNfsStatus(err, 'NOENT')) return undefined;
       if (isTooLarge(err)) throw new CorruptRecordError(file, `larger than ${MAX_RECORD_BYTES} bytes`, err);
@@ -235,12 +243,20 @@ export class RecordCollection<K extends Kind> {
           const e = window[i]!;
           let bytes: Buffer;
           try {
-            bytes = await this.fs.readFile(this.path(e.key), {
-              maxBytes: MAX_RECORD_BYTES,
-              ...(e.handle ? { handle: e.handle } : {}),
-            });
+            bytes = await this.fs
+              .readFile(this.path(e.key), {
+                maxBytes: MAX_RECORD_BYTES,
+                ...(e.handle ? { handle: e.handle } : {}),
+              })
+              // The listing's handle went stale (the record was replaced, or the server
+              // restarted): read it by name; only NOENT then means it was removed.
+              .catch((err: unknown) =>
+                hasNfsStatus(err, 'STALE')
+                  ? this.fs.readFile(this.path(e.key), { maxBytes: MAX_RECORD_BYTES })
+                  : Promise.reject(err),
+              );
           } catch (err) {
-            if (hasNfsStatus(err, 'NOENT') || hasNfsStatus(err, 'STALE')) return; // removed meanwhile
+            if (hasNfsStatus(err, 'NOENT')) return; // removed meanwhile
             throw err;
           }
           stats.read++;

@@ -180,6 +180,24 @@ describe('RecordCollection', () => {
   });
 });
 
+describe('stale handles', () => {
+  it('a record whose handle went stale (server restart, record replaced) is read again by name, not dropped', async () => {
+    const { fs, reg } = await fresh();
+    await reg.volumes.create('aa', vol('aa'));
+    await reg.volumes.create('bb', vol('bb'));
+    fs.inject('readFile', () => new FakeNfsError('NFS3ERR_STALE', 'stale', true), {
+      path: /volumes\/aa\.json$/,
+      count: 1,
+    });
+    expect((await reg.volumes.list()).map((v) => v.name)).toEqual(['aa', 'bb']);
+    fs.inject('readFile', () => new FakeNfsError('NFS3ERR_STALE', 'stale', true), {
+      path: /volumes\/bb\.json$/,
+      count: 1,
+    });
+    expect((await reg.volumes.get('bb')).name).toBe('bb');
+  });
+});
+
 describe('sweepTmp', () => {
   it('removes temporary files older than the limit and keeps fresh ones', async () => {
     const fs = new MemoryNfs();
