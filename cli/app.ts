@@ -19,6 +19,7 @@ export const COMMANDS: readonly (readonly string[])[] = [
   ['host'],
   ['host', 'add'],
   ['host', 'check'],
+  ['host', 'trust'],
   ['host', 'ls'],
   ['host', 'rm'],
   ['volume'],

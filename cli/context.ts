@@ -2,6 +2,7 @@ import { Cluster, type ClusterOptions } from '../driver/cluster.js';
 import { loadConfig, resolveConfigPath, type LocalConfig } from '../driver/config.js';
 import { NfsvolError, ValidationError } from '../driver/errors.js';
 import type { ProgressEvent } from '../driver/events.js';
+import type { SshLocalOptions } from '../driver/ssh/ssh-config.js';
 
 /** Where the CLI writes, and the environment it reads. Injectable so tests run it in-process. */
 export interface CliIo {
@@ -10,6 +11,11 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   /** Standard input, for `--from -`. @default process.stdin */
   readonly stdin?: () => AsyncIterable<Uint8Array>;
+  /**
+   * Asks the user a question and returns the answer line, or undefined when there is no one to
+   * ask (standard input is not a terminal). @default a prompt on the terminal, if there is one
+   */
+  readonly ask?: (question: string) => Promise<string | undefined>;
 }
 
 export interface CliDeps {
@@ -109,10 +115,30 @@ export class CommandRun {
     if (!this.args.quiet && !this.json) this.deps.io.stderr(`${safeText(`nfsvol: ${text}`)}\n`);
   }
 
+  /** This machine's ssh settings for the cluster: the config's, then the environment's. */
+  sshOptions(config: LocalConfig, overrides: { readonly knownHosts?: string } = {}): SshLocalOptions {
+    const env = this.deps.io.env;
+    const knownHosts = overrides.knownHosts ?? config.knownHosts;
+    return {
+      ...(env['HOME'] ? { home: env['HOME'] } : {}),
+      agent: env['SSH_AUTH_SOCK'] || null,
+      ...(knownHosts === undefined ? {} : { knownHosts }),
+      ...(config.hostIdentities === undefined ? {} : { identities: config.hostIdentities }),
+      ...this.deps.cluster?.ssh,
+    };
+  }
+
   /** Opens the configured cluster, runs `fn`, closes it. */
-  async withCluster<T>(fn: (cluster: Cluster) => Promise<T>): Promise<T> {
+  async withCluster<T>(
+    fn: (cluster: Cluster, config: LocalConfig) => Promise<T>,
+    overrides: { readonly knownHosts?: string } = {},
+  ): Promise<T> {
     const config = await this.loadConfig();
-    const cluster = await Cluster.open(config.url, { ...this.deps.cluster, progress: this.progress });
+    const cluster = await Cluster.open(config.url, {
+      ...this.deps.cluster,
+      ssh: this.sshOptions(config, overrides),
+      progress: this.progress,
+    });
     try {
       if (cluster.id !== config.clusterId) {
         throw new NfsvolError(
@@ -120,7 +146,7 @@ export class CommandRun {
           `${config.url} holds cluster ${cluster.id}, but ${this.configPath()} is for cluster ${config.clusterId}`,
         );
       }
-      return await fn(cluster);
+      return await fn(cluster, config);
     } finally {
       await cluster.close().catch(() => undefined);
     }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { NfsvolError } from './errors.js';
 import { CorruptRecordError, NewerSchemaError } from './registry/errors.js';
 
@@ -13,8 +13,13 @@ export interface LocalConfig {
   /** `nfs://SERVER[:PORT]/EXPORT[?...]`, as given to init. */
   readonly url: string;
   readonly clusterId: string;
-  /** known_hosts file used when adding hosts. @default ~/.ssh/known_hosts */
+  /** The user's known_hosts file: where host keys are vouched for and added. @default ssh's */
   readonly knownHosts?: string;
+  /**
+   * Private key file per host name (`host add --identity`). Kept here, on this machine, never in
+   * the registry on the export: what logs in is not for a shared file to choose.
+   */
+  readonly hostIdentities?: Readonly<Record<string, string>>;
 }
 
 export class ConfigNotFoundError extends NfsvolError {
@@ -73,7 +78,27 @@ function parseConfig(file: string, text: string): LocalConfig {
   if (knownHosts !== undefined && typeof knownHosts !== 'string') {
     throw new CorruptRecordError(file, "field 'knownHosts' must be a string");
   }
-  return { schema, url, clusterId, ...(knownHosts === undefined ? {} : { knownHosts }) };
+  const ids = o['hostIdentities'];
+  let hostIdentities: Record<string, string> | undefined;
+  if (ids !== undefined) {
+    if (typeof ids !== 'object' || ids === null || Array.isArray(ids)) {
+      throw new CorruptRecordError(file, "field 'hostIdentities' must be an object");
+    }
+    hostIdentities = {};
+    for (const [k, v] of Object.entries(ids)) {
+      if (typeof v !== 'string' || !isAbsolute(v)) {
+        throw new CorruptRecordError(file, `hostIdentities.${k} must be an absolute path`);
+      }
+      hostIdentities[k] = v;
+    }
+  }
+  return {
+    schema,
+    url,
+    clusterId,
+    ...(knownHosts === undefined ? {} : { knownHosts }),
+    ...(hostIdentities === undefined ? {} : { hostIdentities }),
+  };
 }
 
 /** Reads the config; NOT_INITIALIZED if absent, REGISTRY_CORRUPT / REGISTRY_SCHEMA_NEWER naming the file otherwise. */
