@@ -10,14 +10,15 @@ import {
 } from '../../../driver/ssh/errors.js';
 import { fingerprint, hostKeyOf } from '../../../driver/ssh/known-hosts.js';
 import { CappedBuffer, SshHost, pinnedKeyVerifier } from '../../../driver/ssh/ssh-host.js';
+import { sshKeygen } from './ssh-fixtures.js';
 
 /**
  * A real ssh2 server on loopback. It accepts any public key and "runs" a few fake commands, so
  * the client side (quoting, channels, caps, host keys, retries) is exercised over real SSH.
  */
-const serverKey = utils.generateKeyPairSync('ed25519');
-const otherKey = utils.generateKeyPairSync('ed25519');
-const clientKey = utils.generateKeyPairSync('ed25519');
+const serverKey = sshKeygen();
+const otherKey = sshKeygen();
+const clientKey = sshKeygen();
 
 function blobOf(pub: string): Buffer {
   const parsed = utils.parseKey(pub);
