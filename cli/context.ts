@@ -116,27 +116,23 @@ export class CommandRun {
   }
 
   /** This machine's ssh settings for the cluster: the config's, then the environment's. */
-  sshOptions(config: LocalConfig, overrides: { readonly knownHosts?: string } = {}): SshLocalOptions {
+  sshOptions(config: LocalConfig): SshLocalOptions {
     const env = this.deps.io.env;
-    const knownHosts = overrides.knownHosts ?? config.knownHosts;
     return {
       ...(env['HOME'] ? { home: env['HOME'] } : {}),
       agent: env['SSH_AUTH_SOCK'] || null,
-      ...(knownHosts === undefined ? {} : { knownHosts }),
-      ...(config.hostIdentities === undefined ? {} : { identities: config.hostIdentities }),
+      ...(config.knownHosts === undefined ? {} : { knownHosts: config.knownHosts }),
+      ...(config.hosts === undefined ? {} : { hosts: config.hosts }),
       ...this.deps.cluster?.ssh,
     };
   }
 
   /** Opens the configured cluster, runs `fn`, closes it. */
-  async withCluster<T>(
-    fn: (cluster: Cluster, config: LocalConfig) => Promise<T>,
-    overrides: { readonly knownHosts?: string } = {},
-  ): Promise<T> {
+  async withCluster<T>(fn: (cluster: Cluster, config: LocalConfig) => Promise<T>): Promise<T> {
     const config = await this.loadConfig();
     const cluster = await Cluster.open(config.url, {
       ...this.deps.cluster,
-      ssh: this.sshOptions(config, overrides),
+      ssh: this.sshOptions(config),
       progress: this.progress,
     });
     try {

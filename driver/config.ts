@@ -16,10 +16,18 @@ export interface LocalConfig {
   /** The user's known_hosts file: where host keys are vouched for and added. @default ssh's */
   readonly knownHosts?: string;
   /**
-   * Private key file per host name (`host add --identity`). Kept here, on this machine, never in
-   * the registry on the export: what logs in is not for a shared file to choose.
+   * Per host name, what `host add` was told about logging in from this machine. Kept here, never
+   * in the registry on the export: which key logs in and which known_hosts vouches for a host
+   * are not for a shared file to choose.
    */
-  readonly hostIdentities?: Readonly<Record<string, string>>;
+  readonly hosts?: Readonly<Record<string, LocalHostSettings>>;
+}
+
+export interface LocalHostSettings {
+  /** Private key file (`host add --identity`). */
+  readonly identity?: string;
+  /** known_hosts file the host's key was checked in (`host add --known-hosts`). */
+  readonly knownHosts?: string;
 }
 
 export class ConfigNotFoundError extends NfsvolError {
@@ -78,18 +86,27 @@ function parseConfig(file: string, text: string): LocalConfig {
   if (knownHosts !== undefined && typeof knownHosts !== 'string') {
     throw new CorruptRecordError(file, "field 'knownHosts' must be a string");
   }
-  const ids = o['hostIdentities'];
-  let hostIdentities: Record<string, string> | undefined;
-  if (ids !== undefined) {
-    if (typeof ids !== 'object' || ids === null || Array.isArray(ids)) {
-      throw new CorruptRecordError(file, "field 'hostIdentities' must be an object");
+  const rawHosts = o['hosts'];
+  let hosts: Record<string, LocalHostSettings> | undefined;
+  if (rawHosts !== undefined) {
+    if (typeof rawHosts !== 'object' || rawHosts === null || Array.isArray(rawHosts)) {
+      throw new CorruptRecordError(file, "field 'hosts' must be an object");
     }
-    hostIdentities = {};
-    for (const [k, v] of Object.entries(ids)) {
-      if (typeof v !== 'string' || !isAbsolute(v)) {
-        throw new CorruptRecordError(file, `hostIdentities.${k} must be an absolute path`);
+    hosts = {};
+    for (const [name, v] of Object.entries(rawHosts as Record<string, unknown>)) {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+        throw new CorruptRecordError(file, `hosts.${name} must be an object`);
       }
-      hostIdentities[k] = v;
+      const settings: { identity?: string; knownHosts?: string } = {};
+      for (const key of ['identity', 'knownHosts'] as const) {
+        const path = (v as Record<string, unknown>)[key];
+        if (path === undefined) continue;
+        if (typeof path !== 'string' || !isAbsolute(path)) {
+          throw new CorruptRecordError(file, `hosts.${name}.${key} must be an absolute path`);
+        }
+        settings[key] = path;
+      }
+      hosts[name] = settings;
     }
   }
   return {
@@ -97,7 +114,7 @@ function parseConfig(file: string, text: string): LocalConfig {
     url,
     clusterId,
     ...(knownHosts === undefined ? {} : { knownHosts }),
-    ...(hostIdentities === undefined ? {} : { hostIdentities }),
+    ...(hosts === undefined ? {} : { hosts }),
   };
 }
 

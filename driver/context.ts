@@ -41,10 +41,13 @@ export class HostPool implements AsyncDisposable {
     return planSsh(view, this.local, name, endpoint, options);
   }
 
-  /** The plan for a registered host, its local identity applied. */
+  /** The plan for a registered host, with what this machine's config says about it. */
   planFor(host: HostRecord): Promise<SshPlan> {
-    const identity = this.local.identities?.[host.name];
-    return this.plan(host.name, host.ssh, identity === undefined ? {} : { identity });
+    const mine = Object.hasOwn(this.local.hosts ?? {}, host.name) ? this.local.hosts?.[host.name] : undefined;
+    return this.plan(host.name, host.ssh, {
+      ...(mine?.identity === undefined ? {} : { identity: mine.identity }),
+      ...(mine?.knownHosts === undefined ? {} : { knownHosts: mine.knownHosts }),
+    });
   }
 
   /**

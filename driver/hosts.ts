@@ -65,6 +65,11 @@ export interface AddHostOptions {
    * local config so later commands use it (the CLI does). @default ssh config, default identities
    */
   readonly identityFile?: string;
+  /**
+   * known_hosts file to check the key in and pin it to, instead of the user's. Like the identity,
+   * keep it in the local config so later commands check the same file (the CLI does).
+   */
+  readonly knownHosts?: string;
   /** Pin the key the host presents if known_hosts does not list it. @default false */
   readonly acceptNewHostKey?: boolean;
   /** How this host reaches the NFS server. @default the server address of the cluster */
@@ -154,7 +159,10 @@ export async function addHost(ctx: ClusterContext, o: AddHostOptions): Promise<A
     throw new NfsvolError('HOST_EXISTS', `a host named ${name} is already registered`);
   }
   const identityFile = o.identityFile === undefined ? undefined : resolve(o.identityFile);
-  const plan = await ctx.hosts.plan(name, ssh, identityFile === undefined ? {} : { identity: identityFile });
+  const plan = await ctx.hosts.plan(name, ssh, {
+    ...(identityFile === undefined ? {} : { identity: identityFile }),
+    ...(o.knownHosts === undefined ? {} : { knownHosts: resolve(o.knownHosts) }),
+  });
   const acceptNew = o.acceptNewHostKey ?? false;
   let seen: HostKey | undefined;
   const remote = ctx.hosts.adopt(

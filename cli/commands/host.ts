@@ -44,7 +44,8 @@ function add(run: Run): CommandModule<GlobalArgs, AddArgs> {
         })
         .option('known-hosts', {
           type: 'string',
-          describe: 'known_hosts file, remembered in the local config (default ~/.ssh/known_hosts)',
+          describe:
+            "known_hosts file for this host's key, remembered in the local config (default ~/.ssh/known_hosts)",
         })
         .option('accept-new-host-key', {
           type: 'boolean',
@@ -66,37 +67,36 @@ function add(run: Run): CommandModule<GlobalArgs, AddArgs> {
         if (argv['nfs-address'] !== undefined) validateAddress(argv['nfs-address'], 'nfs-address');
         const knownHosts = argv['known-hosts'] === undefined ? undefined : resolve(argv['known-hosts']);
         const identity = argv.identity === undefined ? undefined : resolve(argv.identity);
-        await r.withCluster(
-          async (c, config) => {
-            const res = await c.addHost({
-              name: argv.name,
-              ssh: argv.ssh,
-              ...(identity === undefined ? {} : { identityFile: identity }),
-              acceptNewHostKey: argv['accept-new-host-key'] === true,
-              ...(argv['nfs-address'] === undefined ? {} : { nfsAddress: argv['nfs-address'] }),
-              ...(r.signal ? { signal: r.signal } : {}),
+        await r.withCluster(async (c, config) => {
+          const res = await c.addHost({
+            name: argv.name,
+            ssh: argv.ssh,
+            ...(identity === undefined ? {} : { identityFile: identity }),
+            ...(knownHosts === undefined ? {} : { knownHosts }),
+            acceptNewHostKey: argv['accept-new-host-key'] === true,
+            ...(argv['nfs-address'] === undefined ? {} : { nfsAddress: argv['nfs-address'] }),
+            ...(r.signal ? { signal: r.signal } : {}),
+          });
+          // Later commands log in with the same key and check the same known_hosts: both are
+          // this machine's to keep, so they go to the local config, not to the registry.
+          if (identity !== undefined || knownHosts !== undefined) {
+            const mine = {
+              ...(identity === undefined ? {} : { identity }),
+              ...(knownHosts === undefined ? {} : { knownHosts }),
+            };
+            await saveConfig(r.configPath(), {
+              ...config,
+              hosts: { ...config.hosts, [res.host.name]: mine },
             });
-            // Later commands log in with the same key and check the same known_hosts: both are
-            // this machine's to keep, so they go to the local config, not to the registry.
-            if (identity !== undefined || (knownHosts !== undefined && knownHosts !== config.knownHosts)) {
-              await saveConfig(r.configPath(), {
-                ...config,
-                ...(knownHosts === undefined ? {} : { knownHosts }),
-                ...(identity === undefined
-                  ? {}
-                  : { hostIdentities: { ...config.hostIdentities, [res.host.name]: identity } }),
-              });
-            }
-            r.result(res, () =>
-              [
-                `added host ${res.host.name} (${res.host.ssh.user}@${res.host.ssh.address}:${res.host.ssh.port}, key ${res.host.hostKey.fingerprint}, docker ${res.dockerVersion})`,
-                ...hostLines([res.sync]),
-              ].join('\n'),
-            );
-            if (!res.sync.ok) r.settle(EXIT.partial);
-          },
-          knownHosts === undefined ? {} : { knownHosts },
-        );
+          }
+          r.result(res, () =>
+            [
+              `added host ${res.host.name} (${res.host.ssh.user}@${res.host.ssh.address}:${res.host.ssh.port}, key ${res.host.hostKey.fingerprint}, docker ${res.dockerVersion})`,
+              ...hostLines([res.sync]),
+            ].join('\n'),
+          );
+          if (!res.sync.ok) r.settle(EXIT.partial);
+        });
       }),
   };
 }
@@ -228,10 +228,10 @@ function rm(run: Run): CommandModule<GlobalArgs, RmArgs> {
             purge: argv.purge === true,
             ...(r.signal ? { signal: r.signal } : {}),
           });
-          const ids = config.hostIdentities;
-          if (ids && Object.hasOwn(ids, res.host.name)) {
-            const rest = Object.fromEntries(Object.entries(ids).filter(([k]) => k !== res.host.name));
-            await saveConfig(r.configPath(), { ...config, hostIdentities: rest });
+          const mine = config.hosts;
+          if (mine && Object.hasOwn(mine, res.host.name)) {
+            const rest = Object.fromEntries(Object.entries(mine).filter(([k]) => k !== res.host.name));
+            await saveConfig(r.configPath(), { ...config, hosts: rest });
           }
           r.result({ removed: res.host.name, ...(res.purged ? { purged: res.purged } : {}) }, () =>
             [

@@ -26,6 +26,8 @@ export interface SshPlan {
 export interface PlanOptions {
   /** A private key file that must be used (`--identity`). */
   readonly identity?: string | undefined;
+  /** The known_hosts file to check and add to, instead of the user's. */
+  readonly knownHosts?: string | undefined;
 }
 
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
@@ -80,9 +82,10 @@ export function planSsh(
       ? null
       : (s.identityAgent ?? local.agent ?? process.env['SSH_AUTH_SOCK'] ?? null);
   const userFiles = s.userKnownHostsFiles ?? [join(ssh, 'known_hosts'), join(ssh, 'known_hosts2')];
+  const chosen = options.knownHosts ?? local.knownHosts;
   const knownHosts = new KnownHostsStore(
-    local.knownHosts ?? userFiles[0] ?? join(ssh, 'known_hosts'),
-    local.knownHosts === undefined ? userFiles.slice(1) : [],
+    chosen ?? userFiles[0] ?? join(ssh, 'known_hosts'),
+    chosen === undefined ? userFiles.slice(1) : [],
     local.systemKnownHosts ?? s.globalKnownHostsFiles ?? DEFAULT_SYSTEM_KNOWN_HOSTS,
     { hash: s.hashKnownHosts },
   );

@@ -26,8 +26,11 @@ export interface SshLocalOptions {
   readonly agent?: string | null;
   /** User to log in as when neither the address nor the config names one. @default the local user */
   readonly localUser?: string;
-  /** Private key file per registered host name, from the local nfsvol config (`host add --identity`). */
-  readonly identities?: Readonly<Record<string, string>>;
+  /**
+   * Per registered host name, from the local nfsvol config: the private key file
+   * (`host add --identity`) and the known_hosts file (`host add --known-hosts`).
+   */
+  readonly hosts?: Readonly<Record<string, { readonly identity?: string; readonly knownHosts?: string }>>;
 }
 
 /** What ~/.ssh/config and /etc/ssh/ssh_config say for one host alias (first value wins). */

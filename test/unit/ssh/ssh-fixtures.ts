@@ -97,13 +97,15 @@ export class TestSshServer {
         accept().on('exec', (acceptExec, _reject, info) => {
           const stream = acceptExec();
           this.commands.push(info.command);
-          const out = info.command.startsWith('docker ')
-            ? '24.0.7\n'
-            : info.command.startsWith('uname')
-              ? 'Linux 6.1.0\n'
-              : info.command === 'whoami'
-                ? `${user}\n`
-                : `${info.command}\n`;
+          const out = info.command.startsWith('docker volume ls')
+            ? ''
+            : info.command.startsWith('docker ')
+              ? '24.0.7\n'
+              : info.command.startsWith('uname')
+                ? 'Linux 6.1.0\n'
+                : info.command === 'whoami'
+                  ? `${user}\n`
+                  : `${info.command}\n`;
           stream.write(out);
           stream.exit(0);
           stream.end();

@@ -168,7 +168,7 @@ describe('host records from the export are not trusted on their own', () => {
     const fifo = join(t.home, 'fifo');
     execFileSync('mkfifo', [fifo]);
     await writeFile(t.knownHosts, `[127.0.0.1]:${h.port} ${h.hostKey.public}\n`);
-    const c = await t.open({ identities: { web1: fifo } });
+    const c = await t.open({ hosts: { web1: { identity: fifo } } });
     await c.registry.hosts.create('web1', forgedRecord('web1', h));
     const check = await c.checkHost('web1');
     expect(check.checks[0]?.error).toMatchObject({ code: 'SSH_IDENTITY_UNUSABLE' });
@@ -224,5 +224,47 @@ describe('nfsvol host trust (CLI)', () => {
     expect(h.connections).toBe(0);
     const check = await cli(undefined, 'host', 'check', 'web1');
     expect(check.stdout).toMatch(/PASS {2}ssh/);
+  }, 30_000);
+
+  it('host add remembers --identity and --known-hosts per host in the local config, never in the registry', async () => {
+    const t = await setup();
+    const other = sshKeygen('ed25519', t.home, 'other_key');
+    const [h1, h2] = [await server([other.blob]), await server([other.blob])];
+    const config = join(t.home, 'config.json');
+    const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(args, {
+        io: { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), env: { NFSVOL_CONFIG: config } },
+        cluster: { connectNfs: async () => sharedView(t.fs), ssh: t.ssh },
+      });
+      return { code, stdout, stderr };
+    };
+    expect((await cli('init', URL, '-q')).code).toBe(0);
+    for (const [i, h] of [h1, h2].entries()) {
+      const kh = join(t.home, `known_hosts-${i}`);
+      await writeFile(kh, `[127.0.0.1]:${h.port} ${h.hostKey.public}\n`);
+      const add = await cli(
+        ...['host', 'add', `h${i + 1}`, '--ssh', `root@127.0.0.1:${h.port}`],
+        ...['--identity', other.file, '--known-hosts', kh, '-q'],
+      );
+      expect(add).toMatchObject({ code: 0 });
+    }
+    const saved = JSON.parse(await readFile(config, 'utf8')) as { hosts: Record<string, unknown> };
+    expect(saved.hosts).toEqual({
+      h1: { identity: other.file, knownHosts: join(t.home, 'known_hosts-0') },
+      h2: { identity: other.file, knownHosts: join(t.home, 'known_hosts-1') },
+    });
+    const record = JSON.stringify(await (await t.open()).registry.hosts.get('h1'));
+    expect(record).not.toContain(other.file);
+    for (const name of ['h1', 'h2']) {
+      expect((await cli('host', 'check', name)).stdout).toMatch(/PASS {2}ssh/);
+    }
+    // Only the other key is authorized: the default ~/.ssh/id_ed25519 was not what logged in.
+    expect(h1.auths.some((a) => a.key === other.blob.toString('base64'))).toBe(true);
+    expect((await cli('host', 'rm', 'h1', '-q')).code).toBe(0);
+    expect(Object.keys((JSON.parse(await readFile(config, 'utf8')) as { hosts: object }).hosts)).toEqual([
+      'h2',
+    ]);
   }, 30_000);
 });
