@@ -143,7 +143,8 @@ export class SshHost implements RemoteHost {
    */
   private async authMethods(): Promise<AnyAuthMethod[]> {
     const t = this.target;
-    const { utils } = await import('ssh2');
+    // ssh2 is CommonJS: Node's ESM loader exposes `utils` only on the default export.
+    const { utils } = (await import('ssh2')).default;
     const username = t.user;
     const methods: AnyAuthMethod[] = [];
     const agent = t.agent === undefined ? (this.options.agent ?? process.env['SSH_AUTH_SOCK']) : t.agent;
