@@ -138,8 +138,10 @@ export class SshHost implements RemoteHost {
   }
 
   /**
-   * What ssh would offer, in ssh's order: the agent's keys, then the key files. Key files are
-   * read before the connection is opened, so a bad one fails fast and no secret is read late.
+   * What to offer, in turn: the key files named for this host (`--identity`: first, so an agent
+   * full of other keys cannot use up the server's MaxAuthTries before it), the agent's keys,
+   * then the IdentityFile / default key files. Key files are read before the connection is
+   * opened, so a bad one fails before anything is sent.
    */
   private async authMethods(): Promise<AnyAuthMethod[]> {
     const t = this.target;
@@ -147,20 +149,14 @@ export class SshHost implements RemoteHost {
     const { utils } = (await import('ssh2')).default;
     const username = t.user;
     const methods: AnyAuthMethod[] = [];
-    const agent = t.agent === undefined ? (this.options.agent ?? process.env['SSH_AUTH_SOCK']) : t.agent;
-    if (agent) methods.push({ type: 'agent', username, agent });
     const passphrase = t.passphrase === undefined ? {} : { passphrase: t.passphrase };
     if (t.privateKey !== undefined)
       methods.push({ type: 'publickey', username, key: t.privateKey, ...passphrase });
-    const files = [
-      ...(t.identityFiles ?? []).map((f) => ({ f, required: true })),
-      ...(t.optionalIdentityFiles ?? []).map((f) => ({ f, required: false })),
-    ];
-    for (const { f, required } of files) {
+    const keyFile = async (f: string, required: boolean): Promise<void> => {
       const key = await readIdentityFile(f);
       if (key === undefined) {
         if (required) throw new IdentityFileError(f, 'does not exist');
-        continue;
+        return;
       }
       const parsed = utils.parseKey(key, t.passphrase);
       if (parsed instanceof Error) {
@@ -170,10 +166,14 @@ export class SshHost implements RemoteHost {
             `is not a usable private key (${parsed.message}); an encrypted key must be loaded into ssh-agent`,
           );
         }
-        continue;
+        return;
       }
       methods.push({ type: 'publickey', username, key, ...passphrase });
-    }
+    };
+    for (const f of t.identityFiles ?? []) await keyFile(f, true);
+    const agent = t.agent === undefined ? (this.options.agent ?? process.env['SSH_AUTH_SOCK']) : t.agent;
+    if (agent) methods.push({ type: 'agent', username, agent });
+    for (const f of t.optionalIdentityFiles ?? []) await keyFile(f, false);
     return methods;
   }
 
