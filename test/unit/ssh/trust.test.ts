@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,6 +174,41 @@ describe('host records from the export are not trusted on their own', () => {
     expect(check.checks[0]?.error).toMatchObject({ code: 'SSH_IDENTITY_UNUSABLE' });
     expect(check.checks[0]?.detail).toContain('not a regular file');
     expect(h.auths).toEqual([]);
+  }, 20_000);
+});
+
+describe('which key logs in', () => {
+  it("the ssh-agent when there is no key file; the host's --identity first when both are there", async () => {
+    const t = await setup();
+    const agentKey = sshKeygen('ed25519', t.home, 'agent_key');
+    const named = sshKeygen('ed25519', t.home, 'named_key');
+    const sock = join(t.home, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    cleanup.push(async () => {
+      agent.kill();
+    });
+    for (let i = 0; i < 100; i++) {
+      try {
+        execFileSync('ssh-add', [agentKey.file], { env: { SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    const h = await server([agentKey.blob, named.blob]);
+    await writeFile(t.knownHosts, `[127.0.0.1]:${h.port} ${h.hostKey.public}\n`);
+    const viaAgent = await t.open({ agent: sock });
+    await viaAgent.registry.hosts.create('web1', forgedRecord('web1', h));
+    expect((await viaAgent.checkHost('web1')).checks[0]).toMatchObject({ ok: true });
+    const offered = (): string[] => [
+      ...new Set(h.auths.filter((a) => a.method === 'publickey').map((a) => a.key ?? '')),
+    ];
+    expect(offered()).toEqual([agentKey.blob.toString('base64')]);
+
+    h.auths.length = 0;
+    const both = await t.open({ agent: sock, hosts: { web1: { identity: named.file } } });
+    expect((await both.checkHost('web1')).checks[0]).toMatchObject({ ok: true });
+    expect(offered()[0]).toBe(named.blob.toString('base64'));
   }, 20_000);
 });
 
