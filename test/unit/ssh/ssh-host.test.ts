@@ -31,11 +31,14 @@ let port = 0;
 let connections = 0;
 let commands: string[] = [];
 let maxConcurrent = 0;
+const clients = new Set<{ end(): void }>();
 
 beforeAll(async () => {
   let concurrent = 0;
   server = new Server({ hostKeys: [serverKey.private] }, (client) => {
     connections++;
+    clients.add(client);
+    client.on('close', () => clients.delete(client));
     client.on('authentication', (ctx) =>
       ctx.method === 'publickey' ? ctx.accept() : ctx.reject(['publickey']),
     );
@@ -95,6 +98,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // server.close waits for every connection: end those a test left half-closed (a refused host
+  // key, an aborted command) instead of waiting for their peers to notice.
+  for (const c of clients) c.end();
   await new Promise<void>((r) => server.close(() => r()));
 });
 
