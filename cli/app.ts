@@ -24,6 +24,7 @@ export const COMMANDS: readonly (readonly string[])[] = [
   ['host'],
   ['host', 'add'],
   ['host', 'check'],
+  ['host', 'trust'],
   ['host', 'ls'],
   ['host', 'rm'],
   ['volume'],

@@ -4,6 +4,7 @@ import { NfsvolError, ValidationError } from '../driver/errors.js';
 import { debugEnabled } from '../driver/debug.js';
 import type { ProgressEvent } from '../driver/events.js';
 import { ProgressDisplay, type ProgressClock } from './progress.js';
+import type { SshLocalOptions } from '../driver/ssh/ssh-config.js';
 
 /** Where the CLI writes, and the environment it reads. Injectable so tests run it in-process. */
 export interface CliIo {
@@ -21,6 +22,11 @@ export interface CliIo {
   readonly stderrTty?: NodeJS.WriteStream | undefined;
   /** Time for the progress display. @default the system's */
   readonly clock?: ProgressClock;
+  /**
+   * Asks the user a question and returns the answer line, or undefined when there is no one to
+   * ask (standard input is not a terminal). @default a prompt on the terminal, if there is one
+   */
+  readonly ask?: (question: string) => Promise<string | undefined>;
 }
 
 export interface CliDeps {
@@ -170,10 +176,26 @@ export class CommandRun {
     if (!this.args.quiet && !this.json) this.deps.io.stderr(`${safeText(`nfsvol: ${text}`)}\n`);
   }
 
+  /** This machine's ssh settings for the cluster: the config's, then the environment's. */
+  sshOptions(config: LocalConfig): SshLocalOptions {
+    const env = this.deps.io.env;
+    return {
+      ...(env['HOME'] ? { home: env['HOME'] } : {}),
+      agent: env['SSH_AUTH_SOCK'] || null,
+      ...(config.knownHosts === undefined ? {} : { knownHosts: config.knownHosts }),
+      ...(config.hosts === undefined ? {} : { hosts: config.hosts }),
+      ...this.deps.cluster?.ssh,
+    };
+  }
+
   /** Opens the configured cluster, runs `fn`, closes it. */
-  async withCluster<T>(fn: (cluster: Cluster) => Promise<T>): Promise<T> {
+  async withCluster<T>(fn: (cluster: Cluster, config: LocalConfig) => Promise<T>): Promise<T> {
     const config = await this.loadConfig();
-    const cluster = await Cluster.open(config.url, { ...this.deps.cluster, progress: this.progress });
+    const cluster = await Cluster.open(config.url, {
+      ...this.deps.cluster,
+      ssh: this.sshOptions(config),
+      progress: this.progress,
+    });
     try {
       if (cluster.id !== config.clusterId) {
         throw new NfsvolError(
@@ -181,7 +203,7 @@ export class CommandRun {
           `${config.url} holds cluster ${cluster.id}, but ${this.configPath()} is for cluster ${config.clusterId}`,
         );
       }
-      return await fn(cluster);
+      return await fn(cluster, config);
     } finally {
       await cluster.close().catch(() => undefined);
     }

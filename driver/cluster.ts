@@ -5,6 +5,9 @@ import type { ProgressListener } from './events.js';
 import {
   addHost,
   checkHost,
+  trustHost,
+  type TrustHostResult,
+  type TrustQuestion,
   listHosts,
   removeHost,
   type RemoveHostOptions,
@@ -25,6 +28,7 @@ import {
   type NfsVersion,
 } from './registry/records.js';
 import { Registry, type RegistryOptions } from './registry/registry.js';
+import type { SshLocalOptions } from './ssh/ssh-config.js';
 import { SshHost } from './ssh/ssh-host.js';
 import { syncHosts, type SyncOptions, type SyncReport } from './sync.js';
 import { setCluster, type SetClusterOptions, type SetClusterResult } from './cluster-settings.js';
@@ -64,6 +68,8 @@ export interface ClusterOptions {
   readonly connectNfs?: NfsConnector;
   /** Opens a host. @default ssh2 (SshHost) */
   readonly openHost?: HostOpener;
+  /** This machine's ssh settings (config files, known_hosts, identities). @default OpenSSH's */
+  readonly ssh?: SshLocalOptions;
   /** Progress lines for long work. @default none */
   readonly progress?: ProgressListener;
   /** NFS operations in flight during bulk creates/removes. @default 32 */
@@ -99,7 +105,7 @@ export class Cluster implements AsyncDisposable {
   ) {
     this.ctx = {
       registry,
-      hosts: new HostPool(options.openHost ?? openSshHost),
+      hosts: new HostPool(options.openHost ?? openSshHost, options.ssh),
       progress: options.progress ?? (() => undefined),
       nfsConcurrency: positive(options.nfsConcurrency, 32, 'nfsConcurrency'),
       hostConcurrency: positive(options.hostConcurrency, 8, 'hostConcurrency'),
@@ -193,6 +199,10 @@ export class Cluster implements AsyncDisposable {
   }
   checkHost(name: string, signal?: AbortSignal): Promise<HostCheckResult> {
     return checkHost(this.ctx, name, signal);
+  }
+  /** Adds a registered host's key to this machine's known_hosts if `confirm` says yes. */
+  trustHost(name: string, confirm: (q: TrustQuestion) => Promise<boolean>): Promise<TrustHostResult> {
+    return trustHost(this.ctx, name, confirm);
   }
   listHosts(): Promise<HostSummary[]> {
     return listHosts(this.ctx);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { NfsvolError } from './errors.js';
 import { CorruptRecordError, NewerSchemaError } from './registry/errors.js';
 
@@ -13,7 +13,20 @@ export interface LocalConfig {
   /** `nfs://SERVER[:PORT]/EXPORT[?...]`, as given to init. */
   readonly url: string;
   readonly clusterId: string;
-  /** known_hosts file used when adding hosts. @default ~/.ssh/known_hosts */
+  /** The user's known_hosts file: where host keys are vouched for and added. @default ssh's */
+  readonly knownHosts?: string;
+  /**
+   * Per host name, what `host add` was told about logging in from this machine. Kept here, never
+   * in the registry on the export: which key logs in and which known_hosts vouches for a host
+   * are not for a shared file to choose.
+   */
+  readonly hosts?: Readonly<Record<string, LocalHostSettings>>;
+}
+
+export interface LocalHostSettings {
+  /** Private key file (`host add --identity`). */
+  readonly identity?: string;
+  /** known_hosts file the host's key was checked in (`host add --known-hosts`). */
   readonly knownHosts?: string;
 }
 
@@ -73,7 +86,36 @@ function parseConfig(file: string, text: string): LocalConfig {
   if (knownHosts !== undefined && typeof knownHosts !== 'string') {
     throw new CorruptRecordError(file, "field 'knownHosts' must be a string");
   }
-  return { schema, url, clusterId, ...(knownHosts === undefined ? {} : { knownHosts }) };
+  const rawHosts = o['hosts'];
+  let hosts: Record<string, LocalHostSettings> | undefined;
+  if (rawHosts !== undefined) {
+    if (typeof rawHosts !== 'object' || rawHosts === null || Array.isArray(rawHosts)) {
+      throw new CorruptRecordError(file, "field 'hosts' must be an object");
+    }
+    hosts = {};
+    for (const [name, v] of Object.entries(rawHosts as Record<string, unknown>)) {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+        throw new CorruptRecordError(file, `hosts.${name} must be an object`);
+      }
+      const settings: { identity?: string; knownHosts?: string } = {};
+      for (const key of ['identity', 'knownHosts'] as const) {
+        const path = (v as Record<string, unknown>)[key];
+        if (path === undefined) continue;
+        if (typeof path !== 'string' || !isAbsolute(path)) {
+          throw new CorruptRecordError(file, `hosts.${name}.${key} must be an absolute path`);
+        }
+        settings[key] = path;
+      }
+      hosts[name] = settings;
+    }
+  }
+  return {
+    schema,
+    url,
+    clusterId,
+    ...(knownHosts === undefined ? {} : { knownHosts }),
+    ...(hosts === undefined ? {} : { hosts }),
+  };
 }
 
 /** Reads the config; NOT_INITIALIZED if absent, REGISTRY_CORRUPT / REGISTRY_SCHEMA_NEWER naming the file otherwise. */

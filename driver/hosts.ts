@@ -1,49 +1,65 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { mountTargetOf, type ClusterContext } from './context.js';
+import { HostPool, mountTargetOf, type ClusterContext } from './context.js';
+import { openDockerEngine } from './docker/engine.js';
 import { exportMountArgv } from './docker/volume-options.js';
 import { NfsvolError, ValidationError } from './errors.js';
 import { errorInfo, type ErrorInfo } from './events.js';
 import { IncompleteRecordError, RecordExistsError } from './registry/errors.js';
 import { SCHEMA_VERSION, validateAddress, type HostKey, type HostRecord } from './registry/records.js';
-import { KnownHostsFile } from './ssh/known-hosts.js';
-import { knownHostsVerifier, type SshTarget } from './ssh/ssh-host.js';
+import { fingerprint, keyTypeOf, knownHostsName } from './ssh/known-hosts.js';
+import { knownHostsVerifier } from './ssh/ssh-host.js';
+import { localVerdict } from './ssh/trust.js';
 import { clearPending, reconcileHost, settlePending, undefineOnHost, type HostSyncResult } from './sync.js';
 import { unmountVolume } from './volumes.js';
 import { validateName } from './volume-name.js';
 
 export interface SshAddress {
-  readonly user: string;
+  /** Absent: the User from ssh config, else the local user name. */
+  readonly user?: string;
+  /** A host name, an address, or a `Host` alias of ~/.ssh/config. */
   readonly address: string;
-  readonly port: number;
+  /** Absent: the Port from ssh config, else 22. */
+  readonly port?: number;
 }
 
-/** Parses `USER@ADDR[:PORT]`; ADDR is a host name, an IPv4 address or `[IPv6]`. */
+/** Parses `[USER@]ADDR[:PORT]`; ADDR is a host name or ssh_config alias, an IPv4 address or `[IPv6]`. */
 export function parseSshAddress(value: string): SshAddress {
   const m =
-    /^([a-zA-Z_][a-zA-Z0-9_.-]{0,31})@(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9.-]{0,252}))(?::(\d{1,5}))?$/.exec(
+    /^(?:([a-zA-Z_][a-zA-Z0-9_.-]{0,31})@)?(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9](?:[a-zA-Z0-9._-]{0,252}))(?::(\d{1,5}))?$/.exec(
       value,
     );
-  if (!m?.[1] || !m[2]) {
+  if (!m?.[2]) {
     throw new ValidationError(
       'ssh',
-      `${JSON.stringify(value.slice(0, 80))} must look like USER@ADDRESS[:PORT]`,
+      `${JSON.stringify(value.slice(0, 80))} must look like [USER@]ADDRESS[:PORT]`,
     );
   }
-  const port = m[3] === undefined ? 22 : Number(m[3]);
-  if (port < 1 || port > 65535) throw new ValidationError('ssh', `${m[3]} is not a TCP port`);
-  return { user: m[1], address: m[2].replace(/^\[(.*)\]$/, '$1'), port };
+  const port = m[3] === undefined ? undefined : Number(m[3]);
+  if (port !== undefined && (port < 1 || port > 65535))
+    throw new ValidationError('ssh', `${m[3]} is not a TCP port`);
+  return {
+    ...(m[1] === undefined ? {} : { user: m[1] }),
+    address: m[2].replace(/^\[(.*)\]$/, '$1'),
+    ...(port === undefined ? {} : { port }),
+  };
 }
 
 export { validateAddress };
 
 export interface AddHostOptions {
   readonly name: string;
-  /** `USER@ADDR[:PORT]`. */
+  /** `[USER@]ADDR[:PORT]`; ADDR may be a Host alias of ~/.ssh/config. */
   readonly ssh: string;
-  /** Private key file. @default the ssh-agent at SSH_AUTH_SOCK */
+  /**
+   * Private key file, tried after the agent. It is not written to the registry: keep it in the
+   * local config so later commands use it (the CLI does). @default ssh config, default identities
+   */
   readonly identityFile?: string;
-  /** @default ~/.ssh/known_hosts */
+  /**
+   * known_hosts file to check the key in and pin it to, instead of the user's. Like the identity,
+   * keep it in the local config so later commands check the same file (the CLI does).
+   */
   readonly knownHosts?: string;
   /** Pin the key the host presents if known_hosts does not list it. @default false */
   readonly acceptNewHostKey?: boolean;
@@ -61,6 +77,64 @@ export interface AddHostResult {
 
 export function defaultKnownHosts(): string {
   return join(homedir(), '.ssh', 'known_hosts');
+}
+
+/** What `host trust` is asked to vouch for. */
+export interface TrustQuestion {
+  readonly host: string;
+  /** Computed from the record's key. */
+  readonly fingerprint: string;
+  readonly keyType: string;
+  /** The known_hosts name the key would be listed under, e.g. `[10.0.0.11]:2222`. */
+  readonly knownHostsName: string;
+  /** The file it would be added to. */
+  readonly file: string;
+}
+
+export interface TrustHostResult extends TrustQuestion {
+  /** `listed`: known_hosts already vouched for it; `added`: appended now; `declined`: left as it was. */
+  readonly status: 'listed' | 'added' | 'declined';
+}
+
+/**
+ * Lets this machine vouch for a registered host's key: shows what would be trusted, and on
+ * `confirm` appends the key to the user's known_hosts (hashed if HashKnownHosts says so). A key
+ * that known_hosts contradicts (another key listed, or revoked) is refused: that is for the user
+ * to sort out with ssh-keygen -R, not for a record on the export to override.
+ */
+export async function trustHost(
+  ctx: ClusterContext,
+  name: string,
+  confirm: (q: TrustQuestion) => Promise<boolean>,
+): Promise<TrustHostResult> {
+  const host = await ctx.registry.hosts.get(validateName(name, 'host name'));
+  const plan = await ctx.hosts.planFor(host);
+  const blob = Buffer.from(host.hostKey.key, 'base64');
+  const q: TrustQuestion = {
+    host: host.name,
+    fingerprint: fingerprint(blob),
+    keyType: keyTypeOf(blob),
+    knownHostsName: knownHostsName(plan.keyHost, plan.keyPort),
+    file: plan.knownHosts.path,
+  };
+  const verdict = await localVerdict(plan, host.hostKey);
+  if (verdict.status === 'match') return { ...q, status: 'listed' };
+  if (verdict.status === 'revoked') {
+    throw new NfsvolError(
+      'HOST_KEY_REVOKED',
+      `${host.name}: key ${q.fingerprint} is marked @revoked in known_hosts`,
+    );
+  }
+  if (verdict.status === 'mismatch') {
+    throw new NfsvolError(
+      'HOST_KEY_MISMATCH',
+      `${host.name}: known_hosts lists another key for ${q.knownHostsName} (${verdict.expected.join(', ')}), not the registered ${q.fingerprint}; if the host was re-keyed, remove the old one first (ssh-keygen -R '${q.knownHostsName}' -f ${q.file})`,
+    );
+  }
+  if (!(await confirm(q))) return { ...q, status: 'declined' };
+  await plan.knownHosts.add(plan.keyHost, plan.keyPort, blob);
+  await ctx.hosts.drop(host.name);
+  return { ...q, status: 'added' };
 }
 
 /**
@@ -84,22 +158,20 @@ export async function addHost(ctx: ClusterContext, o: AddHostOptions): Promise<A
     },
   );
   const identityFile = o.identityFile === undefined ? undefined : resolve(o.identityFile);
-  const target: SshTarget = {
-    name,
-    host: ssh.address,
-    port: ssh.port,
-    user: ssh.user,
-    ...(identityFile === undefined ? {} : { identityFile }),
-  };
+  const plan = await ctx.hosts.plan(name, ssh, {
+    ...(identityFile === undefined ? {} : { identity: identityFile }),
+    ...(o.knownHosts === undefined ? {} : { knownHosts: resolve(o.knownHosts) }),
+  });
+  const acceptNew = o.acceptNewHostKey ?? false;
   let seen: HostKey | undefined;
   const remote = ctx.hosts.adopt(
     name,
-    target,
+    HostPool.targetOf(plan, acceptNew),
     knownHostsVerifier({
-      file: new KnownHostsFile(o.knownHosts ?? defaultKnownHosts()),
-      host: ssh.address,
-      port: ssh.port,
-      acceptNew: o.acceptNewHostKey ?? false,
+      file: plan.knownHosts,
+      host: plan.keyHost,
+      port: plan.keyPort,
+      acceptNew,
       onAccepted: (k) => {
         seen = k;
       },
@@ -130,8 +202,9 @@ export async function addHost(ctx: ClusterContext, o: AddHostOptions): Promise<A
     kind: 'host',
     name,
     addedAt: reg.isoNow(),
-    ssh,
-    ...(identityFile === undefined ? {} : { identityFile }),
+    // The address as the user gave it (an alias stays an alias, resolved by each machine's own
+    // ssh config); the user and port as resolved here, so every machine logs in the same way.
+    ssh: { user: plan.target.user, address: ssh.address, port: plan.target.port ?? 22 },
     ...(nfsAddress === undefined ? {} : { nfsAddress }),
     hostKey: seen,
   };
@@ -192,7 +265,7 @@ export async function checkHost(
   };
   const sshOk = await step('ssh', async () => {
     const r = await remote.run(['uname', '-sr'], { signal, maxOutputBytes: 1024 });
-    return `${r.stdout.trim().slice(0, 80)}, key ${host.hostKey.fingerprint}`;
+    return `${r.stdout.trim().slice(0, 80)}, key ${fingerprint(Buffer.from(host.hostKey.key, 'base64'))}`;
   });
   if (sshOk) {
     await step('docker', async () => {
@@ -200,7 +273,17 @@ export async function checkHost(
         signal,
         maxOutputBytes: 4096,
       });
-      return `server ${r.stdout.trim().slice(0, 40)}`;
+      const version = r.stdout.trim().slice(0, 40);
+      // The same choice sync makes, so the line says which path volume work will take.
+      let fallback = '';
+      const engine = await openDockerEngine(remote, signal, (why) => {
+        fallback = why;
+      });
+      const via =
+        engine.via === 'api'
+          ? 'via the Engine API over the forwarded socket /var/run/docker.sock'
+          : `via the docker CLI (${fallback || 'socket forwarding not available'})`;
+      return `server ${version}, ${via}`;
     });
     const fsType = ctx.registry.cluster.nfs.version === '3' ? 'nfs' : 'nfs4';
     const kernelOk = await step('nfs-kernel', async () => {
@@ -251,7 +334,8 @@ export async function listHosts(ctx: ClusterContext): Promise<HostSummary[]> {
     name: h.name,
     ssh: `${h.ssh.user}@${h.ssh.address.includes(':') ? `[${h.ssh.address}]` : h.ssh.address}:${h.ssh.port}`,
     nfsAddress: h.nfsAddress ?? ctx.registry.cluster.nfs.server,
-    fingerprint: h.hostKey.fingerprint,
+    // Computed from the key: the record's own fingerprint field is only what someone wrote.
+    fingerprint: fingerprint(Buffer.from(h.hostKey.key, 'base64')),
     addedAt: h.addedAt,
     pending: (pending.find((p) => p.host === h.name)?.operations ?? []).map((op) =>
       op.volume ? `${op.op} ${op.volume}` : op.op,

@@ -13,6 +13,8 @@ export {
   type HostSummary,
   type RemoveHostOptions,
   type RemoveHostResult,
+  type TrustHostResult,
+  type TrustQuestion,
 } from './hosts.js';
 export type {
   CreateVolumeOptions,

@@ -1,8 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { saveConfig } from '../../driver/config.js';
 import { parseSshAddress, validateAddress } from '../../driver/hosts.js';
 import { validateName } from '../../driver/volume-name.js';
 import type { HostSummary } from '../../driver/hosts.js';
-import { EXIT, safeText, type CommandRun, type GlobalArgs } from '../context.js';
+import { EXIT, UsageError, safeText, type CommandRun, type GlobalArgs } from '../context.js';
 import { formatRecord, matches, parseFilters, parseFormat, type Fields } from '../format.js';
 import { hostLines, table } from '../render.js';
 
@@ -45,9 +48,21 @@ function add(run: Run): CommandModule<GlobalArgs, AddArgs> {
           demandOption: true,
           describe: 'host name (letters, digits, _ . -)',
         })
-        .option('ssh', { type: 'string', demandOption: true, describe: 'USER@ADDRESS[:PORT]' })
-        .option('identity', { type: 'string', describe: 'private key file (default: ssh-agent)' })
-        .option('known-hosts', { type: 'string', describe: 'known_hosts file (default ~/.ssh/known_hosts)' })
+        .option('ssh', {
+          type: 'string',
+          demandOption: true,
+          describe: '[USER@]ADDRESS[:PORT]; ADDRESS may be a Host alias of ~/.ssh/config',
+        })
+        .option('identity', {
+          type: 'string',
+          describe:
+            'private key file, remembered in the local config (default: ssh-agent, IdentityFile, ~/.ssh/id_*)',
+        })
+        .option('known-hosts', {
+          type: 'string',
+          describe:
+            "known_hosts file for this host's key, remembered in the local config (default ~/.ssh/known_hosts)",
+        })
         .option('accept-new-host-key', {
           type: 'boolean',
           default: false,
@@ -55,6 +70,7 @@ function add(run: Run): CommandModule<GlobalArgs, AddArgs> {
         })
         .option('nfs-address', { type: 'string', describe: 'address this host uses to reach the NFS server' })
         .example('$0 host add web1 --ssh root@10.0.0.11', 'key must be in ~/.ssh/known_hosts')
+        .example('$0 host add web2 --ssh web2', 'user, port, key and bastion from ~/.ssh/config')
         .example(
           '$0 host add vm1 --ssh root@127.0.0.1:2222 --identity ~/.ssh/id_ed25519 --accept-new-host-key --nfs-address 10.0.2.2',
           'pin a new host key; the host reaches the server at another address',
@@ -65,18 +81,30 @@ function add(run: Run): CommandModule<GlobalArgs, AddArgs> {
         validateName(argv.name, 'host name');
         parseSshAddress(argv.ssh);
         if (argv['nfs-address'] !== undefined) validateAddress(argv['nfs-address'], 'nfs-address');
-        await r.withCluster(async (c) => {
-          const config = await r.loadConfig();
-          const knownHosts = argv['known-hosts'] ?? config.knownHosts;
+        const knownHosts = argv['known-hosts'] === undefined ? undefined : resolve(argv['known-hosts']);
+        const identity = argv.identity === undefined ? undefined : resolve(argv.identity);
+        await r.withCluster(async (c, config) => {
           const res = await c.addHost({
             name: argv.name,
             ssh: argv.ssh,
-            ...(argv.identity === undefined ? {} : { identityFile: argv.identity }),
+            ...(identity === undefined ? {} : { identityFile: identity }),
             ...(knownHosts === undefined ? {} : { knownHosts }),
             acceptNewHostKey: argv['accept-new-host-key'] === true,
             ...(argv['nfs-address'] === undefined ? {} : { nfsAddress: argv['nfs-address'] }),
             ...(r.signal ? { signal: r.signal } : {}),
           });
+          // Later commands log in with the same key and check the same known_hosts: both are
+          // this machine's to keep, so they go to the local config, not to the registry.
+          if (identity !== undefined || knownHosts !== undefined) {
+            const mine = {
+              ...(identity === undefined ? {} : { identity }),
+              ...(knownHosts === undefined ? {} : { knownHosts }),
+            };
+            await saveConfig(r.configPath(), {
+              ...config,
+              hosts: { ...config.hosts, [res.host.name]: mine },
+            });
+          }
           r.result(res, () =>
             [
               `added host ${res.host.name} (${res.host.ssh.user}@${res.host.ssh.address}:${res.host.ssh.port}, key ${res.host.hostKey.fingerprint}, docker ${res.dockerVersion})`,
@@ -86,6 +114,66 @@ function add(run: Run): CommandModule<GlobalArgs, AddArgs> {
           if (!res.sync.ok) r.settle(EXIT.partial);
         });
       }),
+  };
+}
+
+interface TrustArgs extends NameArgs {
+  yes?: boolean | undefined;
+}
+
+/** A y/N question on the terminal; undefined when standard input is not one. */
+async function askOnTerminal(question: string): Promise<string | undefined> {
+  if (!process.stdin.isTTY) return undefined;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
+
+function trust(run: Run): CommandModule<GlobalArgs, TrustArgs> {
+  return {
+    command: 'trust <name>',
+    describe: "Vouch for a registered host's key on this machine (adds it to known_hosts)",
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('name', { type: 'string', demandOption: true })
+        .option('yes', {
+          type: 'boolean',
+          describe: 'add the key without asking (check the fingerprint first)',
+        })
+        .example('$0 host trust web1', 'show the fingerprint, ask, then add it to known_hosts')
+        .example('$0 host trust web1 --yes', 'add it without asking') as Argv<TrustArgs>,
+    handler: (argv) =>
+      run(argv, (r) =>
+        r.withCluster(async (c) => {
+          const res = await c.trustHost(argv.name, async (q) => {
+            if (argv.yes === true) return true;
+            r.deps.io.stderr(
+              safeText(
+                `nfsvol: ${q.host} is registered with ${q.keyType} key ${q.fingerprint} for ${q.knownHostsName}.\n` +
+                  `nfsvol: compare it with 'ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub' run on the host itself.\n`,
+              ),
+            );
+            const answer = await (r.deps.io.ask ?? askOnTerminal)(`Add it to ${q.file}? [y/N] `);
+            if (answer === undefined) {
+              throw new UsageError(
+                `${q.host}: not asking without a terminal; check the fingerprint ${q.fingerprint} and pass --yes`,
+              );
+            }
+            return /^y(es)?$/i.test(answer.trim());
+          });
+          r.result(res, () =>
+            res.status === 'listed'
+              ? `${res.host}: key ${res.fingerprint} is already trusted (${res.knownHostsName} in known_hosts)`
+              : res.status === 'added'
+                ? `${res.host}: added key ${res.fingerprint} for ${res.knownHostsName} to ${res.file}`
+                : `${res.host}: not trusted; nothing changed`,
+          );
+          if (res.status === 'declined') r.settle(EXIT.failed);
+        }),
+      ),
   };
 }
 
@@ -172,11 +260,16 @@ function rm(run: Run): CommandModule<GlobalArgs, RmArgs> {
         .example('$0 host rm web1 --purge', 'take nfsvol off the host, then forget it') as Argv<RmArgs>,
     handler: (argv) =>
       run(argv, (r) =>
-        r.withCluster(async (c) => {
+        r.withCluster(async (c, config) => {
           const res = await c.removeHost(argv.name, {
             purge: argv.purge === true,
             ...(r.signal ? { signal: r.signal } : {}),
           });
+          const mine = config.hosts;
+          if (mine && Object.hasOwn(mine, res.host.name)) {
+            const rest = Object.fromEntries(Object.entries(mine).filter(([k]) => k !== res.host.name));
+            await saveConfig(r.configPath(), { ...config, hosts: rest });
+          }
           r.result({ removed: res.host.name, ...(res.purged ? { purged: res.purged } : {}) }, () =>
             [
               ...(res.purged
@@ -200,6 +293,7 @@ export function hostCommand(run: Run): CommandModule<GlobalArgs, GlobalArgs> {
       y
         .command(add(run))
         .command(check(run))
+        .command(trust(run))
         .command(ls(run))
         .command(rm(run))
         .demandCommand(1, 'name a host command')

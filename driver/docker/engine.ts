@@ -263,7 +263,13 @@ export class DockerApi implements DockerEngine {
  * The fastest way to reach a host's Docker: the Engine API through a forwarded socket when the
  * transport can forward one and the daemon answers a ping, else the docker CLI.
  */
-export async function openDockerEngine(remote: RemoteHost, signal?: AbortSignal): Promise<DockerEngine> {
+export async function openDockerEngine(
+  remote: RemoteHost,
+  signal?: AbortSignal,
+  /** Told why the CLI is used instead of the API. */
+  onFallback?: (why: string) => void,
+): Promise<DockerEngine> {
+  if (!remote.connectUnixSocket) onFallback?.('this transport cannot forward a socket');
   if (remote.connectUnixSocket) {
     const api = new DockerApi(remote.name, (path, s) => remote.connectUnixSocket!(path, s));
     try {
@@ -278,6 +284,7 @@ export async function openDockerEngine(remote: RemoteHost, signal?: AbortSignal)
       ) {
         throw err;
       }
+      onFallback?.(err.message);
     }
   }
   return new DockerCli(remote);

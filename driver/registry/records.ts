@@ -70,8 +70,6 @@ export interface HostRecord {
   readonly name: string;
   readonly addedAt: string;
   readonly ssh: { readonly user: string; readonly address: string; readonly port: number };
-  /** Private key file on the machine that added the host; absent = ssh-agent. */
-  readonly identityFile?: string;
   /** How this host reaches the NFS server, when it differs from the cluster's `nfs.server`. */
   readonly nfsAddress?: string;
   /** Pinned when the host was added; every later connection must present the same key. */
@@ -357,7 +355,8 @@ function decode(f: Fields, kind: AnyRecord['kind']): AnyRecord {
     case 'host': {
       const ssh = f.sub('ssh');
       const key = f.sub('hostKey');
-      const identityFile = f.optStr('identityFile');
+      // An `identityFile` field, if a record has one, is ignored: which key logs in is
+      // this machine's business, never something a file on the shared export can choose.
       const nfsAddress = f.optStr('nfsAddress');
       return {
         schema,
@@ -365,7 +364,6 @@ function decode(f: Fields, kind: AnyRecord['kind']): AnyRecord {
         name: f.str('name'),
         addedAt: f.str('addedAt'),
         ssh: { user: ssh.str('user'), address: ssh.str('address'), port: ssh.int('port') },
-        ...(identityFile === undefined ? {} : { identityFile }),
         ...(nfsAddress === undefined ? {} : { nfsAddress }),
         hostKey: { type: key.str('type'), key: key.str('key'), fingerprint: key.str('fingerprint') },
       };

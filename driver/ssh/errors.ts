@@ -65,3 +65,21 @@ export class HostKeyUnknownError extends NfsvolError {
     this.fingerprint = fingerprint;
   }
 }
+
+/**
+ * A host record names a key that this machine's known_hosts files do not list for that address.
+ * Records live on the export, which others can write: a record alone never earns a connection
+ * with this user's credentials.
+ */
+export class HostUntrustedError extends NfsvolError {
+  readonly host: string;
+  readonly fingerprint: string;
+  constructor(host: string, fingerprint: string, knownHostsName: string, why: string) {
+    super(
+      'HOST_UNTRUSTED',
+      `${host}: its registered key ${fingerprint} for ${knownHostsName} ${why}; if that is the host's key, run 'nfsvol host trust ${host}'`,
+    );
+    this.host = host;
+    this.fingerprint = fingerprint;
+  }
+}

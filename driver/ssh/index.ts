@@ -3,3 +3,7 @@ export * from './known-hosts.js';
 export * from './remote-host.js';
 export * from './shell-quote.js';
 export * from './ssh-host.js';
+export * from './identity.js';
+export * from './plan.js';
+export * from './ssh-config.js';
+export * from './trust.js';

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { HostKey } from '../registry/records.js';
@@ -16,9 +16,20 @@ export interface KnownHostEntry {
   readonly line: number;
 }
 
-/** The name OpenSSH looks up: `host` on port 22, `[host]:port` otherwise. */
+/**
+ * The name OpenSSH looks up: `host` on port 22, `[host]:port` otherwise, always in lower case
+ * (ssh lowercases the host name before it hashes or matches it, so `Web1.LAN` and `web1.lan`
+ * are one host; a hashed entry written by ssh for either must be found for both).
+ */
 export function knownHostsName(host: string, port: number): string {
-  return port === 22 ? host : `[${host}]:${port}`;
+  const h = host.toLowerCase();
+  return port === 22 ? h : `[${h}]:${port}`;
+}
+
+/** `|1|salt|hash` for a host name, as `HashKnownHosts yes` writes it. */
+export function hashHostName(name: string, salt: Buffer = randomBytes(20)): string {
+  const hash = createHmac('sha1', salt).update(name).digest();
+  return `|1|${salt.toString('base64')}|${hash.toString('base64')}`;
 }
 
 /** `SHA256:<base64 without padding>`, as `ssh-keygen -lf` prints it. */
@@ -122,9 +133,25 @@ export function checkKnownHosts(
   return { status: 'mismatch', expected: mine.map((e) => fingerprint(Buffer.from(e.key, 'base64'))) };
 }
 
+/** Where known_hosts entries are read from and new ones written to. */
+export interface KnownHostsSource {
+  /** The file new keys are added to (named in messages). */
+  readonly path: string;
+  entries(): Promise<KnownHostEntry[]>;
+  add(host: string, port: number, keyBlob: Uint8Array): Promise<void>;
+}
+
+export interface KnownHostsFileOptions {
+  /** Write hashed names (`HashKnownHosts yes`). @default false */
+  readonly hash?: boolean;
+}
+
 /** A known_hosts file on disk. A missing file is an empty one. */
-export class KnownHostsFile {
-  constructor(readonly path: string) {}
+export class KnownHostsFile implements KnownHostsSource {
+  constructor(
+    readonly path: string,
+    private readonly options: KnownHostsFileOptions = {},
+  ) {}
 
   async entries(): Promise<KnownHostEntry[]> {
     try {
@@ -135,7 +162,7 @@ export class KnownHostsFile {
     }
   }
 
-  /** Appends a plain (unhashed) line for host:port, creating the file (0600) if needed. */
+  /** Appends a line for host:port (hashed if so configured), creating the file (0600) if needed. */
   async add(host: string, port: number, keyBlob: Uint8Array): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     let prefix = '';
@@ -145,7 +172,40 @@ export class KnownHostsFile {
     } catch {
       // absent: created below
     }
-    const line = `${knownHostsName(host, port)} ${keyTypeOf(keyBlob)} ${Buffer.from(keyBlob).toString('base64')}\n`;
+    const name = knownHostsName(host, port);
+    const line = `${this.options.hash ? hashHostName(name) : name} ${keyTypeOf(keyBlob)} ${Buffer.from(keyBlob).toString('base64')}\n`;
     await appendFile(this.path, prefix + line, { mode: 0o600 });
+  }
+}
+
+/**
+ * The user's known_hosts files (new keys go to the first) and the system-wide ones (read only),
+ * searched together as OpenSSH does: a key listed in any of them is known.
+ */
+export class KnownHostsStore implements KnownHostsSource {
+  private readonly primary: KnownHostsFile;
+  private readonly files: readonly KnownHostsFile[];
+
+  constructor(
+    primary: string,
+    others: readonly string[] = [],
+    globalFiles: readonly string[] = [],
+    options: KnownHostsFileOptions = {},
+  ) {
+    this.primary = new KnownHostsFile(primary, options);
+    this.files = [this.primary, ...[...others, ...globalFiles].map((f) => new KnownHostsFile(f))];
+  }
+
+  get path(): string {
+    return this.primary.path;
+  }
+
+  async entries(): Promise<KnownHostEntry[]> {
+    const all = await Promise.all(this.files.map((f) => f.entries()));
+    return all.flat();
+  }
+
+  add(host: string, port: number, keyBlob: Uint8Array): Promise<void> {
+    return this.primary.add(host, port, keyBlob);
   }
 }

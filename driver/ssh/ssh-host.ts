@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import pRetry from 'p-retry';
-import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
+import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { debug } from '../debug.js';
 import { NfsvolError } from '../errors.js';
 import {
@@ -11,9 +10,10 @@ import {
   SshConnectError,
   SshTimeoutError,
 } from './errors.js';
-import type { KnownHostsFile } from './known-hosts.js';
+import type { KnownHostsSource } from './known-hosts.js';
 import { checkKnownHosts, fingerprint, hostKeyOf } from './known-hosts.js';
 import type { RemoteHost, RunOptions, RunResult } from './remote-host.js';
+import { IdentityFileError, readIdentityFile } from './identity.js';
 import { quoteArgv } from './shell-quote.js';
 import type { HostKey } from '../registry/records.js';
 
@@ -24,13 +24,13 @@ export type HostKeyVerifier = (keyBlob: Buffer) => Promise<void>;
 export function pinnedKeyVerifier(host: string, pinned: HostKey): HostKeyVerifier {
   return async (blob) => {
     if (blob.toString('base64') !== pinned.key) {
-      throw new HostKeyMismatchError(host, pinned.fingerprint, fingerprint(blob));
+      throw new HostKeyMismatchError(host, fingerprint(Buffer.from(pinned.key, 'base64')), fingerprint(blob));
     }
   };
 }
 
 export interface KnownHostsVerifierOptions {
-  readonly file: KnownHostsFile;
+  readonly file: KnownHostsSource;
   readonly host: string;
   readonly port: number;
   /** Pin an unknown key by appending it to the file. @default false */
@@ -67,10 +67,22 @@ export interface SshTarget {
   /** @default 22 */
   readonly port?: number;
   readonly user: string;
-  /** Private key file; without it (and without `privateKey`) the ssh-agent at SSH_AUTH_SOCK is used. */
-  readonly identityFile?: string;
+  /**
+   * Private key files that must be usable (`host add --identity`), tried after the agent. A
+   * missing or unreadable one is an error.
+   */
+  readonly identityFiles?: readonly string[];
+  /**
+   * Private key files tried when present (`IdentityFile` lines, OpenSSH's default identities);
+   * missing or encrypted ones are skipped, as ssh skips them.
+   */
+  readonly optionalIdentityFiles?: readonly string[];
   readonly privateKey?: string | Buffer;
   readonly passphrase?: string;
+  /** ssh-agent socket, `null` for none. @default SshHostOptions.agent */
+  readonly agent?: string | null;
+  /** Reach this host through another (ProxyJump): a TCP channel opened from the bastion. */
+  readonly jump?: { readonly target: SshTarget; readonly verify: HostKeyVerifier };
 }
 
 export interface SshHostOptions {
@@ -122,6 +134,7 @@ export class SshHost implements RemoteHost {
   private active = 0;
   private readonly waiters: (() => void)[] = [];
   private readonly maxChannels: number;
+  private jumpHost: SshHost | undefined;
 
   constructor(
     private readonly target: SshTarget,
@@ -131,20 +144,76 @@ export class SshHost implements RemoteHost {
     this.maxChannels = options.maxChannels ?? 8;
   }
 
+  /**
+   * What to offer, in turn: the key files named for this host (`--identity`: first, so an agent
+   * full of other keys cannot use up the server's MaxAuthTries before it), the agent's keys,
+   * then the IdentityFile / default key files. Key files are read before the connection is
+   * opened, so a bad one fails before anything is sent.
+   */
+  private async authMethods(): Promise<AnyAuthMethod[]> {
+    const t = this.target;
+    // ssh2 is CommonJS: Node's ESM loader exposes `utils` only on the default export.
+    const { utils } = (await import('ssh2')).default;
+    const username = t.user;
+    const methods: AnyAuthMethod[] = [];
+    const passphrase = t.passphrase === undefined ? {} : { passphrase: t.passphrase };
+    if (t.privateKey !== undefined)
+      methods.push({ type: 'publickey', username, key: t.privateKey, ...passphrase });
+    const keyFile = async (f: string, required: boolean): Promise<void> => {
+      const key = await readIdentityFile(f);
+      if (key === undefined) {
+        if (required) throw new IdentityFileError(f, 'does not exist');
+        return;
+      }
+      const parsed = utils.parseKey(key, t.passphrase);
+      if (parsed instanceof Error) {
+        if (required) {
+          throw new IdentityFileError(
+            f,
+            `is not a usable private key (${parsed.message}); an encrypted key must be loaded into ssh-agent`,
+          );
+        }
+        return;
+      }
+      methods.push({ type: 'publickey', username, key, ...passphrase });
+    };
+    for (const f of t.identityFiles ?? []) await keyFile(f, true);
+    const agent = t.agent === undefined ? (this.options.agent ?? process.env['SSH_AUTH_SOCK']) : t.agent;
+    if (agent) methods.push({ type: 'agent', username, agent });
+    for (const f of t.optionalIdentityFiles ?? []) await keyFile(f, false);
+    return methods;
+  }
+
+  /** The transport for a host behind a bastion: a TCP channel opened from the bastion. */
+  private async tunnel(): Promise<Duplex | undefined> {
+    const jump = this.target.jump;
+    if (!jump) return undefined;
+    this.jumpHost ??= new SshHost(jump.target, {
+      ...this.options,
+      verifyHostKey: jump.verify,
+      connectRetries: 0,
+    });
+    return this.jumpHost.forwardTcp(this.target.host, this.target.port ?? 22);
+  }
+
   private async connectOnce(): Promise<Client> {
     const t = this.target;
-    let privateKey = t.privateKey;
-    if (privateKey === undefined && t.identityFile !== undefined) {
-      try {
-        privateKey = await readFile(t.identityFile);
-      } catch (err) {
-        throw new SshConnectError(this.name, `cannot read identity file ${t.identityFile}`, {
-          retriable: false,
-          cause: err,
-        });
-      }
+    let methods: AnyAuthMethod[];
+    try {
+      methods = await this.authMethods();
+    } catch (err) {
+      throw err instanceof NfsvolError
+        ? err
+        : new SshConnectError(this.name, (err as Error).message, { retriable: false, cause: err });
     }
-    const agent = this.options.agent ?? process.env['SSH_AUTH_SOCK'];
+    if (methods.length === 0) {
+      throw new SshConnectError(
+        this.name,
+        'no credentials to log in with: no ssh-agent (SSH_AUTH_SOCK), no --identity, no IdentityFile in ~/.ssh/config, and none of ~/.ssh/id_ed25519, id_ecdsa, id_rsa',
+        { retriable: false },
+      );
+    }
+    const sock = await this.tunnel();
     // Loaded on the first connection: commands that reach no host (ls, create on a cluster
     // without hosts) start 80 ms sooner and 14 MiB smaller (its crypto is a WebAssembly module).
     const client = this.options.clientFactory?.() ?? new (await import('ssh2')).Client();
@@ -156,9 +225,8 @@ export class SshHost implements RemoteHost {
       readyTimeout: this.options.readyTimeoutMs ?? 12_000,
       keepaliveInterval: 10_000,
       keepaliveCountMax: 3,
-      ...(privateKey !== undefined ? { privateKey } : {}),
-      ...(t.passphrase !== undefined ? { passphrase: t.passphrase } : {}),
-      ...(privateKey === undefined && agent ? { agent } : {}),
+      authHandler: methods,
+      ...(sock === undefined ? {} : { sock }),
       hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
         this.options.verifyHostKey(key).then(
           () => verify(true),
@@ -172,7 +240,7 @@ export class SshHost implements RemoteHost {
     // Which way it authenticates, never with what: no key, passphrase or key file path.
     debug(
       () =>
-        `ssh ${this.name} connect ${t.user}@${t.host}:${t.port ?? 22} auth=${privateKey !== undefined ? 'key' : agent ? 'agent' : 'none'}`,
+        `ssh ${this.name} connect ${t.user}@${t.host}:${t.port ?? 22} auth=${methods.map((m) => m.type).join(',')}`,
     );
     return new Promise<Client>((resolve, reject) => {
       let settled = false;
@@ -360,6 +428,25 @@ export class SshHost implements RemoteHost {
     });
   }
 
+  /** Opens a TCP channel from this host to host:port (what `ssh -J` does through a bastion). */
+  async forwardTcp(host: string, port: number, signal?: AbortSignal): Promise<Duplex> {
+    const client = await this.connection(signal);
+    return new Promise<Duplex>((resolve, reject) => {
+      client.forwardOut('127.0.0.1', 0, host, port, (err: Error | undefined, ch: ClientChannel) => {
+        if (err) {
+          reject(
+            new SshConnectError(this.name, `cannot reach ${host}:${port} from this bastion: ${err.message}`, {
+              retriable: true,
+              cause: err,
+            }),
+          );
+        } else {
+          resolve(ch);
+        }
+      });
+    });
+  }
+
   private exec(
     client: Client,
     argv: readonly string[],
@@ -447,6 +534,9 @@ export class SshHost implements RemoteHost {
     const c = this.client;
     this.client = undefined;
     c?.end();
+    const j = this.jumpHost;
+    this.jumpHost = undefined;
+    await j?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

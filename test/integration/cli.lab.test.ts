@@ -1,5 +1,6 @@
 // Issue 4 "must show" 2: the real CLI on the lab, as a user drives it. Real NFS server (ganesha
 // in a container), real Docker hosts (qemu microVMs with a kernel NFS client), real SSH.
+import { execFileSync } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,7 +65,11 @@ describe('nfsvol CLI on the lab', () => {
     expectCode(await user.run(addArgs('h1', h1)), 0, 'add h1');
     const add2 = await user.run([...addArgs('h2', h2), '--accept-new-host-key']);
     expectCode(add2, 0, 'add h2');
-    expect(await readFile(knownHosts, 'utf8')).toContain(h2.knownHostsLine);
+    // Pinned where ssh finds it (hashed if /etc/ssh/ssh_config says HashKnownHosts yes).
+    const pinned = execFileSync('ssh-keygen', ['-F', `[127.0.0.1]:${h2.sshPort}`, '-f', knownHosts], {
+      encoding: 'utf8',
+    });
+    expect(pinned).toContain(h2.hostPublicKey.split(' ')[1]);
 
     const check = await user.run(['host', 'check', 'h1']);
     expectCode(check, 0, 'check h1');

@@ -19,6 +19,9 @@ describe('config', () => {
     await expect(loadConfig(file)).rejects.toBeInstanceOf(ConfigNotFoundError);
     await saveConfig(file, { schema: 1, url: 'nfs://h/export', clusterId: 'c1' });
     expect(await loadConfig(file)).toEqual({ schema: 1, url: 'nfs://h/export', clusterId: 'c1' });
+    const hosts = { web1: { identity: '/k/id', knownHosts: '/k/kh' }, web2: {} };
+    await saveConfig(file, { schema: 1, url: 'nfs://h/export', clusterId: 'c1', hosts });
+    expect((await loadConfig(file)).hosts).toEqual(hosts);
   });
 
   it.each([
@@ -27,6 +30,12 @@ describe('config', () => {
     ['{"schema":1,"url":"http://x","clusterId":"c"}', CorruptRecordError],
     ['{"schema":"1","url":"nfs://h/e","clusterId":"c"}', CorruptRecordError],
     ['{"schema":7,"url":"nfs://h/e","clusterId":"c"}', NewerSchemaError],
+    ['{"schema":1,"url":"nfs://h/e","clusterId":"c","hosts":[]}', CorruptRecordError],
+    [
+      '{"schema":1,"url":"nfs://h/e","clusterId":"c","hosts":{"h":{"identity":"rel/key"}}}',
+      CorruptRecordError,
+    ],
+    ['{"schema":1,"url":"nfs://h/e","clusterId":"c","hosts":{"h":{"knownHosts":7}}}', CorruptRecordError],
   ])('%s: typed error naming the file, never overwritten', async (content, type) => {
     const dir = await mkdtemp(join(tmpdir(), 'nfsvol-cfg-'));
     const file = join(dir, 'config.json');

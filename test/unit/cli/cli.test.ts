@@ -42,7 +42,12 @@ async function setup(): Promise<{
         stderr: (t) => (stderr += t),
         env: { NFSVOL_CONFIG: config },
       },
-      cluster: { connectNfs: async () => sharedView(fs), openHost: fakeOpener(hosts) },
+      cluster: {
+        connectNfs: async () => sharedView(fs),
+        openHost: fakeOpener(hosts),
+        // A scratch home and no system files: the runner's own ssh settings never leak in.
+        ssh: { home: dir, systemConfig: null, systemKnownHosts: [], agent: null },
+      },
     });
     return { code, stdout, stderr };
   };
@@ -158,7 +163,11 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
           yield Buffer.from('stdin-2\n');
         },
       },
-      cluster: { connectNfs: async () => sharedView(s.fs), openHost: fakeOpener(s.hosts) },
+      cluster: {
+        connectNfs: async () => sharedView(s.fs),
+        openHost: fakeOpener(s.hosts),
+        ssh: { home: s.dir, systemConfig: null, systemKnownHosts: [], agent: null },
+      },
     });
     expect(piped).toBe(0);
     expect((JSON.parse(stdout) as { volumes: { name: string }[] }).volumes.map((v) => v.name)).toEqual([

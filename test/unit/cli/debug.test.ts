@@ -71,7 +71,7 @@ describe('NODE_DEBUG=nfsvol tracing', { timeout: 30_000 }, () => {
         host: '127.0.0.1',
         port: (server.address() as AddressInfo).port,
         user: 'root',
-        identityFile: identity,
+        identityFiles: [identity],
       },
       { verifyHostKey: async () => undefined, agent: 'SECRET-AGENT-SOCK' },
     );

@@ -31,10 +31,14 @@ async function lab(version: '3' | '4.1' = '4.1'): Promise<Lab> {
   for (const port of [2201, 2202, 2203])
     hosts.set(`127.0.0.1:${port}`, new FakeDockerHost(`127.0.0.1:${port}`));
   const events: ProgressEvent[] = [];
+  const dir = await mkdtemp(join(tmpdir(), 'nfsvol-cluster-'));
+  const knownHosts = join(dir, 'known_hosts');
   const options = {
     connectNfs: async () => sharedView(fs),
     openHost: fakeOpener(hosts),
     progress: (e: ProgressEvent) => events.push(e),
+    // This machine's ssh settings: a scratch home, never the test runner's own files.
+    ssh: { home: dir, systemConfig: null, systemKnownHosts: [], knownHosts, agent: null },
   };
   const { cluster } = await Cluster.init({
     ...options,
@@ -42,13 +46,12 @@ async function lab(version: '3' | '4.1' = '4.1'): Promise<Lab> {
     nfsVersion: version,
   });
   opened.push(cluster);
-  const dir = await mkdtemp(join(tmpdir(), 'nfsvol-cluster-'));
   return {
     fs,
     hosts,
     cluster,
     events,
-    knownHosts: join(dir, 'known_hosts'),
+    knownHosts,
     open: async () => {
       const c = await Cluster.open('nfs://127.0.0.1:2049/export', options);
       opened.push(c);
@@ -68,7 +71,6 @@ async function addHosts(l: Lab, n: number): Promise<void> {
     await l.cluster.addHost({
       name: `h${i}`,
       ssh: `root@127.0.0.1:${2200 + i}`,
-      knownHosts: l.knownHosts,
       acceptNewHostKey: true,
       nfsAddress: '10.0.2.2',
     });
@@ -269,9 +271,9 @@ describe('Cluster: volumes', () => {
 describe('Cluster: hosts and sync', () => {
   it('host add pins the key (known_hosts + registry) and a later changed key is refused naming both fingerprints', async () => {
     const l = await lab();
-    await expect(
-      l.cluster.addHost({ name: 'h1', ssh: 'root@127.0.0.1:2201', knownHosts: l.knownHosts }),
-    ).rejects.toBeInstanceOf(HostKeyUnknownError);
+    await expect(l.cluster.addHost({ name: 'h1', ssh: 'root@127.0.0.1:2201' })).rejects.toBeInstanceOf(
+      HostKeyUnknownError,
+    );
     expect(await l.cluster.listHosts()).toEqual([]);
 
     await addHosts(l, 1);
@@ -296,7 +298,6 @@ describe('Cluster: hosts and sync', () => {
       l.cluster.addHost({
         name: 'h9',
         ssh: 'root@127.0.0.1:2201',
-        knownHosts: l.knownHosts,
         acceptNewHostKey: true,
       }),
     ).rejects.toBeInstanceOf(HostKeyMismatchError);
@@ -309,13 +310,12 @@ describe('Cluster: hosts and sync', () => {
     await l.cluster.addHost({
       name: 'h3',
       ssh: 'root@127.0.0.1:2203',
-      knownHosts: l.knownHosts,
       acceptNewHostKey: true,
     });
     expect([...host(l, 2203).volumes.keys()].sort()).toEqual(['va', 'vb', 'vc']);
-    await expect(
-      l.cluster.addHost({ name: 'h3', ssh: 'root@127.0.0.1:2203', knownHosts: l.knownHosts }),
-    ).rejects.toThrow(/already registered/);
+    await expect(l.cluster.addHost({ name: 'h3', ssh: 'root@127.0.0.1:2203' })).rejects.toThrow(
+      /already registered/,
+    );
   });
 
   it('an unreachable host is recorded as pending; a later sync completes it and clears the record', async () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { HostKeyMismatchError, HostKeyUnknownError } from '../../../driver/ssh/errors.js';
 import {
   KnownHostsFile,
+  KnownHostsStore,
   checkKnownHosts,
   fingerprint,
   keyTypeOf,
@@ -129,5 +131,72 @@ describe('host key verifiers', () => {
     await verify(keyA);
     await expect(verify(keyB)).rejects.toThrow(HostKeyMismatchError);
     await expect(verify(keyB)).rejects.toThrow(fingerprint(keyB));
+  });
+});
+
+describe('known_hosts as OpenSSH writes and reads it', () => {
+  it('a hashed entry for Web1.LAN with a changed key is a mismatch, not unknown (so it is never pinned over)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nfsvol-kh-'));
+    const path = join(dir, 'known_hosts');
+    // ssh lowercases the name before hashing: `ssh Web1.LAN` writes web1.lan; ssh-keygen -H hashes it.
+    await writeFile(path, `web1.lan ssh-ed25519 ${b64(keyA)}\n[web1.lan]:2222 ssh-ed25519 ${b64(keyA)}\n`);
+    execFileSync('ssh-keygen', ['-q', '-H', '-f', path], { stdio: 'ignore' });
+    expect(await readFile(path, 'utf8')).not.toContain('web1');
+    const file = new KnownHostsFile(path);
+    const entries = await file.entries();
+    for (const [host, port] of [
+      ['Web1.LAN', 22],
+      ['WEB1.lan', 2222],
+    ] as const) {
+      expect(checkKnownHosts(entries, host, port, keyA).status).toBe('match');
+      expect(checkKnownHosts(entries, host, port, keyB)).toEqual({
+        status: 'mismatch',
+        expected: [fingerprint(keyA)],
+      });
+    }
+    const accept = knownHostsVerifier({ file, host: 'Web1.LAN', port: 22, acceptNew: true });
+    await expect(accept(keyB)).rejects.toBeInstanceOf(HostKeyMismatchError);
+    expect((await readFile(path, 'utf8')).split('\n').filter(Boolean)).toHaveLength(2);
+  });
+
+  it('plain names are written in lower case and match any case', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nfsvol-kh-'));
+    const file = new KnownHostsFile(join(dir, 'known_hosts'));
+    await file.add('Web1.LAN', 2222, keyA);
+    expect(await readFile(file.path, 'utf8')).toBe(`[web1.lan]:2222 ssh-ed25519 ${b64(keyA)}\n`);
+    expect(checkKnownHosts(await file.entries(), 'wEb1.lan', 2222, keyB).status).toBe('mismatch');
+  });
+
+  it('with HashKnownHosts a hashed line is written that ssh-keygen -F finds', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nfsvol-kh-'));
+    const file = new KnownHostsFile(join(dir, 'known_hosts'), { hash: true });
+    await file.add('Web1.LAN', 2222, keyA);
+    await file.add('10.0.0.5', 22, keyB);
+    const text = await readFile(file.path, 'utf8');
+    expect(text).not.toMatch(/web1|10\.0\.0\.5/i);
+    expect(
+      text
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => l.startsWith('|1|')),
+    ).toBe(true);
+    const found = (name: string): string =>
+      execFileSync('ssh-keygen', ['-F', name, '-f', file.path], { encoding: 'utf8' });
+    expect(found('[web1.lan]:2222')).toContain(b64(keyA));
+    expect(found('10.0.0.5')).toContain(b64(keyB));
+    expect(checkKnownHosts(await file.entries(), 'WEB1.lan', 2222, keyA).status).toBe('match');
+  });
+
+  it('a store reads the user and system files and writes to the user one only', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nfsvol-kh-'));
+    const system = join(dir, 'ssh_known_hosts');
+    await writeFile(system, `sys.lan ssh-ed25519 ${b64(keyA)}\n@revoked * ssh-ed25519 ${b64(keyB)}\n`);
+    const store = new KnownHostsStore(join(dir, 'known_hosts'), [join(dir, 'absent')], [system]);
+    const entries = await store.entries();
+    expect(checkKnownHosts(entries, 'sys.lan', 22, keyA).status).toBe('match');
+    expect(checkKnownHosts(entries, 'other', 22, keyB).status).toBe('revoked');
+    await store.add('new.lan', 22, keyA);
+    expect(await readFile(store.path, 'utf8')).toBe(`new.lan ssh-ed25519 ${b64(keyA)}\n`);
+    expect(await readFile(system, 'utf8')).not.toContain('new.lan');
   });
 });

@@ -10,14 +10,15 @@ import {
 } from '../../../driver/ssh/errors.js';
 import { fingerprint, hostKeyOf } from '../../../driver/ssh/known-hosts.js';
 import { CappedBuffer, SshHost, pinnedKeyVerifier } from '../../../driver/ssh/ssh-host.js';
+import { sshKeygen } from './ssh-fixtures.js';
 
 /**
  * A real ssh2 server on loopback. It accepts any public key and "runs" a few fake commands, so
  * the client side (quoting, channels, caps, host keys, retries) is exercised over real SSH.
  */
-const serverKey = utils.generateKeyPairSync('ed25519');
-const otherKey = utils.generateKeyPairSync('ed25519');
-const clientKey = utils.generateKeyPairSync('ed25519');
+const serverKey = sshKeygen();
+const otherKey = sshKeygen();
+const clientKey = sshKeygen();
 
 function blobOf(pub: string): Buffer {
   const parsed = utils.parseKey(pub);
@@ -30,11 +31,14 @@ let port = 0;
 let connections = 0;
 let commands: string[] = [];
 let maxConcurrent = 0;
+const clients = new Set<{ end(): void }>();
 
 beforeAll(async () => {
   let concurrent = 0;
   server = new Server({ hostKeys: [serverKey.private] }, (client) => {
     connections++;
+    clients.add(client);
+    client.on('close', () => clients.delete(client));
     client.on('authentication', (ctx) =>
       ctx.method === 'publickey' ? ctx.accept() : ctx.reject(['publickey']),
     );
@@ -94,6 +98,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // server.close waits for every connection: end those a test left half-closed (a refused host
+  // key, an aborted command) instead of waiting for their peers to notice.
+  for (const c of clients) c.end();
   await new Promise<void>((r) => server.close(() => r()));
 });
 
