@@ -85,7 +85,7 @@ describe('NODE_DEBUG=nfsvol tracing', { timeout: 30_000 }, () => {
       server.close();
       delete process.env['NFSVOL_TEST_SECRET'];
     }
-    expect(lines[0]).toMatch(/^ssh web1 connect root@127\.0\.0\.1:\d+ auth=key$/);
+    expect(lines[0]).toMatch(/^ssh web1 connect root@127\.0\.0\.1:\d+ auth=publickey,agent$/);
     expect(lines[1]).toBe(
       'ssh web1 exec ["docker","volume","create","--opt","o=addr=10.0.0.1","pg data"] stdin=15 bytes',
     );

@@ -29,19 +29,26 @@ async function lab(hostCount = 2, extra: ClusterOptions = {}): Promise<Lab> {
   const hosts = new Map<string, FakeDockerHost>();
   for (let i = 1; i <= 3; i++)
     hosts.set(`127.0.0.1:${2200 + i}`, new FakeDockerHost(`127.0.0.1:${2200 + i}`));
+  const dir = await mkdtemp(join(tmpdir(), 'nfsvol-consistency-'));
   const options: ClusterOptions = {
     connectNfs: async () => sharedView(fs),
     openHost: fakeOpener(hosts),
+    // This machine's ssh settings: a scratch home, never the test runner's own files.
+    ssh: {
+      home: dir,
+      systemConfig: null,
+      systemKnownHosts: [],
+      knownHosts: join(dir, 'known_hosts'),
+      agent: null,
+    },
     ...extra,
   };
   const { cluster } = await Cluster.init({ ...options, url: URL, nfsVersion: '3' });
   opened.push(cluster);
-  const knownHosts = join(await mkdtemp(join(tmpdir(), 'nfsvol-consistency-')), 'known_hosts');
   for (let i = 1; i <= hostCount; i++) {
     await cluster.addHost({
       name: `h${i}`,
       ssh: `root@127.0.0.1:${2200 + i}`,
-      knownHosts,
       acceptNewHostKey: true,
       nfsAddress: '10.0.2.2',
     });
@@ -243,8 +250,7 @@ describe('a crash at any step leaves what the next command completes', () => {
     const l = await lab(0);
     l.fs.put('.nfsvol/hosts/h1.json', '');
     expect(await l.cluster.listHosts()).toEqual([]);
-    const knownHosts = join(await mkdtemp(join(tmpdir(), 'nfsvol-consistency-')), 'known_hosts');
-    await l.cluster.addHost({ name: 'h1', ssh: 'root@127.0.0.1:2201', knownHosts, acceptNewHostKey: true });
+    await l.cluster.addHost({ name: 'h1', ssh: 'root@127.0.0.1:2201', acceptNewHostKey: true });
     expect((await l.cluster.listHosts()).map((h) => h.name)).toEqual(['h1']);
   });
 });

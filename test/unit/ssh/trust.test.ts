@@ -77,7 +77,7 @@ describe('host records from the export are not trusted on their own', () => {
     await c.registry.hosts.create(
       'evil',
       forgedRecord('evil', evil, {
-        hostKey: { ...hostKeyOf(evil.hostKey.blob), fingerprint: 'SHA256:looks-fine' },
+        hostKey: { ...hostKeyOf(evil.hostKey.blob), fingerprint: `SHA256:${'A'.repeat(43)}` },
       }),
     );
 
