@@ -10,6 +10,7 @@ import { SCHEMA_VERSION, validateAddress, type HostKey, type HostRecord } from '
 import { fingerprint, keyTypeOf, knownHostsName } from './ssh/known-hosts.js';
 import { knownHostsVerifier } from './ssh/ssh-host.js';
 import { localVerdict } from './ssh/trust.js';
+import type { RemoteHost } from './ssh/remote-host.js';
 import { clearPending, reconcileHost, settlePending, undefineOnHost, type HostSyncResult } from './sync.js';
 import { unmountVolume } from './volumes.js';
 import { validateName } from './volume-name.js';
@@ -299,10 +300,11 @@ export async function checkHost(
     if (kernelOk) {
       await step('nfs-mount', async () => {
         const target = mountTargetOf(ctx, host);
+        await removeLeftoverCheckMounts(remote, signal);
         const dir = (
           await remote.run(['mktemp', '-d', '/tmp/nfsvol-check.XXXXXX'], { signal })
         ).stdout.trim();
-        if (!/^\/tmp\/nfsvol-check\.[A-Za-z0-9]+$/.test(dir)) {
+        if (!CHECK_DIR.test(dir)) {
           throw new NfsvolError('HOST_BAD_OUTPUT', `mktemp printed ${JSON.stringify(dir.slice(0, 80))}`);
         }
         try {
@@ -316,6 +318,26 @@ export async function checkHost(
     }
   }
   return { host: host.name, ok: checks.every((c) => c.ok) && checks.length === 4, checks };
+}
+
+/** The test mounts `host check` makes, and nothing else. */
+const CHECK_DIR = /^\/tmp\/nfsvol-check\.[A-Za-z0-9]+$/;
+
+/**
+ * A `host check` killed during its test mount leaves the export mounted under /tmp: the next
+ * check unmounts and removes those (only paths of the shape it creates itself).
+ */
+async function removeLeftoverCheckMounts(remote: RemoteHost, signal: AbortSignal | undefined): Promise<void> {
+  const listed = await remote.run(['findmnt', '-n', '-l', '-o', 'TARGET', '-t', 'nfs,nfs4'], {
+    check: false,
+    maxOutputBytes: 256 * 1024,
+    ...(signal ? { signal } : {}),
+  });
+  for (const path of listed.stdout.split('\n').map((l) => l.trim())) {
+    if (!CHECK_DIR.test(path)) continue;
+    await remote.run(['umount', '--', path], { check: false, ...(signal ? { signal } : {}) });
+    await remote.run(['rmdir', '--', path], { check: false, ...(signal ? { signal } : {}) });
+  }
 }
 
 export interface HostSummary {

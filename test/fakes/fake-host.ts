@@ -118,6 +118,8 @@ export class FakeDockerHost {
     if (cmd === 'mktemp') return this.ok('/tmp/nfsvol-check.abc123\n');
     if (cmd === 'mkdir' || cmd === 'rmdir' || cmd === 'modprobe') return this.ok();
     if (cmd === 'mountpoint') return this.mounts.has(argv[argv.length - 1] ?? '') ? this.ok() : fail(1, '');
+    if (cmd === 'findmnt' && argv.includes('-t'))
+      return this.ok([...this.mounts.keys()].map((m) => `${m}\n`).join(''));
     if (cmd === 'findmnt') {
       // `findmnt -n -o SOURCE -M PATH`: the mount's source, or exit 1 when nothing is mounted there.
       const source = this.mounts.get(argv[argv.length - 1] ?? '');

@@ -396,6 +396,16 @@ describe('Cluster: hosts and sync', () => {
     expect((await l.cluster.listHosts())[0]?.pending).toEqual([]);
   });
 
+  it('host check removes the test mount a killed check left behind, and nothing else', async () => {
+    const l = await lab();
+    await addHosts(l, 1);
+    const h = host(l, 2201);
+    h.mounts.set('/tmp/nfsvol-check.old123', '10.0.2.2:/export');
+    h.mounts.set('/srv/data', '10.0.2.2:/export/data');
+    expect((await l.cluster.checkHost('h1')).ok).toBe(true);
+    expect([...h.mounts.keys()]).toEqual(['/srv/data']);
+  });
+
   it('host check runs ssh, docker, kernel NFS and a real test mount', async () => {
     const l = await lab();
     await addHosts(l, 1);
