@@ -154,6 +154,7 @@ describe('nfsvol in a terminal and in a pipe', () => {
         'ls',
         'inspect',
         'rm',
+        'update',
         'mount',
         'unmount',
       ]);
