@@ -69,7 +69,9 @@ describe('NODE_DEBUG=nfsvol on the lab', () => {
       host.nfsAddress,
     ]);
     expectCode(add, 0, 'host add');
-    expect(add.stderr).toMatch(/^NFSVOL \d+: ssh web1 connect root@127\.0\.0\.1:\d+ auth=key$/m);
+    expect(add.stderr).toMatch(
+      /^NFSVOL \d+: ssh web1 connect root@127\.0\.0\.1:\d+ auth=publickey(,agent)?$/m,
+    );
     expect(add.stderr).toMatch(/^NFSVOL \d+: ssh web1 exec \["docker",/m);
     expect(add.stderr).toMatch(/^NFSVOL \d+: ssh web1 "docker" exit 0 \(\d+\.\d ms\)$/m);
 
