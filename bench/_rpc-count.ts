@@ -5,32 +5,22 @@
  * so nothing timed goes through it.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import * as mount3 from '../driver/nfs/mount3/index.js';
+import * as nfs3 from '../driver/nfs/nfs3/index.js';
 
-const NFS3_PROCS = [
-  'NULL',
-  'GETATTR',
-  'SETATTR',
-  'LOOKUP',
-  'ACCESS',
-  'READLINK',
-  'READ',
-  'WRITE',
-  'CREATE',
-  'MKDIR',
-  'SYMLINK',
-  'MKNOD',
-  'REMOVE',
-  'RMDIR',
-  'RENAME',
-  'LINK',
-  'READDIR',
-  'READDIRPLUS',
-  'FSSTAT',
-  'FSINFO',
-  'PATHCONF',
-  'COMMIT',
-];
-const MOUNT3_PROCS = ['MOUNT NULL', 'MNT', 'DUMP', 'UMNT', 'UMNTALL', 'EXPORT'];
+/** Procedure number to name, from the driver's own procedure definitions (one file each). */
+function procNames(module: Record<string, unknown>, rename: (name: string) => string = (n) => n): string[] {
+  const names: string[] = [];
+  for (const v of Object.values(module)) {
+    const p = v as { proc?: unknown; name?: unknown; decode?: unknown };
+    if (typeof p?.proc === 'number' && typeof p.name === 'string' && typeof p.decode === 'function') {
+      names[p.proc] = rename(p.name);
+    }
+  }
+  return names;
+}
+const NFS3_PROCS = procNames(nfs3);
+const MOUNT3_PROCS = procNames(mount3, (n) => (n === 'NULL' ? 'MOUNT NULL' : n));
 const PROGRAMS: Record<number, string> = { 100000: 'PORTMAP', 100003: 'NFS', 100005: 'MOUNT' };
 
 /** `NFS3 MKDIR`, `MOUNT 1`, ...: a name for a call's program, version and procedure. */
