@@ -708,30 +708,30 @@ export async function updateVolume(
       }
       const labels: Record<string, string> = { ...cur.labels, ...(o.labels ?? {}) };
       for (const k of unlabel) delete labels[k];
+      const { mountOptions: curOptions, ...base } = cur;
+      const options = mountOptions ?? curOptions ?? [];
       const next: VolumeRecord = {
-        ...cur,
+        ...base,
         uid: o.uid ?? cur.uid,
         gid: o.gid ?? cur.gid,
         mode: o.mode ?? cur.mode,
         labels,
         onDelete: o.onDelete ?? cur.onDelete,
+        ...(options.length > 0 ? { mountOptions: options } : {}),
       };
-      const { mountOptions: _old, ...rest } = next;
-      const withOptions: VolumeRecord =
-        mountOptions === undefined ? next : mountOptions.length > 0 ? { ...rest, mountOptions } : rest;
       const changed = (['uid', 'gid', 'mode', 'labels', 'onDelete', 'mountOptions'] as const).filter(
-        (k) => JSON.stringify(cur[k] ?? []) !== JSON.stringify(withOptions[k] ?? []),
+        (k) => JSON.stringify(cur[k] ?? []) !== JSON.stringify(next[k] ?? []),
       );
       if (changed.length === 0) return { rec: cur, changed };
       lease.assertHeld();
       // The directory first: a record never states an owner or mode the directory lacks.
-      if (withOptions.uid !== cur.uid || withOptions.gid !== cur.gid) {
-        await reg.fs.chown(volume, withOptions.uid, withOptions.gid);
+      if (next.uid !== cur.uid || next.gid !== cur.gid) {
+        await reg.fs.chown(volume, next.uid, next.gid);
       }
-      if (withOptions.mode !== cur.mode) await reg.fs.chmod(volume, withOptions.mode);
+      if (next.mode !== cur.mode) await reg.fs.chmod(volume, next.mode);
       lease.assertHeld();
-      await reg.volumes.replace(volume, withOptions);
-      return { rec: withOptions, changed };
+      await reg.volumes.replace(volume, next);
+      return { rec: next, changed };
     },
     o.signal,
   );
