@@ -26,7 +26,11 @@ export interface DockerEngine {
    */
   listVolumes(clusterId: string, signal?: AbortSignal): Promise<DockerVolumeInfo[]>;
   createVolume(def: VolumeDefinition, signal?: AbortSignal): Promise<void>;
-  /** Removes a volume; one that is already gone counts as removed. */
+  /**
+   * Removes a volume; one that is already gone counts as removed. A volume that any container
+   * (running or not) names is VOLUME_IN_USE, asked of the containers' own configuration before
+   * the removal: the daemon's in-memory reference count is not relied on alone.
+   */
   removeVolume(name: string, signal?: AbortSignal): Promise<void>;
 }
 
@@ -44,6 +48,26 @@ export class DockerApiError extends NfsvolError {
 }
 
 const INSPECT_BATCH = 200;
+
+/**
+ * Docker's `volume` filter matches a mount's volume name or its destination; destinations are
+ * absolute paths and volume names hold no `/`, so a match here is always the volume itself.
+ */
+function dockerContainersUsingArgv(volume: string): string[] {
+  return ['docker', 'ps', '--all', '--no-trunc', '--filter', `volume=${volume}`, '--format', '{{.Names}}'];
+}
+
+function parseContainerNames(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+}
+
+function volumeInUse(volume: string, host: string, containers: readonly string[]): NfsvolError {
+  const shown = containers.slice(0, 5).join(', ') + (containers.length > 5 ? ', ...' : '');
+  return new NfsvolError('VOLUME_IN_USE', `${volume} is used by containers on ${host}: ${shown}`);
+}
 
 /** The docker CLI, run over SSH as argument vectors: works wherever `docker` runs. */
 export class DockerCli implements DockerEngine {
@@ -82,6 +106,10 @@ export class DockerCli implements DockerEngine {
   }
 
   async removeVolume(name: string, signal?: AbortSignal): Promise<void> {
+    const users = parseContainerNames(
+      (await this.remote.run(dockerContainersUsingArgv(name), { signal })).stdout,
+    );
+    if (users.length > 0) throw volumeInUse(name, this.remote.name, users);
     try {
       await this.remote.run(dockerVolumeRmArgv([name]), { signal });
     } catch (err) {
@@ -164,6 +192,8 @@ export class DockerApi implements DockerEngine {
   }
 
   async removeVolume(name: string, signal?: AbortSignal): Promise<void> {
+    const users = await this.containersUsing(name, signal);
+    if (users.length > 0) throw volumeInUse(name, this.host, users);
     try {
       await this.call(
         'DELETE',
@@ -176,6 +206,31 @@ export class DockerApi implements DockerEngine {
       if (err instanceof DockerApiError && err.status === 404) return;
       throw err;
     }
+  }
+
+  /** Names of the containers, running or not, whose configuration mounts the volume. */
+  private async containersUsing(name: string, signal?: AbortSignal): Promise<string[]> {
+    const filters = encodeURIComponent(JSON.stringify({ volume: [name] }));
+    const body = await this.call(
+      'GET',
+      `/containers/json?all=1&filters=${filters}`,
+      undefined,
+      `list containers using ${name}`,
+      signal,
+    );
+    let list: unknown;
+    try {
+      list = JSON.parse(body);
+    } catch (err) {
+      throw new DockerOutputError(this.host, 'GET /containers/json', err);
+    }
+    if (!Array.isArray(list)) throw new DockerOutputError(this.host, 'GET /containers/json (not a list)');
+    return list.map((c: unknown) => {
+      const names = (c as { Names?: unknown }).Names;
+      const first = Array.isArray(names) && typeof names[0] === 'string' ? names[0] : undefined;
+      const id = (c as { Id?: unknown }).Id;
+      return (first ?? (typeof id === 'string' ? id.slice(0, 12) : '?')).replace(/^\//, '');
+    });
   }
 
   private async call(

@@ -36,6 +36,11 @@ export class FakeDockerHost {
   uname = 'Linux 6.1.0\n';
   /** Volumes a container uses: `docker volume rm` fails for them. */
   readonly inUse = new Set<string>();
+  /**
+   * Containers by name and the volume each names in its configuration, as `docker ps --filter
+   * volume=` reports them. Only these, not `inUse`: a daemon whose reference count lost them.
+   */
+  readonly containers = new Map<string, string>();
   /** How long a command takes, by its first word (e.g. a slow `mount`); 0 when absent. */
   readonly delayMs = new Map<string, number>();
 
@@ -110,6 +115,14 @@ export class FakeDockerHost {
         }
         return this.ok();
       }
+    }
+    if (cmd === 'docker' && sub === 'ps') {
+      const filter = argv.indexOf('--filter');
+      const volume = /^volume=(.*)$/.exec(argv[filter + 1] ?? '')?.[1];
+      const names = [...this.containers.entries()]
+        .filter(([, v]) => volume === undefined || v === volume)
+        .map(([n]) => `${n}\n`);
+      return this.ok(names.join(''));
     }
     if (cmd === 'docker' && (sub === 'version' || sub === 'info')) return this.ok('24.0.7\n');
     if (cmd === 'uname') return this.ok(this.uname);

@@ -89,6 +89,16 @@ const START_CONTAINER =
   'docker run -d --name "$name" --network none -v "$v:/data" busybox sh -c "$loop" "$v" >/dev/null && echo "STARTED $v"; exit 0; ' +
   'done; echo NODEF';
 
+/** Starts a detached `docker events` writer on a host, with dockerd's pid first. */
+const DOCKER_EVENTS_START =
+  'echo "dockerd pid $(pidof dockerd) at $(date +%s)" > /var/log/nfsvol-soak-events.log; ' +
+  "nohup docker events --format '{{.Time}} {{.Type}} {{.Action}} {{json .Actor}}' " +
+  '>> /var/log/nfsvol-soak-events.log 2>&1 < /dev/null &';
+
+const DOCKER_EVENTS_READ =
+  'echo "dockerd pid $(pidof dockerd) at $(date +%s)" >> /var/log/nfsvol-soak-events.log; ' +
+  'cat /var/log/nfsvol-soak-events.log';
+
 const STOP_CONTAINER = 'docker logs "$1" 2>&1 | grep "^LOST" | head -n 5; docker rm -f "$1" >/dev/null';
 
 interface Running {
@@ -218,6 +228,13 @@ class Soak {
         ...['--identity', h.privateKeyPath, '--known-hosts', kh, '--nfs-address', h.nfsAddress],
       ]);
       if (add.exitCode !== 0) throw new Error(`host add ${HOST_NAME(i)} failed: ${add.stderr}`);
+    }
+    // Each host's Docker events, kept in the VM for the whole run: when an invariant breaks,
+    // they say what the daemon did (and a restart shows as the log ending and a new pid).
+    for (const h of this.hosts) {
+      await h
+        .exec(['sh', '-c', DOCKER_EVENTS_START], { timeoutMs: 30_000 })
+        .catch((err: unknown) => this.log(`[soak] ${h.name}: docker events not kept: ${String(err)}`));
     }
     const config = JSON.parse(await readFile(this.env['NFSVOL_CONFIG']!, 'utf8')) as { clusterId?: string };
     this.clusterId = config.clusterId ?? '';
@@ -473,6 +490,10 @@ class Soak {
         ?.exec(['sh', '-c', 'docker logs "$1" 2>&1 | grep "^LOST" | head -n 5', 'soak', c.name])
         .catch(() => undefined);
       c.lostLines.push(...(r?.stdout.split('\n').filter((l) => l.startsWith('LOST')) ?? []));
+    }
+    for (const [i, h] of this.hosts.entries()) {
+      const r = await h.exec(['sh', '-c', DOCKER_EVENTS_READ], { timeoutMs: 60_000 }).catch(() => undefined);
+      if (r) await writeFile(join(this.outDir, `docker-events-${HOST_NAME(i)}.log`), r.stdout);
     }
     const evidence: SoakEvidence = {
       seed: this.plan.seed,

@@ -330,6 +330,22 @@ describe('nothing is deleted that may be in use, and nothing reported that did n
     expect(after).toContain('a2');
   });
 
+  it('rm refuses a volume a container names even when the daemon would let it go (references lost)', async () => {
+    const l = await lab(2);
+    await l.cluster.createVolumes(['db'], { onDelete: 'delete' });
+    // The daemon's reference count does not know the container (inUse is empty): only its
+    // configuration, as `docker ps --filter volume=` reads it, does.
+    host(l, 2).containers.set('web-1', 'db');
+    const res = await l.cluster.removeVolumes(['db']);
+    expect(res.volumes[0]).toMatchObject({ status: 'refused', error: { code: 'VOLUME_IN_USE' } });
+    expect(res.volumes[0]?.error?.message).toContain('h2');
+    expect(l.fs.has('db')).toBe(true);
+    expect(host(l, 2).volumes.has('db')).toBe(true);
+    expect(host(l, 1).volumes.has('db')).toBe(true);
+    host(l, 2).containers.clear();
+    expect((await l.cluster.removeVolumes(['db'])).volumes[0]?.status).toBe('removed');
+  });
+
   it('definitions put back after a refused rm that cannot be put back are owed, not forgotten', async () => {
     const l = await lab(2);
     await l.cluster.createVolumes(['db']);

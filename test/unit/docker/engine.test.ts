@@ -17,6 +17,8 @@ const volumes = new Map<
   string,
   { Name: string; Driver: string; Options: Record<string, string>; Labels: Record<string, string> }
 >();
+/** Containers (stopped ones too) by name, and the volume each mounts. */
+const containers = new Map<string, string>();
 let mode: 'normal' | 'garbage' | 'huge' | 'silent' = 'normal';
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -54,6 +56,14 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
         Labels: body.Labels,
       });
       return send(201, volumes.get(body.Name));
+    }
+    if (req.method === 'GET' && req.url?.startsWith('/containers/json?')) {
+      const q = new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1));
+      const wanted = (JSON.parse(q.get('filters') ?? '{}') as { volume?: string[] }).volume ?? [];
+      const list = [...containers.entries()]
+        .filter(([, v]) => q.get('all') === '1' && wanted.includes(v))
+        .map(([n]) => ({ Id: `id-${n}`, Names: [`/${n}`] }));
+      return send(200, list);
     }
     const m = /^\/volumes\/(.+)$/.exec(req.url ?? '');
     if (req.method === 'DELETE' && m?.[1]) {
@@ -109,6 +119,20 @@ describe('DockerApi (Engine API over a forwarded socket)', () => {
     expect(err).toBeInstanceOf(DockerApiError);
     expect(err).toMatchObject({ code: 'VOLUME_IN_USE', status: 409 });
     expect((err as Error).message).toContain('volume is in use');
+  });
+
+  it('a volume a container names is VOLUME_IN_USE before any DELETE, naming the container', async () => {
+    mode = 'normal';
+    volumes.clear();
+    const api = new DockerApi('h1', opener);
+    await api.createVolume({ name: 'v2', options: {}, clusterId: 'c1' });
+    containers.set('web-1', 'v2');
+    const err = await api.removeVolume('v2').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'VOLUME_IN_USE', message: 'v2 is used by containers on h1: web-1' });
+    expect(volumes.has('v2')).toBe(true);
+    containers.clear();
+    await api.removeVolume('v2');
+    expect(volumes.has('v2')).toBe(false);
   });
 
   it('garbage, oversized and missing answers are typed errors, never hangs', async () => {
