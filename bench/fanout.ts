@@ -8,6 +8,7 @@
  * - per definition: `ssh HOST docker volume create ... NAME` once per volume per host, in turn,
  *   over a reused connection (ControlMaster), and with a new connection each.
  * Everything is measured in full and checked after each run (`docker volume ls` on every host).
+ * With `--against REV`, REV's CLI runs the same creates in turns, on an NFS server of its own.
  * The per-definition baselines run in the first --per-def-runs runs only (they take longest).
  * Run: npm run bench -- fanout [--runs 3] [--configs 20x1,5x3,20x3] [--per-def-runs 1] [--boot-timeout 600] [--against REV]
  */
@@ -37,21 +38,26 @@ const CONFIGS = (argString('configs') ?? '20x1,5x3,20x3').split(',').map((c) => 
 });
 const HOSTS = Math.max(...CONFIGS.map((c) => c.hosts));
 
-await using server = await startNfsServer();
+const variants = await cliVariants();
+// Each CLI gets its own NFS server and registry, and adds the hosts itself: CLIs of different
+// revisions may keep host records in different shapes, and neither may read the other's.
+const servers = await Promise.all(variants.map(() => startNfsServer()));
+await using _servers = {
+  [Symbol.asyncDispose]: async () => void (await Promise.allSettled(servers.map((s) => s.stop()))),
+};
+const server = servers[0]!;
 // A loaded 2-core machine can take minutes to boot emulated VMs: wait longer than the lab's default.
 const hosts = await startHosts(HOSTS, { bootTimeoutMs: argNumber('boot-timeout', 600) * 1000 });
 await using _hosts = {
   [Symbol.asyncDispose]: async () => void (await Promise.allSettled(hosts.map((h) => h.stop()))),
 };
 
-const variants = await cliVariants();
 const users = new Map<string, BenchUser>();
-for (const v of variants) {
+for (const [i, v] of variants.entries()) {
   const u = await benchUser(v.main);
-  await cliOk(u, ['init', server.url(3), '--nfs-version', '4.1']);
+  await cliOk(u, ['init', servers[i]!.url(3), '--nfs-version', '4.1']);
   users.set(v.label, u);
 }
-const first = users.get('nfsvol')!;
 
 const samples: Record<string, number[]> = {};
 const add = (k: string, v: number): void => void (samples[k] ??= []).push(v);
@@ -92,7 +98,7 @@ for (const c of [...CONFIGS].sort((a, b) => a.hosts - b.hosts)) {
   // Hosts are added as the configurations need them; `host add` defines the volumes so far (untimed).
   while (enabledHosts < c.hosts) {
     const h = hosts[enabledHosts]!;
-    await cliOk(first, await hostAddArgs(first, `h${enabledHosts + 1}`, h));
+    for (const u of users.values()) await cliOk(u, await hostAddArgs(u, `h${enabledHosts + 1}`, h));
     enabledHosts++;
   }
   const on = hosts.slice(0, c.hosts);
