@@ -7,7 +7,7 @@
  * Run: npm run bench -- listing [--runs 3] [--volumes 10000] [--files 100000] [--against REV]
  */
 import { NfsClient } from '../driver/nfs/index.js';
-import { mapLimit } from '../driver/concurrency.js';
+import { mapLimit } from '../driver/common/concurrency.js';
 import { startNfsServer } from '../deploy/lab/index.js';
 import { median, table, timed, writeSection, type Row } from './_report.js';
 import { argNumber, benchArgs, benchUser, cliOk, load, names, samplesJson, type BenchUser } from './_lab.js';

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { mapLimit } from '../driver/concurrency.js';
+import { mapLimit } from '../driver/common/concurrency.js';
 import { NfsClient } from '../driver/nfs/index.js';
 import { startNfsServer } from '../deploy/lab/index.js';
 import { median, table, timed, writeSection, type Row } from './_report.js';

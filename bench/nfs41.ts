@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { mapLimit } from '../driver/concurrency.js';
+import { mapLimit } from '../driver/common/concurrency.js';
 import { Nfs4Client, NfsClient, type NfsFs } from '../driver/nfs/index.js';
 import { startNfsServer } from '../deploy/lab/index.js';
 import { median, table, timed, type Row } from './_report.js';

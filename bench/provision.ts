@@ -18,7 +18,7 @@
  */
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mapLimit } from '../driver/concurrency.js';
+import { mapLimit } from '../driver/common/concurrency.js';
 import { NfsClient } from '../driver/nfs/index.js';
 import { startNfsServer } from '../deploy/lab/index.js';
 import { median, table, timed, writeSection, type Row } from './_report.js';

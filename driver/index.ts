@@ -1,9 +1,9 @@
-export * from './errors.js';
+export * from './common/errors.js';
 export * from './nfs/index.js';
-export * from './cluster.js';
-export * from './config.js';
-export type { ProgressEvent, ProgressListener, ErrorInfo } from './events.js';
-export { HostPool, type HostOpener } from './context.js';
+export * from './cluster/cluster.js';
+export * from './core/config.js';
+export type { ProgressEvent, ProgressListener, ErrorInfo } from './common/events.js';
+export { HostPool, type HostOpener } from './attach/cluster-context.js';
 export {
   parseSshAddress,
   type AddHostOptions,
@@ -15,7 +15,7 @@ export {
   type RemoveHostResult,
   type TrustHostResult,
   type TrustQuestion,
-} from './hosts.js';
+} from './attach/hosts.js';
 export type {
   CreateVolumeOptions,
   CreateVolumesResult,
@@ -30,9 +30,9 @@ export type {
   UnmountOptions,
   UpdateVolumeOptions,
   UpdateVolumeResult,
-} from './volumes.js';
-export type { SetClusterOptions, SetClusterResult } from './cluster-settings.js';
-export type { HostSyncResult, SyncOptions, SyncReport } from './sync.js';
+} from './cluster/volumes.js';
+export type { SetClusterOptions, SetClusterResult } from './cluster/settings.js';
+export type { HostSyncResult, SyncOptions, SyncReport } from './attach/reconcile.js';
 export {
   validateName,
   validateNames,
@@ -40,7 +40,7 @@ export {
   parseMode,
   parseId,
   MAX_NAME_BYTES,
-} from './volume-name.js';
-export * from './registry/index.js';
-export * from './ssh/index.js';
-export * from './docker/index.js';
+} from './core/names.js';
+export * from './core/registry/index.js';
+export * from './attach/ssh/index.js';
+export * from './attach/docker/index.js';

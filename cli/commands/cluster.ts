@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { parseMountOptions } from '../../driver/docker/volume-options.js';
-import { validateAddress } from '../../driver/registry/records.js';
+import { parseMountOptions } from '../../driver/attach/docker/volume-options.js';
+import { validateAddress } from '../../driver/core/records.js';
 import { EXIT, UsageError, type CommandRun, type GlobalArgs } from '../context.js';
 import { hostLines, hostsFailed } from '../render.js';
 

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { validateNames } from '../../driver/volume-name.js';
+import { validateNames } from '../../driver/core/names.js';
 import { EXIT, type CommandRun, type GlobalArgs } from '../context.js';
 import { hostLines } from '../render.js';
 

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { parseMountOptions, validateMountPath } from '../../driver/docker/volume-options.js';
-import type { DeletePolicy } from '../../driver/registry/records.js';
-import { parseId, parseLabels, parseMode, validateName, validateNames } from '../../driver/volume-name.js';
+import { parseMountOptions, validateMountPath } from '../../driver/attach/docker/volume-options.js';
+import type { DeletePolicy } from '../../driver/core/records.js';
+import { parseId, parseLabels, parseMode, validateName, validateNames } from '../../driver/core/names.js';
 import { EXIT, UsageError, jsonReplacer, safeText, type CommandRun, type GlobalArgs } from '../context.js';
 import {
   formatRecord,
@@ -13,7 +13,7 @@ import {
 } from '../format.js';
 import { parseNamesList, readNamesInput } from '../names-file.js';
 import { BlockWriter, JsonArrayStream, TableStream, hostLines, hostsFailed, labelsText } from '../render.js';
-import type { VolumeDetails, VolumeSummary } from '../../driver/volumes.js';
+import type { VolumeDetails, VolumeSummary } from '../../driver/cluster/volumes.js';
 
 type Run = (args: GlobalArgs, fn: (r: CommandRun) => Promise<void>) => Promise<void>;
 

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
-import { NfsvolError, ValidationError, isRetriable } from '../errors.js';
-import { mapLimit } from '../concurrency.js';
+import { NfsvolError, ValidationError, isRetriable } from '../common/errors.js';
+import { mapLimit } from '../common/concurrency.js';
 import { authSys } from './rpc/auth.js';
 import {
   RpcConnection,

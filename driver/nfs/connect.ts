@@ -1,4 +1,4 @@
-import { NfsvolError } from '../errors.js';
+import { NfsvolError } from '../common/errors.js';
 import { NfsClient, type NfsClientOptions } from './client.js';
 import { Nfs4Client, type Nfs4ClientOptions } from './nfs4/client.js';
 import { MountError } from './nfs-error.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { runWorkers } from '../concurrency.js';
+import { runWorkers } from '../common/concurrency.js';
 import { REPLY_OVERHEAD } from './rpc/procedure.js';
 import { GETATTR, READ } from './nfs3/index.js';
 import type { Nfs3Session } from './client.js';

@@ -1,4 +1,4 @@
-import { NfsvolError, type NfsvolErrorOptions } from '../errors.js';
+import { NfsvolError, type NfsvolErrorOptions } from '../common/errors.js';
 
 /**
  * The server answered an NFS call with a status other than OK. `status` is the protocol's name

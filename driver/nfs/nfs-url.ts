@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../common/errors.js';
 
 /** Where an export is and how to talk to it, parsed from `nfs://host[:port]/export?...`. */
 export interface NfsTarget {

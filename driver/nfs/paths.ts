@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../common/errors.js';
 
 /**
  * Splits an export-relative path into its components. `/a//b/` and `a/b` are the same path;

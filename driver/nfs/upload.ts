@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StableHow, type Fh } from './nfs3/index.js';
-import { runWorkers } from '../concurrency.js';
-import { NfsvolError } from '../errors.js';
+import { runWorkers } from '../common/concurrency.js';
+import { NfsvolError } from '../common/errors.js';
 import { TRANSFER_CONCURRENCY, type TransferOptions, type TransferResult } from './types.js';
 
 /** What upload needs of the client. */

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { HostOpener } from '../../driver/context.js';
-import { SshCommandError, SshConnectError } from '../../driver/ssh/errors.js';
-import type { RemoteHost, RunOptions, RunResult } from '../../driver/ssh/remote-host.js';
-import type { HostKeyVerifier, SshTarget } from '../../driver/ssh/ssh-host.js';
+import type { HostOpener } from '../../driver/attach/cluster-context.js';
+import { SshCommandError, SshConnectError } from '../../driver/attach/ssh/errors.js';
+import type { RemoteHost, RunOptions, RunResult } from '../../driver/attach/ssh/remote-host.js';
+import type { HostKeyVerifier, SshTarget } from '../../driver/attach/ssh/ssh-host.js';
 
 interface DockerVolume {
   driver: string;

@@ -1,4 +1,4 @@
-import { SCHEMA_VERSION, type NfsSettings, type VolumeRecord } from '../../driver/registry/records.js';
+import { SCHEMA_VERSION, type NfsSettings, type VolumeRecord } from '../../driver/core/records.js';
 
 /** NFS settings of a test cluster (nothing connects to them). */
 export const TEST_NFS: NfsSettings = {

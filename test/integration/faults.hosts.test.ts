@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mapLimit } from '../../driver/concurrency.js';
+import { mapLimit } from '../../driver/common/concurrency.js';
 import {
   pollUntil,
   startHosts,

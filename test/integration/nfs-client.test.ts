@@ -14,7 +14,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MountError, NfsClient, NfsError, RpcError } from '../../driver/nfs/index.js';
-import { isRetriable } from '../../driver/errors.js';
+import { isRetriable } from '../../driver/common/errors.js';
 import { startNfsServer, type NfsServer } from '../../deploy/lab/index.js';
 
 const run = promisify(execFile);

@@ -19,7 +19,7 @@ import {
   RpcError,
   connectNfsUrl,
 } from '../../driver/nfs/index.js';
-import { isRetriable } from '../../driver/errors.js';
+import { isRetriable } from '../../driver/common/errors.js';
 import { startNfsServer, type NfsServer } from '../../deploy/lab/index.js';
 
 let server: NfsServer;

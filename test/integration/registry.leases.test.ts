@@ -3,8 +3,8 @@
 // pass to a waiter after one lease, never before. Two NfsClient connections stand for two CLIs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NfsClient } from '../../driver/nfs/index.js';
-import { LockTimeoutError } from '../../driver/registry/errors.js';
-import { LeaseManager } from '../../driver/registry/lease.js';
+import { LockTimeoutError } from '../../driver/core/registry/errors.js';
+import { LeaseManager } from '../../driver/core/registry/lease.js';
 import { startNfsServer, type NfsServer } from '../../deploy/lab/index.js';
 
 describe('leases on nfs-ganesha', () => {

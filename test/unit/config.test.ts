@@ -2,8 +2,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigNotFoundError, loadConfig, resolveConfigPath, saveConfig } from '../../driver/config.js';
-import { CorruptRecordError, NewerSchemaError } from '../../driver/registry/errors.js';
+import { ConfigNotFoundError, loadConfig, resolveConfigPath, saveConfig } from '../../driver/core/config.js';
+import { CorruptRecordError, NewerSchemaError } from '../../driver/core/registry/errors.js';
 
 describe('config', () => {
   it('resolves --config, then $NFSVOL_CONFIG, then XDG, then ~/.config', () => {

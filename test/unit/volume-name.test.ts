@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HOSTILE_NAMES } from '../fakes/hostile-inputs.js';
-import { ValidationError } from '../../driver/errors.js';
+import { ValidationError } from '../../driver/common/errors.js';
 import {
   MAX_NAME_BYTES,
   parseId,
@@ -8,7 +8,7 @@ import {
   parseMode,
   validateName,
   validateNames,
-} from '../../driver/volume-name.js';
+} from '../../driver/core/names.js';
 
 describe('validateName', () => {
   it.each(['ab', 'pgdata', 'vol-1', 'Vol_2.backup', '9lives', 'x'.repeat(MAX_NAME_BYTES)])(

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
-import { NfsvolError } from '../../errors.js';
-import { mapLimit } from '../../concurrency.js';
+import { NfsvolError } from '../../common/errors.js';
+import { mapLimit } from '../../common/concurrency.js';
 import { authSys } from '../rpc/auth.js';
 import { RpcConnection, type SocketFactory } from '../rpc/rpc-connection.js';
 import { RpcError } from '../rpc/rpc-error.js';

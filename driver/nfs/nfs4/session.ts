@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { NfsvolError } from '../../errors.js';
-import { isRetriable } from '../../errors.js';
+import { NfsvolError } from '../../common/errors.js';
+import { isRetriable } from '../../common/errors.js';
 import type { RpcConnection } from '../rpc/rpc-connection.js';
 import { NfsError } from '../nfs-error.js';
 import { COMPOUND, type CompoundRes } from './compound.js';

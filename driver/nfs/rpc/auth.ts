@@ -1,5 +1,5 @@
 import { XdrWriter } from '../xdr/xdr-writer.js';
-import { ValidationError } from '../../errors.js';
+import { ValidationError } from '../../common/errors.js';
 
 /*
  * struct opaque_auth { auth_flavor flavor; opaque body<400>; };

@@ -1,4 +1,4 @@
-import { NfsvolError, type NfsvolErrorOptions } from '../../errors.js';
+import { NfsvolError, type NfsvolErrorOptions } from '../../common/errors.js';
 
 export type RpcErrorCode =
   /** The server replied MSG_DENIED or an accept_stat other than SUCCESS. */

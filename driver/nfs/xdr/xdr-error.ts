@@ -1,4 +1,4 @@
-import { NfsvolError } from '../../errors.js';
+import { NfsvolError } from '../../common/errors.js';
 
 /**
  * Malformed XDR input: truncated data, a length field beyond the buffer or beyond a protocol

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { COMMANDS, runCli } from '../../../cli/app.js';
-import { InterruptedError } from '../../../driver/errors.js';
+import { InterruptedError } from '../../../driver/common/errors.js';
 import { FakeDockerHost, fakeOpener } from '../../fakes/fake-host.js';
 import { HOSTILE_NAMES } from '../../fakes/hostile-inputs.js';
 import { MemoryNfs, sharedView } from '../../fakes/memory-nfs.js';

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { Server, utils } from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/app.js';
-import { debugSectionEnabled, setDebug } from '../../../driver/debug.js';
+import { debugSectionEnabled, setDebug } from '../../../driver/common/debug.js';
 import { GETATTR } from '../../../driver/nfs/nfs3/getattr.js';
 import { NULL } from '../../../driver/nfs/nfs3/null.js';
 import { NFS3_PROGRAM } from '../../../driver/nfs/nfs3/program.js';
 import { RpcConnection } from '../../../driver/nfs/rpc/index.js';
-import { SshHost } from '../../../driver/ssh/ssh-host.js';
+import { SshHost } from '../../../driver/attach/ssh/ssh-host.js';
 import { FakeRpcServer } from '../../support/fake-rpc-server.js';
 
 afterEach(() => setDebug(false));
@@ -109,7 +109,7 @@ describe('NODE_DEBUG=nfsvol tracing', { timeout: 30_000 }, () => {
         cluster: {
           connectNfs: async () => {
             // The command reaches the export with tracing on (or off).
-            on = (await import('../../../driver/debug.js')).debugEnabled();
+            on = (await import('../../../driver/common/debug.js')).debugEnabled();
             throw new Error('no export here');
           },
         },

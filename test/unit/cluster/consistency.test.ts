@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cluster, type ClusterOptions } from '../../../driver/cluster.js';
+import { Cluster, type ClusterOptions } from '../../../driver/cluster/cluster.js';
 import type { NfsFs } from '../../../driver/nfs/types.js';
 import { FakeDockerHost, fakeOpener } from '../../fakes/fake-host.js';
 import { FakeNfsError, MemoryNfs, sharedView } from '../../fakes/memory-nfs.js';

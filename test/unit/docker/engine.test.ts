@@ -5,10 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerApi, DockerApiError, DockerCli, openDockerEngine } from '../../../driver/docker/engine.js';
-import { DockerOutputError } from '../../../driver/docker/inspect.js';
-import { NfsvolError } from '../../../driver/errors.js';
-import type { RemoteHost, RunResult } from '../../../driver/ssh/remote-host.js';
+import {
+  DockerApi,
+  DockerApiError,
+  DockerCli,
+  openDockerEngine,
+} from '../../../driver/attach/docker/engine.js';
+import { DockerOutputError } from '../../../driver/attach/docker/inspect.js';
+import { NfsvolError } from '../../../driver/common/errors.js';
+import type { RemoteHost, RunResult } from '../../../driver/attach/ssh/remote-host.js';
 
 /** A stand-in for dockerd: the few Engine API endpoints nfsvol uses, on a Unix socket. */
 let socketPath = '';

@@ -5,7 +5,7 @@ import {
   isManagedBy,
   parseVolumeInspect,
   parseVolumeLs,
-} from '../../../driver/docker/inspect.js';
+} from '../../../driver/attach/docker/inspect.js';
 import {
   dockerVolumeCreateArgv,
   dockerVolumeOptions,
@@ -14,9 +14,9 @@ import {
   parseMountOptions,
   validateMountPath,
   type MountTarget,
-} from '../../../driver/docker/volume-options.js';
-import { ValidationError } from '../../../driver/errors.js';
-import type { NfsSettings } from '../../../driver/registry/records.js';
+} from '../../../driver/attach/docker/volume-options.js';
+import { ValidationError } from '../../../driver/common/errors.js';
+import type { NfsSettings } from '../../../driver/core/records.js';
 
 const v41: NfsSettings = {
   version: '4.1',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatNfsUrl, parseNfsUrl } from '../../../driver/nfs/nfs-url.js';
-import { ValidationError } from '../../../driver/errors.js';
+import { ValidationError } from '../../../driver/common/errors.js';
 
 describe('parseNfsUrl', () => {
   it('reads server, port, export and options', () => {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EntrySorter } from '../../../driver/registry/entry-sorter.js';
+import { EntrySorter } from '../../../driver/core/registry/entry-sorter.js';
 
 async function all(it: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { LockLostError, LockTimeoutError } from '../../../driver/registry/errors.js';
-import { LeaseManager } from '../../../driver/registry/lease.js';
-import type { NfsSettings } from '../../../driver/registry/records.js';
+import { LockLostError, LockTimeoutError } from '../../../driver/core/registry/errors.js';
+import { LeaseManager } from '../../../driver/core/registry/lease.js';
+import type { NfsSettings } from '../../../driver/core/records.js';
 import { volumeRecord } from '../../fakes/records.js';
-import { Registry } from '../../../driver/registry/registry.js';
+import { Registry } from '../../../driver/core/registry/registry.js';
 import { FakeNfsError, MemoryNfs } from '../../fakes/memory-nfs.js';
 import { prng } from '../../support/prng.js';
 

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { StreamOptions } from '../../../driver/nfs/types.js';
-import { readCache } from '../../../driver/registry/listing-cache.js';
-import type { NfsSettings, VolumeRecord } from '../../../driver/registry/records.js';
-import { Registry } from '../../../driver/registry/registry.js';
+import { readCache } from '../../../driver/core/registry/listing-cache.js';
+import type { NfsSettings, VolumeRecord } from '../../../driver/core/records.js';
+import { Registry } from '../../../driver/core/registry/registry.js';
 import { volumeRecord } from '../../fakes/records.js';
 import { MemoryNfs } from '../../fakes/memory-nfs.js';
 

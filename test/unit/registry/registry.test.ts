@@ -6,9 +6,9 @@ import {
   NotInitializedError,
   RecordExistsError,
   RecordNotFoundError,
-} from '../../../driver/registry/errors.js';
+} from '../../../driver/core/registry/errors.js';
 import { TEST_NFS, volumeRecord } from '../../fakes/records.js';
-import { Registry } from '../../../driver/registry/registry.js';
+import { Registry } from '../../../driver/core/registry/registry.js';
 import { FakeNfsError, MemoryNfs } from '../../fakes/memory-nfs.js';
 
 const nfs = TEST_NFS;

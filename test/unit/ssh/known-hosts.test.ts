@@ -4,7 +4,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HostKeyMismatchError, HostKeyUnknownError } from '../../../driver/ssh/errors.js';
+import { HostKeyMismatchError, HostKeyUnknownError } from '../../../driver/attach/ssh/errors.js';
 import {
   KnownHostsFile,
   KnownHostsStore,
@@ -13,8 +13,8 @@ import {
   keyTypeOf,
   knownHostsName,
   parseKnownHosts,
-} from '../../../driver/ssh/known-hosts.js';
-import { knownHostsVerifier, pinnedKeyVerifier } from '../../../driver/ssh/ssh-host.js';
+} from '../../../driver/attach/ssh/known-hosts.js';
+import { knownHostsVerifier, pinnedKeyVerifier } from '../../../driver/attach/ssh/ssh-host.js';
 import { fakeKeyBlob } from '../../fakes/fake-host.js';
 
 const keyA = fakeKeyBlob('A');

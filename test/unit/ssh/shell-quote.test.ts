@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { quoteArgv, shellQuote } from '../../../driver/ssh/shell-quote.js';
+import { quoteArgv, shellQuote } from '../../../driver/attach/ssh/shell-quote.js';
 
 /** Runs the quoted command line through a real /bin/sh and returns the argv it hands over. */
 function roundTrip(args: readonly string[]): string[] {

@@ -3,9 +3,9 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cluster } from '../../../driver/cluster.js';
-import { planSsh } from '../../../driver/ssh/plan.js';
-import { SshConfigView, type SshLocalOptions } from '../../../driver/ssh/ssh-config.js';
+import { Cluster } from '../../../driver/cluster/cluster.js';
+import { planSsh } from '../../../driver/attach/ssh/plan.js';
+import { SshConfigView, type SshLocalOptions } from '../../../driver/attach/ssh/ssh-config.js';
 import { MemoryNfs, sharedView } from '../../fakes/memory-nfs.js';
 import { TestSshServer, sshKeygen } from './ssh-fixtures.js';
 

@@ -7,9 +7,9 @@ import {
   SshCommandError,
   SshConnectError,
   SshTimeoutError,
-} from '../../../driver/ssh/errors.js';
-import { fingerprint, hostKeyOf } from '../../../driver/ssh/known-hosts.js';
-import { CappedBuffer, SshHost, pinnedKeyVerifier } from '../../../driver/ssh/ssh-host.js';
+} from '../../../driver/attach/ssh/errors.js';
+import { fingerprint, hostKeyOf } from '../../../driver/attach/ssh/known-hosts.js';
+import { CappedBuffer, SshHost, pinnedKeyVerifier } from '../../../driver/attach/ssh/ssh-host.js';
 import { sshKeygen } from './ssh-fixtures.js';
 
 /**

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/app.js';
-import { Cluster } from '../../../driver/cluster.js';
-import { SCHEMA_VERSION, type HostRecord } from '../../../driver/registry/records.js';
-import { fingerprint, hostKeyOf } from '../../../driver/ssh/known-hosts.js';
-import type { SshLocalOptions } from '../../../driver/ssh/ssh-config.js';
+import { Cluster } from '../../../driver/cluster/cluster.js';
+import { SCHEMA_VERSION, type HostRecord } from '../../../driver/core/records.js';
+import { fingerprint, hostKeyOf } from '../../../driver/attach/ssh/known-hosts.js';
+import type { SshLocalOptions } from '../../../driver/attach/ssh/ssh-config.js';
 import { MemoryNfs, sharedView } from '../../fakes/memory-nfs.js';
 import { TestSshServer, sshKeygen, type TestKey } from './ssh-fixtures.js';
 

@@ -1,0 +1,55 @@
+import type { ClusterContext } from '../attach/cluster-context.js';
+import { parseMountOptions } from '../attach/docker/volume-options.js';
+import { validateAddress } from '../core/records.js';
+import { syncHosts, type SyncReport } from '../attach/reconcile.js';
+
+export interface SetClusterOptions {
+  /** The NFS server's address as hosts (without their own `--nfs-address`) and the CLI reach it. */
+  readonly server?: string;
+  /** Mount options of every volume, replacing the cluster's (`''` or `[]`: none). */
+  readonly mountOptions?: string | readonly string[];
+  readonly signal?: AbortSignal;
+}
+
+export interface SetClusterResult {
+  /** The settings that changed (`server`, `mountOptions`). */
+  readonly changed: readonly string[];
+  /** The sync that moved every definition to the new settings (absent when nothing changed). */
+  readonly sync?: SyncReport;
+}
+
+/**
+ * Changes cluster-wide settings in cluster.json, under the `cluster` lease, then syncs every
+ * host: definitions whose options differ are replaced where no container uses the volume and
+ * owed where one does (a later `sync` finishes them). Host mounts made by `volume mount` keep
+ * their options until they are mounted again.
+ */
+export async function setCluster(ctx: ClusterContext, o: SetClusterOptions): Promise<SetClusterResult> {
+  const server = o.server === undefined ? undefined : validateAddress(o.server, 'server');
+  const mountOptions = o.mountOptions === undefined ? undefined : parseMountOptions(o.mountOptions);
+  const reg = ctx.registry;
+  const changed = await reg.withLock(
+    'cluster',
+    async (lease) => {
+      const cur = await reg.readCluster();
+      const nfs = {
+        ...cur.nfs,
+        ...(server === undefined ? {} : { server }),
+        ...(mountOptions === undefined ? {} : { mountOptions }),
+      };
+      const changed: string[] = [];
+      if (nfs.server !== cur.nfs.server) changed.push('server');
+      if (JSON.stringify(nfs.mountOptions) !== JSON.stringify(cur.nfs.mountOptions))
+        changed.push('mountOptions');
+      if (changed.length === 0) return changed;
+      lease.assertHeld();
+      await reg.replaceCluster({ ...cur, nfs });
+      return changed;
+    },
+    o.signal,
+  );
+  if (changed.length === 0) return { changed };
+  ctx.progress({ message: `cluster ${changed.join(', ')} changed; moving every definition` });
+  const sync = await syncHosts(ctx, o.signal ? { signal: o.signal } : {});
+  return { changed, sync };
+}
