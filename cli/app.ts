@@ -9,7 +9,7 @@ import {
   type CliDeps,
   type GlobalArgs,
 } from './context.js';
-import { debugSectionEnabled, setDebug } from '../driver/common/debug.js';
+import { debugSectionEnabled, setDebug } from '../driver/index.js';
 import { COMPLETION_HOOK, completionCommand } from './commands/completion.js';
 import { clusterCommand } from './commands/cluster.js';
 import { hostCommand } from './commands/host.js';

@@ -1,10 +1,16 @@
-import { Cluster, type ClusterOptions } from '../driver/cluster/cluster.js';
-import { loadConfig, resolveConfigPath, type LocalConfig } from '../driver/core/config.js';
-import { NfsvolError, ValidationError } from '../driver/common/errors.js';
-import { debugEnabled } from '../driver/common/debug.js';
-import type { ProgressEvent } from '../driver/common/events.js';
+import {
+  Cluster,
+  type ClusterOptions,
+  loadConfig,
+  resolveConfigPath,
+  type LocalConfig,
+  NfsvolError,
+  ValidationError,
+  debugEnabled,
+  type ProgressEvent,
+  type SshLocalOptions,
+} from '../driver/index.js';
 import { ProgressDisplay, type ProgressClock } from './progress.js';
-import type { SshLocalOptions } from '../driver/attach/ssh/ssh-config.js';
 
 /** Where the CLI writes, and the environment it reads. Injectable so tests run it in-process. */
 export interface CliIo {

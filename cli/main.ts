@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { InterruptedError } from '../driver/common/errors.js';
+import { InterruptedError } from '../driver/index.js';
 import { runCli } from './app.js';
 import { EXIT } from './context.js';
 import { favourFootprint } from './heap.js';

@@ -1,6 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { ValidationError } from '../driver/common/errors.js';
-import { validateName } from '../driver/core/names.js';
+import { ValidationError, validateName } from '../driver/index.js';
 
 /** A names file larger than this is refused before it is read whole (about a million names). */
 export const MAX_NAMES_FILE = 64 * 1024 * 1024;

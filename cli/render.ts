@@ -1,4 +1,4 @@
-import type { HostSyncResult } from '../driver/attach/reconcile.js';
+import { type HostSyncResult } from '../driver/index.js';
 
 /** Left-aligned columns, header first. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -1,21 +1,49 @@
-export * from './common/errors.js';
-export * from './nfs/index.js';
-export * from './cluster/cluster.js';
-export * from './core/config.js';
-export type { ProgressEvent, ProgressListener, ErrorInfo } from './common/events.js';
-export { HostPool, type HostOpener } from './attach/cluster-context.js';
+/*
+ * nfsvol's public API: what the package promises to keep, and all that the CLI and the lab may
+ * import (the layer rules in .dependency-cruiser.cjs hold them to it). Everything else under
+ * driver/ is internal and may change in any release. docs/architecture.md says what each layer
+ * holds.
+ */
+
+// Errors: one catalogue of codes, each with a category and whether a retry can help.
 export {
-  parseSshAddress,
-  type AddHostOptions,
-  type AddHostResult,
-  type HostCheck,
-  type HostCheckResult,
-  type HostSummary,
-  type RemoveHostOptions,
-  type RemoveHostResult,
-  type TrustHostResult,
-  type TrustQuestion,
-} from './attach/hosts.js';
+  NfsvolError,
+  ValidationError,
+  InterruptedError,
+  isRetriable,
+  type NfsvolErrorOptions,
+} from './common/errors.js';
+export {
+  CorruptRecordError,
+  NewerSchemaError,
+  IncompleteRecordError,
+  RecordExistsError,
+  RecordNotFoundError,
+  NotInitializedError,
+  LockTimeoutError,
+  LockLostError,
+} from './core/registry/errors.js';
+export {
+  SshCommandError,
+  SshConnectError,
+  SshTimeoutError,
+  HostKeyMismatchError,
+  HostKeyUnknownError,
+  HostUntrustedError,
+} from './attach/ssh/errors.js';
+
+// The NFS client (NFSv3 and NFSv4.1) and its file-system API.
+export * from './nfs/index.js';
+
+// The cluster: volumes on the export, hosts over SSH, their Docker definitions and mounts.
+export {
+  Cluster,
+  connectNfs,
+  openSshHost,
+  type ClusterOptions,
+  type InitOptions,
+  type NfsConnector,
+} from './cluster/cluster.js';
 export type {
   CreateVolumeOptions,
   CreateVolumesResult,
@@ -26,13 +54,29 @@ export type {
   RemoveVolumesOptions,
   RemoveVolumesResult,
   RemoveOutcome,
-  MountOptions,
-  UnmountOptions,
   UpdateVolumeOptions,
   UpdateVolumeResult,
 } from './cluster/volumes.js';
 export type { SetClusterOptions, SetClusterResult } from './cluster/settings.js';
+export type { MountOptions, UnmountOptions } from './attach/mounts.js';
 export type { HostSyncResult, SyncOptions, SyncReport } from './attach/reconcile.js';
+export {
+  parseSshAddress,
+  type SshAddress,
+  type AddHostOptions,
+  type AddHostResult,
+  type HostCheck,
+  type HostCheckResult,
+  type HostSummary,
+  type RemoveHostOptions,
+  type RemoveHostResult,
+  type TrustHostResult,
+  type TrustQuestion,
+} from './attach/hosts.js';
+export type { HostOpener } from './attach/cluster-context.js';
+export type { ProgressEvent, ProgressListener, ErrorInfo } from './common/events.js';
+
+// What a volume is: names, labels, modes, mount options, and the records on the export.
 export {
   validateName,
   validateNames,
@@ -41,6 +85,44 @@ export {
   parseId,
   MAX_NAME_BYTES,
 } from './core/names.js';
-export * from './core/registry/index.js';
-export * from './attach/ssh/index.js';
-export * from './attach/docker/index.js';
+export { parseMountOptions, validateMountPath } from './core/mount-options.js';
+export {
+  validateAddress,
+  type DeletePolicy,
+  type NfsVersion,
+  type NfsSettings,
+  type VolumeRecord,
+  type HostRecord,
+  type HostKey,
+  type MountRecord,
+} from './core/records.js';
+export { MANAGED_LABEL, CLUSTER_LABEL } from './attach/docker/volume-options.js';
+
+// This machine's settings: the config file the CLI keeps.
+export {
+  CONFIG_SCHEMA_VERSION,
+  ConfigNotFoundError,
+  resolveConfigPath,
+  loadConfig,
+  saveConfig,
+  type LocalConfig,
+  type LocalHostSettings,
+  type ConfigPathOptions,
+} from './core/config.js';
+
+// SSH as nfsvol speaks it (ssh2, OpenSSH's config and known_hosts), for front ends and the lab.
+export {
+  SshHost,
+  knownHostsVerifier,
+  pinnedKeyVerifier,
+  type SshHostOptions,
+  type SshTarget,
+  type HostKeyVerifier,
+  type KnownHostsVerifierOptions,
+} from './attach/ssh/ssh-host.js';
+export type { RemoteHost, RunOptions, RunResult } from './attach/ssh/remote-host.js';
+export { shellQuote, quoteArgv } from './attach/ssh/shell-quote.js';
+export type { SshLocalOptions } from './attach/ssh/ssh-config.js';
+
+// Tracing (`--debug`, NODE_DEBUG=nfsvol).
+export { setDebug, debugEnabled, debugSectionEnabled, type DebugWriter } from './common/debug.js';

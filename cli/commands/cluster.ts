@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { parseMountOptions } from '../../driver/attach/docker/volume-options.js';
-import { validateAddress } from '../../driver/core/records.js';
+import { parseMountOptions, validateAddress } from '../../driver/index.js';
 import { EXIT, UsageError, type CommandRun, type GlobalArgs } from '../context.js';
 import { hostLines, hostsFailed } from '../render.js';
 

@@ -1,10 +1,13 @@
 import type { Argv, CommandModule } from 'yargs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { saveConfig } from '../../driver/core/config.js';
-import { parseSshAddress, validateAddress } from '../../driver/attach/hosts.js';
-import { validateName } from '../../driver/core/names.js';
-import type { HostSummary } from '../../driver/attach/hosts.js';
+import {
+  saveConfig,
+  parseSshAddress,
+  validateAddress,
+  validateName,
+  type HostSummary,
+} from '../../driver/index.js';
 import { EXIT, UsageError, safeText, type CommandRun, type GlobalArgs } from '../context.js';
 import { formatRecord, matches, parseFilters, parseFormat, type Fields } from '../format.js';
 import { hostLines, table } from '../render.js';

@@ -1,7 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { Cluster } from '../../driver/cluster/cluster.js';
-import { CONFIG_SCHEMA_VERSION, saveConfig } from '../../driver/core/config.js';
-import type { NfsVersion } from '../../driver/core/records.js';
+import { Cluster, CONFIG_SCHEMA_VERSION, saveConfig, type NfsVersion } from '../../driver/index.js';
 import type { CommandRun, GlobalArgs } from '../context.js';
 
 interface InitArgs extends GlobalArgs {

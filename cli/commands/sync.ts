@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { validateNames } from '../../driver/core/names.js';
+import { validateNames } from '../../driver/index.js';
 import { EXIT, type CommandRun, type GlobalArgs } from '../context.js';
 import { hostLines } from '../render.js';
 

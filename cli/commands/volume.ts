@@ -1,7 +1,16 @@
 import type { Argv, CommandModule } from 'yargs';
-import { parseMountOptions, validateMountPath } from '../../driver/attach/docker/volume-options.js';
-import type { DeletePolicy } from '../../driver/core/records.js';
-import { parseId, parseLabels, parseMode, validateName, validateNames } from '../../driver/core/names.js';
+import {
+  parseMountOptions,
+  validateMountPath,
+  type DeletePolicy,
+  parseId,
+  parseLabels,
+  parseMode,
+  validateName,
+  validateNames,
+  type VolumeDetails,
+  type VolumeSummary,
+} from '../../driver/index.js';
 import { EXIT, UsageError, jsonReplacer, safeText, type CommandRun, type GlobalArgs } from '../context.js';
 import {
   formatRecord,
@@ -13,7 +22,6 @@ import {
 } from '../format.js';
 import { parseNamesList, readNamesInput } from '../names-file.js';
 import { BlockWriter, JsonArrayStream, TableStream, hostLines, hostsFailed, labelsText } from '../render.js';
-import type { VolumeDetails, VolumeSummary } from '../../driver/cluster/volumes.js';
 
 type Run = (args: GlobalArgs, fn: (r: CommandRun) => Promise<void>) => Promise<void>;
 

@@ -8,7 +8,7 @@ import { SshConfigView, type SshLocalOptions } from './ssh/ssh-config.js';
 import type { HostKeyVerifier, SshTarget } from './ssh/ssh-host.js';
 import { knownHostsVerifier, pinnedKeyVerifier } from './ssh/ssh-host.js';
 import { vouchFor } from './ssh/trust.js';
-import type { MountTarget } from './docker/volume-options.js';
+import type { MountTarget } from './mount-argv.js';
 
 /** Opens a RemoteHost for an SSH target, verifying its key with `verify`. */
 export type HostOpener = (target: SshTarget, verify: HostKeyVerifier) => RemoteHost;

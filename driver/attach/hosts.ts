@@ -2,11 +2,17 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HostPool, mountTargetOf, type ClusterContext } from './cluster-context.js';
 import { openDockerEngine } from './docker/engine.js';
-import { exportMountArgv } from './docker/volume-options.js';
+import { exportMountArgv } from './mount-argv.js';
 import { NfsvolError, ValidationError } from '../common/errors.js';
 import { errorInfo, type ErrorInfo } from '../common/events.js';
 import { IncompleteRecordError, RecordExistsError } from '../core/registry/errors.js';
-import { SCHEMA_VERSION, validateAddress, type HostKey, type HostRecord } from '../core/records.js';
+import {
+  SCHEMA_VERSION,
+  isMountKeyOf,
+  validateAddress,
+  type HostKey,
+  type HostRecord,
+} from '../core/records.js';
 import { fingerprint, keyTypeOf, knownHostsName } from './ssh/known-hosts.js';
 import { knownHostsVerifier } from './ssh/ssh-host.js';
 import { localVerdict } from './ssh/trust.js';
@@ -18,7 +24,7 @@ import {
   undefineOnHost,
   type HostSyncResult,
 } from './reconcile.js';
-import { unmountVolume } from '../cluster/volumes.js';
+import { unmountVolume } from './mounts.js';
 import { validateName } from '../core/names.js';
 
 export interface SshAddress {
@@ -396,7 +402,7 @@ export async function removeHost(
 ): Promise<RemoveHostResult> {
   const reg = ctx.registry;
   const host = await reg.hosts.get(validateName(name, 'host name'));
-  const mountKeys = (await reg.mounts.keys()).filter((k) => k.endsWith(`@${host.name}`));
+  const mountKeys = (await reg.mounts.keys()).filter((k) => isMountKeyOf(k, { host: host.name }));
   const purged = options.purge ? await purgeHost(ctx, host, mountKeys, options.signal) : undefined;
   await ctx.hosts.drop(host.name);
   for (const k of mountKeys) await reg.mounts.remove(k);

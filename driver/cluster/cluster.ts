@@ -1,5 +1,5 @@
 import { HostPool, type ClusterContext, type HostOpener } from '../attach/cluster-context.js';
-import { parseMountOptions } from '../attach/docker/volume-options.js';
+import { parseMountOptions } from '../core/mount-options.js';
 import { ValidationError } from '../common/errors.js';
 import type { ProgressListener } from '../common/events.js';
 import {
@@ -37,22 +37,19 @@ import {
   inspectVolume,
   listVolumes,
   streamVolumes,
-  mountVolume,
   removeVolumes,
-  unmountVolume,
   updateVolume,
   type UpdateVolumeOptions,
   type UpdateVolumeResult,
   type CreateVolumeOptions,
   type CreateVolumesResult,
-  type MountOptions,
   type RemoveVolumesOptions,
   type RemoveVolumesResult,
-  type UnmountOptions,
   type VolumeDetails,
   type VolumeSummary,
   type StreamVolumesOptions,
 } from './volumes.js';
+import { mountVolume, unmountVolume, type MountOptions, type UnmountOptions } from '../attach/mounts.js';
 
 /** Opens the export at an `nfs://` URL. */
 export type NfsConnector = (url: string) => Promise<NfsFs>;

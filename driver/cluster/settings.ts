@@ -1,5 +1,5 @@
 import type { ClusterContext } from '../attach/cluster-context.js';
-import { parseMountOptions } from '../attach/docker/volume-options.js';
+import { parseMountOptions } from '../core/mount-options.js';
 import { validateAddress } from '../core/records.js';
 import { syncHosts, type SyncReport } from '../attach/reconcile.js';
 

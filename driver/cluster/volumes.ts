@@ -1,24 +1,15 @@
 import pRetry from 'p-retry';
 import { mapSettled, sleep } from '../common/concurrency.js';
-import { mountTargetOf, type ClusterContext } from '../attach/cluster-context.js';
-import {
-  dockerVolumeOptions,
-  hostMountArgv,
-  parseMountOptions,
-  validateMountPath,
-  exportPathOf,
-} from '../attach/docker/volume-options.js';
+import type { ClusterContext } from '../attach/cluster-context.js';
+import { dockerVolumeOptions } from '../attach/docker/volume-options.js';
+import { exportPathOf } from '../attach/mount-argv.js';
+import { mountsOf, unmountRecorded } from '../attach/mounts.js';
+import { parseMountOptions } from '../core/mount-options.js';
 import { NfsvolError, ValidationError, isRetriable } from '../common/errors.js';
 import { errorInfo, type ErrorInfo } from '../common/events.js';
 import { hasNfsStatus } from '../core/nfs-status.js';
 import { IncompleteRecordError, RecordExistsError } from '../core/registry/errors.js';
-import {
-  SCHEMA_VERSION,
-  type DeletePolicy,
-  type HostRecord,
-  type MountRecord,
-  type VolumeRecord,
-} from '../core/records.js';
+import { SCHEMA_VERSION, volumeLeaseKey, type DeletePolicy, type VolumeRecord } from '../core/records.js';
 import { randomId, type KeysSummary } from '../core/registry/registry.js';
 import type { FileStat, Usage } from '../nfs/types.js';
 import {
@@ -349,12 +340,6 @@ export async function inspectVolume(ctx: ClusterContext, name: string): Promise<
   };
 }
 
-async function mountsOf(ctx: ClusterContext, volume: string): Promise<MountRecord[]> {
-  const keys = (await ctx.registry.mounts.keys()).filter((k) => k.startsWith(`${volume}@`));
-  const recs = await Promise.all(keys.map((k) => ctx.registry.mounts.tryGet(k)));
-  return recs.filter((r): r is MountRecord => r !== undefined);
-}
-
 export interface RemoveVolumesOptions {
   /** Remove even while hosts mount the volume (they are unmounted first, best effort). @default false */
   readonly force?: boolean;
@@ -417,7 +402,7 @@ export async function removeVolumes(
     ctx.nfsConcurrency,
     (name) =>
       reg.withLock(
-        volumeKey(name),
+        volumeLeaseKey(name),
         async (lease) => {
           const rec = await reg.volumes.get(name);
           if (rec.state === 'removing') return rec; // an interrupted removal: complete it
@@ -561,15 +546,10 @@ export async function removeVolumes(
   };
 }
 
-/** The lease that orders a volume's removal against its host mounts. */
-function volumeKey(name: string): string {
-  return `volume-${name}`;
-}
-
 /** Puts a refused volume back in use: its record without the tombstone (if it is still ours). */
 async function revertTombstone(ctx: ClusterContext, name: string): Promise<void> {
   const reg = ctx.registry;
-  await reg.withLock(volumeKey(name), async (lease) => {
+  await reg.withLock(volumeLeaseKey(name), async (lease) => {
     const rec = await reg.volumes.tryGet(name);
     if (rec?.state !== 'removing') return;
     const { state: _state, removingBy: _by, ...live } = rec;
@@ -615,51 +595,6 @@ async function mountRefusal(ctx: ClusterContext, name: string): Promise<RemoveOu
   };
 }
 
-/**
- * Unmounts a recorded host mount, after asking the host whether the recorded path really is an
- * NFS mount of this volume's directory (a record is only what someone wrote on the export), and
- * forgets it. A host that is not registered any more only loses the record.
- */
-async function unmountRecorded(
-  ctx: ClusterContext,
-  hosts: readonly HostRecord[],
-  m: MountRecord,
-  signal?: AbortSignal,
-): Promise<void> {
-  const host = hosts.find((h) => h.name === m.host);
-  if (host) await unmountOnHost(ctx, host, m, signal);
-  await ctx.registry.mounts.remove(`${m.volume}@${m.host}`);
-}
-
-async function unmountOnHost(
-  ctx: ClusterContext,
-  host: HostRecord,
-  m: MountRecord,
-  signal?: AbortSignal,
-): Promise<'unmounted' | 'not-mounted'> {
-  const remote = ctx.hosts.get(host);
-  const source = (
-    await remote.run(['findmnt', '-n', '-o', 'SOURCE', '-M', m.path], {
-      check: false,
-      maxOutputBytes: 4096,
-      ...(signal ? { signal } : {}),
-    })
-  ).stdout.trim();
-  if (source === '') return 'not-mounted';
-  const target = mountTargetOf(ctx, host);
-  const want = exportPathOf(target.nfs, m.volume);
-  // `addr:/export/vol`, or `[v6addr]:/export/vol`.
-  const at = source.lastIndexOf(':/');
-  if (at < 0 || source.slice(at + 1) !== want) {
-    throw new NfsvolError(
-      'MOUNT_MISMATCH',
-      `${host.name}:${m.path} is not a mount of ${m.volume} (the host says ${JSON.stringify(source.slice(0, 120))}); left alone`,
-    );
-  }
-  await remote.run(['umount', '--', m.path], signal ? { signal } : {});
-  return 'unmounted';
-}
-
 export interface UpdateVolumeOptions {
   readonly uid?: number;
   readonly gid?: number;
@@ -700,7 +635,7 @@ export async function updateVolume(
   const mountOptions = o.mountOptions === undefined ? undefined : parseMountOptions(o.mountOptions);
   const reg = ctx.registry;
   const { rec, changed } = await reg.withLock(
-    volumeKey(volume),
+    volumeLeaseKey(volume),
     async (lease) => {
       const cur = await reg.volumes.get(volume);
       if (cur.state === 'removing') {
@@ -749,101 +684,4 @@ export async function updateVolume(
   }
   ctx.progress({ volume, message: changed.length > 0 ? `updated ${changed.join(', ')}` : 'unchanged' });
   return { volume: summary(rec), changed, hosts };
-}
-
-export interface MountOptions {
-  readonly volume: string;
-  readonly host: string;
-  /** Absolute path on the host; created if missing. */
-  readonly path: string;
-  readonly signal?: AbortSignal;
-}
-
-/**
- * Mounts a volume on a host with the kernel NFS client (`mount -t nfs...`) and records it, under
- * the volume's lease, so a removal cannot run in between: the lease is renewed while the mount
- * runs and checked again before the record is written.
- */
-export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise<MountRecord> {
-  const [volume] = validateNames([o.volume], 'volume');
-  const [hostName] = validateNames([o.host], 'host');
-  const path = validateMountPath(o.path);
-  const reg = ctx.registry;
-  if (!volume || !hostName) throw new ValidationError('volume', 'missing');
-  const host = await reg.hosts.get(hostName);
-  return reg.withLock(
-    volumeKey(volume),
-    async (lease) => {
-      const vol = await reg.volumes.get(volume);
-      if (vol.state === 'removing') {
-        throw new NfsvolError('VOLUME_BEING_REMOVED', `${volume} is being removed; it cannot be mounted`);
-      }
-      const key = `${volume}@${hostName}`;
-      const existing = await reg.mounts.tryGet(key);
-      if (existing && existing.path !== path) {
-        throw new NfsvolError(
-          'ALREADY_MOUNTED',
-          `${volume} is already mounted on ${hostName} at ${existing.path}; unmount it first`,
-        );
-      }
-      const signal = o.signal ? AbortSignal.any([o.signal, lease.signal]) : lease.signal;
-      const remote = ctx.hosts.get(host);
-      lease.assertHeld();
-      await remote.run(['mkdir', '-p', '--', path], { signal });
-      const probe = await remote.run(['mountpoint', '-q', '--', path], { check: false, signal });
-      let mountedNow = false;
-      if (probe.exitCode !== 0) {
-        await remote.run(hostMountArgv(mountTargetOf(ctx, host), volume, path, vol.mountOptions), {
-          signal,
-          timeoutMs: 60_000,
-        });
-        mountedNow = true;
-      }
-      const rec: MountRecord = {
-        schema: SCHEMA_VERSION,
-        kind: 'mount',
-        volume,
-        host: hostName,
-        path,
-        mountedAt: reg.isoNow(),
-      };
-      try {
-        lease.assertHeld();
-        await reg.mounts.replace(key, rec);
-      } catch (err) {
-        // Without the record a removal would not know of this mount: take it back.
-        if (mountedNow) await remote.run(['umount', '--', path], { check: false }).catch(() => undefined);
-        throw err;
-      }
-      ctx.progress({ host: hostName, volume, message: `mounted at ${path}` });
-      return rec;
-    },
-    o.signal,
-  );
-}
-
-export interface UnmountOptions {
-  readonly volume: string;
-  readonly host: string;
-  readonly signal?: AbortSignal;
-}
-
-/**
- * Unmounts a recorded host mount and forgets it. The host is asked first whether the recorded
- * path is an NFS mount of this volume (`MOUNT_MISMATCH` otherwise, and nothing is unmounted);
- * "not mounted" counts as done.
- */
-export async function unmountVolume(ctx: ClusterContext, o: UnmountOptions): Promise<MountRecord> {
-  const [volume] = validateNames([o.volume], 'volume');
-  const [hostName] = validateNames([o.host], 'host');
-  if (!volume || !hostName) throw new ValidationError('volume', 'missing');
-  const reg = ctx.registry;
-  const key = `${volume}@${hostName}`;
-  const rec = await reg.mounts.tryGet(key);
-  if (!rec) throw new NfsvolError('NOT_MOUNTED', `${volume} is not mounted on ${hostName} (no record)`);
-  const host = await reg.hosts.get(hostName);
-  await unmountOnHost(ctx, host, rec, o.signal);
-  await reg.mounts.remove(key);
-  ctx.progress({ host: hostName, volume, message: `unmounted from ${rec.path}` });
-  return rec;
 }

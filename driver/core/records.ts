@@ -1,6 +1,6 @@
 import { CorruptRecordError, NewerSchemaError } from './registry/errors.js';
 import { ValidationError } from '../common/errors.js';
-import { parseMountOptions, validateMountPath } from '../attach/docker/volume-options.js';
+import { parseMountOptions, validateMountPath } from './mount-options.js';
 import { parseId, parseLabels, parseMode, validateName } from './names.js';
 
 /** Schema version this nfsvol writes. Records with a higher number are refused, never overwritten. */
@@ -207,6 +207,26 @@ export function parseRecord<K extends AnyRecord['kind']>(
   }
 }
 
+/** The key of the record of `volume` mounted on `host`. */
+export function mountKey(volume: string, host: string): string {
+  return `${volume}@${host}`;
+}
+
+/** Keys of mount records: which volume, which host. */
+export function isMountKeyOf(key: string, of: { readonly volume?: string; readonly host?: string }): boolean {
+  const at = key.lastIndexOf('@');
+  if (at < 0) return false;
+  return (
+    (of.volume === undefined || key.slice(0, at) === of.volume) &&
+    (of.host === undefined || key.slice(at + 1) === of.host)
+  );
+}
+
+/** The lease that orders a volume's removal against its mounts and changes. */
+export function volumeLeaseKey(name: string): string {
+  return `volume-${name}`;
+}
+
 /** The file name (without `.json`) a record must be stored under. */
 export function keyOf(rec: AnyRecord): string {
   switch (rec.kind) {
@@ -216,7 +236,7 @@ export function keyOf(rec: AnyRecord): string {
     case 'host':
       return rec.name;
     case 'mount':
-      return `${rec.volume}@${rec.host}`;
+      return mountKey(rec.volume, rec.host);
     case 'pending':
       return rec.host;
   }

@@ -6,15 +6,9 @@ import {
   parseVolumeInspect,
   parseVolumeLs,
 } from '../../../driver/attach/docker/inspect.js';
-import {
-  dockerVolumeCreateArgv,
-  dockerVolumeOptions,
-  exportMountArgv,
-  hostMountArgv,
-  parseMountOptions,
-  validateMountPath,
-  type MountTarget,
-} from '../../../driver/attach/docker/volume-options.js';
+import { dockerVolumeCreateArgv, dockerVolumeOptions } from '../../../driver/attach/docker/volume-options.js';
+import { exportMountArgv, hostMountArgv, type MountTarget } from '../../../driver/attach/mount-argv.js';
+import { parseMountOptions, validateMountPath } from '../../../driver/core/mount-options.js';
 import { ValidationError } from '../../../driver/common/errors.js';
 import type { NfsSettings } from '../../../driver/core/records.js';
 
