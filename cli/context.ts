@@ -5,8 +5,9 @@ import {
   resolveConfigPath,
   type LocalConfig,
   NfsvolError,
-  ValidationError,
+  categoryOf,
   debugEnabled,
+  type ErrorCategory,
   type ProgressEvent,
   type SshLocalOptions,
 } from '../driver/index.js';
@@ -227,9 +228,25 @@ export function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
-/** Exit code for an error that ended a command. */
+/**
+ * The exit status of each error category: 2 when the invocation itself is wrong, 130 when the
+ * user stopped it, 1 for everything that went wrong while doing the work.
+ */
+const EXIT_OF_CATEGORY: Readonly<Record<ErrorCategory, ExitCode>> = {
+  usage: EXIT.usage,
+  unsupported: EXIT.failed,
+  'not-found': EXIT.failed,
+  conflict: EXIT.failed,
+  unavailable: EXIT.failed,
+  permission: EXIT.failed,
+  corrupt: EXIT.failed,
+  interrupted: EXIT.interrupted,
+  internal: EXIT.failed,
+};
+
+/** Exit code for an error that ended a command: from its category, never from its text. */
 export function exitCodeOf(err: unknown): ExitCode {
-  return err instanceof UsageError || err instanceof ValidationError ? EXIT.usage : EXIT.failed;
+  return EXIT_OF_CATEGORY[categoryOf(err)];
 }
 
 /** `nfsvol: <message> (<code>)`, and with --verbose the chain of causes. */

@@ -11,6 +11,13 @@ export {
   ValidationError,
   InterruptedError,
   isRetriable,
+  categoryOf,
+  errorSpec,
+  isErrorCode,
+  ERRORS,
+  type ErrorCode,
+  type ErrorCategory,
+  type ProtocolStatus,
   type NfsvolErrorOptions,
 } from './common/errors.js';
 export {

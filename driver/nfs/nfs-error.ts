@@ -1,4 +1,7 @@
-import { NfsvolError, type NfsvolErrorOptions } from '../common/errors.js';
+import { NfsvolError, isErrorCode, type NfsvolErrorOptions } from '../common/errors.js';
+
+/** Status names come from the protocols' tables; anything else is the peer breaking protocol. */
+const codeOf = (status: string) => (isErrorCode(status) ? status : 'NFS_PROTOCOL');
 
 /**
  * The server answered an NFS call with a status other than OK. `status` is the protocol's name
@@ -15,7 +18,7 @@ export class NfsError extends NfsvolError {
     path: string,
     options: NfsvolErrorOptions & { hint?: string } = {},
   ) {
-    super(status, `${op} ${path}: ${status}${options.hint ? ` (${options.hint})` : ''}`, options);
+    super(codeOf(status), `${op} ${path}: ${status}${options.hint ? ` (${options.hint})` : ''}`, options);
     this.status = status;
     this.op = op;
     this.path = path;
@@ -28,7 +31,7 @@ export class MountError extends NfsvolError {
   readonly exportPath: string;
 
   constructor(status: string, exportPath: string, message: string, options: NfsvolErrorOptions = {}) {
-    super(status, message, options);
+    super(codeOf(status), message, options);
     this.status = status;
     this.exportPath = exportPath;
   }

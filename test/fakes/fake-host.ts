@@ -119,9 +119,9 @@ export class FakeDockerHost {
     if (cmd === 'docker' && sub === 'ps') {
       const filter = argv.indexOf('--filter');
       const volume = /^volume=(.*)$/.exec(argv[filter + 1] ?? '')?.[1];
-      const names = [...this.containers.entries()]
-        .filter(([, v]) => volume === undefined || v === volume)
-        .map(([n]) => `${n}\n`);
+      // A volume in `inUse` has a container the daemon counts too.
+      const all = [...this.containers.entries(), ...[...this.inUse].map((v) => [`user-of-${v}`, v] as const)];
+      const names = all.filter(([, v]) => volume === undefined || v === volume).map(([n]) => `${n}\n`);
       return this.ok(names.join(''));
     }
     if (cmd === 'docker' && (sub === 'version' || sub === 'info')) return this.ok('24.0.7\n');

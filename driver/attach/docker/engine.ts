@@ -66,7 +66,7 @@ function parseContainerNames(stdout: string): string[] {
 
 function volumeInUse(volume: string, host: string, containers: readonly string[]): NfsvolError {
   const shown = containers.slice(0, 5).join(', ') + (containers.length > 5 ? ', ...' : '');
-  return new NfsvolError('VOLUME_IN_USE', `${volume} is used by containers on ${host}: ${shown}`);
+  return new NfsvolError('VOLUME_IN_USE', `${volume} is in use on ${host} by containers: ${shown}`);
 }
 
 /** The docker CLI, run over SSH as argument vectors: works wherever `docker` runs. */
@@ -106,21 +106,28 @@ export class DockerCli implements DockerEngine {
   }
 
   async removeVolume(name: string, signal?: AbortSignal): Promise<void> {
+    await this.refuseIfUsed(name, signal);
+    try {
+      await this.remote.run(dockerVolumeRmArgv([name]), { signal });
+    } catch (err) {
+      if (!(err instanceof SshCommandError)) throw err;
+      // The docker CLI gives no status to classify and its messages are not an interface: what
+      // happened is read back from the daemon's state instead.
+      const all = parseVolumeLs(
+        this.remote.name,
+        (await this.remote.run(dockerVolumeLsArgv(), { signal })).stdout,
+      );
+      if (!all.includes(name)) return;
+      await this.refuseIfUsed(name, signal);
+      throw err;
+    }
+  }
+
+  private async refuseIfUsed(name: string, signal?: AbortSignal): Promise<void> {
     const users = parseContainerNames(
       (await this.remote.run(dockerContainersUsingArgv(name), { signal })).stdout,
     );
     if (users.length > 0) throw volumeInUse(name, this.remote.name, users);
-    try {
-      await this.remote.run(dockerVolumeRmArgv([name]), { signal });
-    } catch (err) {
-      if (err instanceof SshCommandError && /no such volume/i.test(err.stderr)) return;
-      // The docker CLI has no status code to give: its one message for this case is classified
-      // here, where it is produced, so callers test the code as they do for the API's 409.
-      if (err instanceof SshCommandError && /volume is in use/i.test(err.stderr)) {
-        throw new NfsvolError('VOLUME_IN_USE', `${name} is in use on ${this.remote.name}`, { cause: err });
-      }
-      throw err;
-    }
   }
 }
 

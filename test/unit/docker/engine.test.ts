@@ -14,6 +14,7 @@ import {
 import { DockerOutputError } from '../../../driver/attach/docker/inspect.js';
 import { NfsvolError } from '../../../driver/common/errors.js';
 import type { RemoteHost, RunResult } from '../../../driver/attach/ssh/remote-host.js';
+import { SshCommandError } from '../../../driver/attach/ssh/errors.js';
 
 /** A stand-in for dockerd: the few Engine API endpoints nfsvol uses, on a Unix socket. */
 let socketPath = '';
@@ -133,7 +134,7 @@ describe('DockerApi (Engine API over a forwarded socket)', () => {
     await api.createVolume({ name: 'v2', options: {}, clusterId: 'c1' });
     containers.set('web-1', 'v2');
     const err = await api.removeVolume('v2').catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'VOLUME_IN_USE', message: 'v2 is used by containers on h1: web-1' });
+    expect(err).toMatchObject({ code: 'VOLUME_IN_USE', message: 'v2 is in use on h1 by containers: web-1' });
     expect(volumes.has('v2')).toBe(true);
     containers.clear();
     await api.removeVolume('v2');
@@ -193,5 +194,43 @@ describe('openDockerEngine', () => {
     await expect(openDockerEngine({ ...runOnly, connectUnixSocket: unreachable })).rejects.toThrow(
       /ECONNREFUSED/,
     );
+  });
+});
+
+describe('DockerCli removal: classified from the daemon state, never from message text', () => {
+  /** A host whose `docker volume rm` fails with a message nfsvol must not parse. */
+  function host(state: { volumes: string[]; users: string[] }): RemoteHost {
+    return {
+      name: 'h1',
+      run: async (argv): Promise<RunResult> => {
+        const ok = (stdout: string): RunResult => ({ stdout, stderr: '', exitCode: 0, truncated: false });
+        if (argv[1] === 'ps') return ok(state.users.map((u) => `${u}\n`).join(''));
+        if (argv[1] === 'volume' && argv[2] === 'ls') return ok(state.volumes.map((v) => `${v}\n`).join(''));
+        if (argv[1] === 'volume' && argv[2] === 'rm') {
+          throw new SshCommandError('h1', argv, 1, 'Fehler: etwas ist schiefgelaufen');
+        }
+        throw new Error(`unexpected ${argv.join(' ')}`);
+      },
+      close: async () => undefined,
+      [Symbol.asyncDispose]: async () => undefined,
+    };
+  }
+
+  it('a volume gone after a failed rm counts as removed', async () => {
+    await new DockerCli(host({ volumes: [], users: [] })).removeVolume('v1');
+  });
+
+  it('a volume a container names is VOLUME_IN_USE, asked before the rm', async () => {
+    const err = await new DockerCli(host({ volumes: ['v1'], users: ['web-1'] }))
+      .removeVolume('v1')
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'VOLUME_IN_USE', category: 'conflict' });
+  });
+
+  it('a volume still there and unused keeps the command error', async () => {
+    const err = await new DockerCli(host({ volumes: ['v1'], users: [] }))
+      .removeVolume('v1')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SshCommandError);
   });
 });
