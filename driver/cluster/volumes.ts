@@ -361,7 +361,7 @@ export interface RemoveVolumesResult {
 }
 
 /** `20261128T041500123Z`: sortable and safe in a file name. */
-function stamp(iso: string): string {
+function archiveTime(iso: string): string {
   return iso.replace(/[-:]/g, '').replace('.', '');
 }
 
@@ -568,7 +568,7 @@ async function applyPolicy(ctx: ClusterContext, rec: VolumeRecord): Promise<Remo
       if (!hasNfsStatus(err, 'NOENT')) throw err;
     });
   } else if (rec.onDelete === 'archive') {
-    const to = `${reg.archiveDir}/${name}-${stamp(reg.isoNow())}`;
+    const to = `${reg.archiveDir}/${name}-${archiveTime(reg.isoNow())}`;
     try {
       await reg.fs.rename(name, to);
       archivedAs = to;

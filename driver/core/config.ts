@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { NfsvolError } from '../common/errors.js';
+import { readJsonObject } from './json-fields.js';
 import { CorruptRecordError, NewerSchemaError } from './registry/errors.js';
 
 export const CONFIG_SCHEMA_VERSION = 1;
@@ -60,48 +61,30 @@ export function resolveConfigPath(options: ConfigPathOptions = {}): string {
   return join(xdg ? resolve(xdg) : join(options.home ?? homedir(), '.config'), 'nfsvol', 'config.json');
 }
 
+/** A config file is a few hundred bytes; a bigger file is not one. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** The same reader and rules as the registry's records: a config file is untrusted input too. */
 function parseConfig(file: string, text: string): LocalConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new CorruptRecordError(file, 'not valid JSON', err);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new CorruptRecordError(file, 'not a JSON object');
-  }
-  const o = json as Record<string, unknown>;
-  const schema = o['schema'];
-  if (typeof schema !== 'number' || !Number.isInteger(schema) || schema < 1) {
-    throw new CorruptRecordError(file, "field 'schema' must be a positive integer");
-  }
+  const f = readJsonObject(file, text, MAX_CONFIG_BYTES);
+  const schema = f.int('schema');
+  if (schema < 1) throw new CorruptRecordError(file, "field 'schema' must be a positive integer");
   if (schema > CONFIG_SCHEMA_VERSION) throw new NewerSchemaError(file, schema, CONFIG_SCHEMA_VERSION);
-  const url = o['url'];
-  const clusterId = o['clusterId'];
-  const knownHosts = o['knownHosts'];
-  if (typeof url !== 'string' || !url.startsWith('nfs://')) {
-    throw new CorruptRecordError(file, "field 'url' must be an nfs:// URL");
-  }
-  if (typeof clusterId !== 'string') throw new CorruptRecordError(file, "field 'clusterId' must be a string");
-  if (knownHosts !== undefined && typeof knownHosts !== 'string') {
-    throw new CorruptRecordError(file, "field 'knownHosts' must be a string");
-  }
-  const rawHosts = o['hosts'];
+  const url = f.str('url');
+  if (!url.startsWith('nfs://')) throw new CorruptRecordError(file, "field 'url' must be an nfs:// URL");
+  const clusterId = f.str('clusterId');
+  const knownHosts = f.optStr('knownHosts');
   let hosts: Record<string, LocalHostSettings> | undefined;
-  if (rawHosts !== undefined) {
-    if (typeof rawHosts !== 'object' || rawHosts === null || Array.isArray(rawHosts)) {
-      throw new CorruptRecordError(file, "field 'hosts' must be an object");
-    }
+  if (f.obj['hosts'] !== undefined) {
+    const all = f.sub('hosts');
     hosts = {};
-    for (const [name, v] of Object.entries(rawHosts as Record<string, unknown>)) {
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-        throw new CorruptRecordError(file, `hosts.${name} must be an object`);
-      }
+    for (const name of Object.keys(all.obj)) {
+      const h = all.sub(name);
       const settings: { identity?: string; knownHosts?: string } = {};
       for (const key of ['identity', 'knownHosts'] as const) {
-        const path = (v as Record<string, unknown>)[key];
+        const path = h.optStr(key);
         if (path === undefined) continue;
-        if (typeof path !== 'string' || !isAbsolute(path)) {
+        if (!isAbsolute(path)) {
           throw new CorruptRecordError(file, `hosts.${name}.${key} must be an absolute path`);
         }
         settings[key] = path;

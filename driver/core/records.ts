@@ -1,4 +1,5 @@
 import { CorruptRecordError, NewerSchemaError } from './registry/errors.js';
+import { readJsonObject, type Fields } from './json-fields.js';
 import { ValidationError } from '../common/errors.js';
 import { parseMountOptions, validateMountPath } from './mount-options.js';
 import { parseId, parseLabels, parseMode, validateName } from './names.js';
@@ -103,63 +104,6 @@ export interface PendingRecord {
 
 export type AnyRecord = ClusterRecord | VolumeRecord | HostRecord | MountRecord | PendingRecord;
 
-/** Reads fields of untrusted JSON, throwing CorruptRecordError that names the file and the field. */
-class Fields {
-  constructor(
-    private readonly file: string,
-    readonly obj: Record<string, unknown>,
-  ) {}
-  private bad(key: string, want: string): never {
-    throw new CorruptRecordError(this.file, `field '${key}' must be ${want}`);
-  }
-  str(key: string): string {
-    const v = this.obj[key];
-    return typeof v === 'string' ? v : this.bad(key, 'a string');
-  }
-  optStr(key: string): string | undefined {
-    return this.obj[key] === undefined ? undefined : this.str(key);
-  }
-  int(key: string): number {
-    const v = this.obj[key];
-    return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
-      ? v
-      : this.bad(key, 'a non-negative integer');
-  }
-  optInt(key: string): number | undefined {
-    return this.obj[key] === undefined ? undefined : this.int(key);
-  }
-  oneOf<T extends string>(key: string, values: readonly T[]): T {
-    const v = this.obj[key];
-    return values.includes(v as T) ? (v as T) : this.bad(key, `one of ${values.join(', ')}`);
-  }
-  sub(key: string): Fields {
-    const v = this.obj[key];
-    return isPlainObject(v) ? new Fields(this.file, v) : this.bad(key, 'an object');
-  }
-  strArray(key: string): string[] {
-    const v = this.obj[key];
-    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : this.bad(key, 'a list of strings');
-  }
-  strMap(key: string): Record<string, string> {
-    const v = this.obj[key];
-    if (!isPlainObject(v) || !Object.values(v).every((x) => typeof x === 'string')) {
-      return this.bad(key, 'a map of strings');
-    }
-    return { ...(v as Record<string, string>) };
-  }
-  array(key: string): Fields[] {
-    const v = this.obj[key];
-    if (!Array.isArray(v) || !v.every(isPlainObject)) return this.bad(key, 'a list of objects');
-    return v.map((o) => new Fields(this.file, o));
-  }
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Largest record nfsvol reads: a record is a few hundred bytes; a bigger file is not one. */
 export const MAX_RECORD_BYTES = 1024 * 1024;
 
@@ -175,17 +119,8 @@ export function parseRecord<K extends AnyRecord['kind']>(
   kind: K,
   key?: string,
 ): Extract<AnyRecord, { kind: K }> {
-  if (bytes.length > MAX_RECORD_BYTES) {
-    throw new CorruptRecordError(file, `larger than ${MAX_RECORD_BYTES} bytes`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(typeof bytes === 'string' ? bytes : UTF8.decode(bytes));
-  } catch (err) {
-    throw new CorruptRecordError(file, 'not valid JSON', err);
-  }
-  if (!isPlainObject(json)) throw new CorruptRecordError(file, 'not a JSON object');
-  const f = new Fields(file, json);
+  const f = readJsonObject(file, bytes, MAX_RECORD_BYTES);
+  const json = f.obj;
   const schema = f.int('schema');
   if (schema > SCHEMA_VERSION) throw new NewerSchemaError(file, schema, SCHEMA_VERSION);
   if (schema < 1) throw new CorruptRecordError(file, `schema version ${schema} is not valid`);

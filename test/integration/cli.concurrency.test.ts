@@ -1,4 +1,4 @@
-// Issue 4 "must show" 3: concurrent CLIs lose no update. Ten real CLI processes, each creating
+// Concurrent CLIs lose no update. Ten real CLI processes, each creating
 // twenty volumes at once on the lab NFS server, leave exactly 200 records and 200 directories.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Issue 4 "must show" 2: the real CLI on the lab, as a user drives it. Real NFS server (ganesha
+// The real CLI on the lab, as a user drives it. Real NFS server (ganesha
 // in a container), real Docker hosts (qemu microVMs with a kernel NFS client), real SSH.
 import { execFileSync } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';

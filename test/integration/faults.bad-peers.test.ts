@@ -1,4 +1,4 @@
-// Issue 6, fault 5: peers that misbehave. An "NFS server" that answers garbage, a truncated reply,
+// Peers that misbehave. An "NFS server" that answers garbage, a truncated reply,
 // a huge record length, or nothing; an SSH host whose commands print floods of unexpected bytes.
 // The real CLI process must end with one clear line and a typed code, within a bound, with a
 // bounded peak RSS. (The codec and transport are covered frame by frame in test/unit/nfs/rpc and

@@ -1,4 +1,4 @@
-// Issue 6, faults 4, 2 and 3 on the lab: the real CLI, a real NFS server and two real Docker
+// Faults on the lab (a host cut off, a host restarted, a power cut): the real CLI, a real NFS server and two real Docker
 // hosts (qemu microVMs), in that order on one lab (the power cut comes last).
 //   fault 4: hostile names and options are refused or safely quoted, and no command ran on any
 //            host (a canary file an injected command would create does not appear);

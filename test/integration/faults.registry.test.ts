@@ -1,4 +1,4 @@
-// Issue 6, fault 6: a config file or a registry record that is corrupt or from a newer schema is
+// A config file or a registry record that is corrupt or from a newer schema is
 // a clear error naming the file, and nothing overwrites it (bytes compared before and after).
 // The real CLI process against the lab's ganesha; bad records are written over NFS (never behind
 // ganesha's back). test/unit/registry and test/unit/cli cover the same in-process with fakes.

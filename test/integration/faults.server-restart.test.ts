@@ -1,4 +1,4 @@
-// Issue 6, fault 1: the NFS server is restarted while one `nfsvol volume create` of 500 volumes
+// The NFS server is restarted while one `nfsvol volume create` of 500 volumes
 // runs. Afterwards each volume exists exactly once, the registry matches the export, and the
 // CLI's exit code and output say what happened. The real CLI process against the lab's ganesha.
 import { readFile, readdir } from 'node:fs/promises';

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NfsvolError } from '../../common/errors.js';
+import { settleOnce } from '../../common/settle-once.js';
 import { SshCommandError } from '../ssh/errors.js';
 import type { RemoteHost } from '../ssh/remote-host.js';
 import type { VolumeDefinition } from './volume-options.js';
@@ -250,15 +251,6 @@ export class DockerApi implements DockerEngine {
     const stream = await this.open(this.socketPath, signal);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise<string>((resolve, reject) => {
-      let settled = false;
-      const finish = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        stream.destroy();
-        fn();
-      };
       const req = request({
         method,
         path,
@@ -269,15 +261,26 @@ export class DockerApi implements DockerEngine {
         },
         createConnection: () => stream as unknown as Socket,
       });
-      const timer = setTimeout(() => {
-        req.destroy();
-        finish(() => reject(new DockerApiError(this.host, what, 0, `no answer within ${this.timeoutMs} ms`)));
-      }, this.timeoutMs);
-      const onAbort = (): void => {
-        req.destroy();
-        finish(() => reject(signal?.reason as Error));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      // Every way out closes the forwarded channel too.
+      const finish = (fn: () => void): void =>
+        once.finish(() => {
+          stream.destroy();
+          fn();
+        });
+      const once = settleOnce({
+        timeoutMs: this.timeoutMs,
+        onTimeout: () => {
+          req.destroy();
+          finish(() =>
+            reject(new DockerApiError(this.host, what, 0, `no answer within ${this.timeoutMs} ms`)),
+          );
+        },
+        signal,
+        onAbort: () => {
+          req.destroy();
+          finish(() => reject(signal?.reason as Error));
+        },
+      });
       req.on('error', (err) =>
         finish(() => reject(new DockerApiError(this.host, what, 0, `connection failed: ${err.message}`))),
       );

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import pRetry from 'p-retry';
 import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { debug } from '../../common/debug.js';
+import { settleOnce } from '../../common/settle-once.js';
 import { NfsvolError } from '../../common/errors.js';
 import {
   HostKeyMismatchError,
@@ -215,7 +216,7 @@ export class SshHost implements RemoteHost {
     }
     const sock = await this.tunnel();
     // Loaded on the first connection: commands that reach no host (ls, create on a cluster
-    // without hosts) start 80 ms sooner and 14 MiB smaller (its crypto is a WebAssembly module).
+    // without hosts) start sooner and smaller without it (its crypto is a WebAssembly module).
     const client = this.options.clientFactory?.() ?? new (await import('ssh2')).Client();
     let keyError: unknown;
     const config: ConnectConfig = {
@@ -469,23 +470,18 @@ export class SshHost implements RemoteHost {
         const out = new CappedBuffer(max);
         const errOut = new CappedBuffer(max);
         let exitCode: number | undefined;
-        let settled = false;
-        const finish = (fn: () => void): void => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          options.signal?.removeEventListener('abort', onAbort);
-          fn();
-        };
-        const timer = setTimeout(() => {
-          stream.close();
-          finish(() => reject(new SshTimeoutError(this.name, `'${argv[0] ?? ''}'`, timeoutMs)));
-        }, timeoutMs);
-        const onAbort = (): void => {
-          stream.close();
-          finish(() => reject(options.signal?.reason as Error));
-        };
-        options.signal?.addEventListener('abort', onAbort, { once: true });
+        const { finish } = settleOnce({
+          timeoutMs,
+          onTimeout: () => {
+            stream.close();
+            finish(() => reject(new SshTimeoutError(this.name, `'${argv[0] ?? ''}'`, timeoutMs)));
+          },
+          signal: options.signal,
+          onAbort: () => {
+            stream.close();
+            finish(() => reject(options.signal?.reason as Error));
+          },
+        });
         stream.on('data', (d: Buffer) => out.push(d));
         stream.stderr.on('data', (d: Buffer) => errOut.push(d));
         stream.on('exit', (code: number | null) => {
