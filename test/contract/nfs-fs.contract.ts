@@ -633,8 +633,10 @@ export function describeNfsFsContract(
         await rejectsWithStatus(buffer(fs.createReadStream(p('missing'))), 'NOENT');
       });
     });
-  });
 
-  const stale = Object.keys(known).filter((t) => !titles.has(t));
-  if (stale.length > 0) throw new Error(`known differences name no contract case: ${stale.join('; ')}`);
+    // A test rather than a check at collection: nested describes register their cases later.
+    it('every known difference names a case of the contract', () => {
+      expect(Object.keys(known).filter((t) => !titles.has(t))).toEqual([]);
+    });
+  });
 }
