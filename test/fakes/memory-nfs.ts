@@ -280,7 +280,7 @@ export class MemoryNfs implements NfsFs {
     );
     return out;
   }
-  createWriteStream(path: string): Writable {
+  createWriteStream(path: string, options: WriteFileOptions = {}): Writable {
     const chunks: Buffer[] = [];
     return new Writable({
       write: (chunk: Buffer, _enc, cb) => {
@@ -288,7 +288,7 @@ export class MemoryNfs implements NfsFs {
         cb();
       },
       final: (cb) => {
-        this.writeFile(path, Buffer.concat(chunks)).then(
+        this.writeFile(path, Buffer.concat(chunks), options).then(
           () => cb(),
           (e: unknown) => cb(e as Error),
         );
