@@ -160,10 +160,14 @@ export function describeNfsFsContract(
         await rejectsWithStatus(fs.exists(p('f/x')), 'NOTDIR');
       });
 
-      test('a path with ".." is refused before anything is sent', async () => {
+      test('a path with "..", a NUL or a name over 255 bytes is refused before anything is sent', async () => {
         const err = await rejectsWithCode(fs.stat(`${subject.dir}/../x`), 'VALIDATION');
         expect(err).toBeInstanceOf(ValidationError);
         await rejectsWithCode(fs.mkdir(p('a/../b')), 'VALIDATION');
+        await rejectsWithCode(fs.writeFile(p('nul\0name'), 'x'), 'VALIDATION');
+        await rejectsWithCode(fs.writeFile(p('n'.repeat(256)), 'x'), 'VALIDATION');
+        await fs.writeFile(p('n'.repeat(255)), 'x');
+        expect((await fs.readdir(subject.dir)).map((e) => e.name)).toEqual(['n'.repeat(255)]);
       });
     });
 
@@ -317,10 +321,13 @@ export function describeNfsFsContract(
         expect((await fs.stat(p('f'))).size).toBe(0);
       });
 
-      test('writeFile over a file keeps its mode and owner', async () => {
+      test('writeFile over a file keeps its mode and owner, even when others are asked for', async () => {
+        // Options describe the file writeFile creates; an existing file is only truncated and written.
         await fs.writeFile(p('f'), 'one', { mode: 0o600, uid: 70, gid: 80 });
         await fs.writeFile(p('f'), 'two');
         expect(await fs.stat(p('f'))).toMatchObject({ mode: 0o600, uid: 70, gid: 80 });
+        await fs.writeFile(p('f'), 'three', { mode: 0o640, uid: 71, gid: 81 });
+        expect(await fs.stat(p('f'))).toMatchObject({ mode: 0o600, uid: 70, gid: 80, size: 5 });
       });
 
       test('writeFile under a missing parent fails with NOENT, under a file with NOTDIR, onto a directory with ISDIR', async () => {
@@ -354,6 +361,23 @@ export function describeNfsFsContract(
         expect(st).toMatchObject({ type: 'file', size: 12, mode: 0o600, uid: 70, gid: 80 });
         if (made) expect(made).toMatchObject({ type: 'file', size: 12, fileid: st.fileid, mode: 0o600 });
         expect((await fs.readFile(p('lock'))).toString()).toBe('{"owner":1}\n');
+      });
+
+      test('the attributes it resolves to are those a later listing and stat show', async () => {
+        // The registry's listing cache keys a record on fileid, size, mtime and ctime from here.
+        for (const [name, data] of [
+          ['with-data', '{"a":1}\n'],
+          ['empty', undefined],
+        ] as const) {
+          const made = await fs.createExclusive(p(name), data, { mode: 0o640 });
+          if (!made) continue;
+          const listed = byName(await fs.readdir(subject.dir)).get(name)?.stat ?? (await fs.stat(p(name)));
+          for (const st of [listed, await fs.stat(p(name))]) {
+            expect(made).toMatchObject({ fileid: st.fileid, size: st.size, mode: 0o640 });
+            expect(made.mtime.getTime()).toBe(st.mtime.getTime());
+            expect(made.ctime.getTime()).toBe(st.ctime.getTime());
+          }
+        }
       });
 
       test('without data it creates an empty file', async () => {
@@ -621,6 +645,16 @@ export function describeNfsFsContract(
         await pipeline(Readable.from(chunks), fs.createWriteStream(p('s')));
         expect((await fs.stat(p('s'))).size).toBe(data.length);
         expect((await buffer(fs.createReadStream(p('s')))).equals(data)).toBe(true);
+      });
+
+      test('a write stream creates its file with the mode and owner asked for', async () => {
+        await pipeline(
+          Readable.from([Buffer.from('x')]),
+          fs.createWriteStream(p('s'), { mode: 0o600, uid: 70, gid: 80 }),
+        );
+        expect(await fs.stat(p('s'))).toMatchObject({ mode: 0o600, uid: 70, gid: 80, size: 1 });
+        await pipeline(Readable.from([Buffer.from('y')]), fs.createWriteStream(p('d')));
+        expect((await fs.stat(p('d'))).mode).toBe(0o644);
       });
 
       test('a write stream over an existing file replaces its content', async () => {
