@@ -70,9 +70,9 @@ async function rejectsWithCode(p: Promise<unknown>, code: string): Promise<Nfsvo
   return err as NfsvolError;
 }
 
-async function collect(it: AsyncIterable<DirEntry>): Promise<DirEntry[]> {
+async function collect(entries: AsyncIterable<DirEntry>): Promise<DirEntry[]> {
   const out: DirEntry[] = [];
-  for await (const e of it) out.push(e);
+  for await (const e of entries) out.push(e);
   return out;
 }
 
@@ -80,7 +80,7 @@ function byName(entries: readonly DirEntry[]): Map<string, DirEntry> {
   return new Map(entries.map((e) => [e.name, e]));
 }
 
-/** Every byte value, then a run that spans several READ/WRITE calls of any client. */
+/** `size` bytes in which every 256 hold each byte value once, shifted from one 256 to the next. */
 function binary(size: number): Buffer {
   const b = Buffer.alloc(size);
   for (let i = 0; i < size; i++) b[i] = (i * 7 + (i >> 8)) & 0xff;
