@@ -1,12 +1,15 @@
 import type { Readable } from 'node:stream';
 import { PassThrough, Writable } from 'node:stream';
+import { NfsvolError, ValidationError } from '../../driver/common/errors.js';
 import { NfsError } from '../../driver/nfs/nfs-error.js';
+import { splitPath } from '../../driver/nfs/paths.js';
 import type {
   DirEntry,
   FileStat,
   FsStat,
   MkdirOptions,
   NfsFs,
+  ReaddirOptions,
   Usage,
   WriteFileOptions,
 } from '../../driver/nfs/types.js';
@@ -38,6 +41,8 @@ export type FakeOp = keyof Omit<NfsFs, typeof Symbol.asyncDispose>;
  * An in-memory NfsFs with the semantics the registry relies on: EXCLUSIVE create fails with
  * NFS3ERR_EXIST, RENAME atomically replaces a file, MKDIR of an existing name fails with
  * NFS3ERR_EXIST. Every call yields to the event loop first so concurrent callers interleave.
+ * Its results and errors are those of NfsClient on nfs-ganesha: the NfsFs contract
+ * (test/contract/nfs-fs.contract.ts) runs against both and keeps them the same.
  */
 export class MemoryNfs implements NfsFs {
   private nextId = 1n;
@@ -88,25 +93,45 @@ export class MemoryNfs implements NfsFs {
     }
   }
 
+  /** The clients' own path rules: "..", NUL or an over-long name is refused before any call. */
   private parts(path: string): string[] {
-    const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-    if (parts.some((p) => p === '..')) throw new FakeNfsError('NFS3ERR_INVAL', `bad path ${path}`);
-    return parts;
+    return splitPath(path);
   }
 
+  /**
+   * The node at `path`, undefined when its last component is missing. A missing directory on the
+   * way fails with NOENT and a file on the way with NOTDIR, as a server's LOOKUP does.
+   */
   private lookup(path: string): Node | undefined {
-    let cur: Node | undefined = this.root;
-    for (const p of this.parts(path)) {
-      if (!cur || cur.kind !== 'directory') return undefined;
-      cur = cur.children.get(p);
+    let cur: Node = this.root;
+    const parts = this.parts(path);
+    for (let i = 0; i < parts.length; i++) {
+      if (cur.kind !== 'directory') {
+        throw new FakeNfsError('NFS3ERR_NOTDIR', `not a directory: ${parts.slice(0, i).join('/')}`);
+      }
+      const next = cur.children.get(parts[i]!);
+      if (!next) {
+        if (i === parts.length - 1) return undefined;
+        throw new FakeNfsError('NFS3ERR_NOENT', `no such directory: ${parts.slice(0, i + 1).join('/')}`);
+      }
+      cur = next;
     }
     return cur;
+  }
+
+  /** lookup for the synchronous helpers: any path that cannot be reached is simply absent. */
+  private find(path: string): Node | undefined {
+    try {
+      return this.lookup(path);
+    } catch {
+      return undefined;
+    }
   }
 
   private parent(path: string): { dir: Node; name: string } {
     const parts = this.parts(path);
     const name = parts.pop();
-    if (name === undefined) throw new FakeNfsError('NFS3ERR_INVAL', 'root has no parent');
+    if (name === undefined) throw new NfsvolError('NFS_BAD_PATH', 'the export root has no parent');
     const dir = this.lookup(parts.join('/'));
     if (!dir) throw new FakeNfsError('NFS3ERR_NOENT', `no such directory: ${parts.join('/')}`);
     if (dir.kind !== 'directory')
@@ -121,13 +146,25 @@ export class MemoryNfs implements NfsFs {
   }
 
   private toStat(n: Node): FileStat {
+    // A directory is linked from its parent, from its own "." and from each subdirectory's "..".
+    let nlink = 1;
+    if (n.kind === 'directory') {
+      nlink = 2;
+      for (const c of n.children.values()) if (c.kind === 'directory') nlink++;
+    }
+    const size =
+      n.kind === 'directory'
+        ? 4096
+        : n.kind === 'symlink'
+          ? Buffer.byteLength(n.target ?? '')
+          : n.data.length;
     return {
       type: n.kind,
       mode: n.mode,
-      nlink: 1,
+      nlink,
       uid: n.uid,
       gid: n.gid,
-      size: n.kind === 'directory' ? 4096 : n.data.length,
+      size,
       used: n.data.length,
       fileid: n.fileid,
       atime: n.mtime,
@@ -138,11 +175,11 @@ export class MemoryNfs implements NfsFs {
 
   /** Synchronous helpers for test set-up and assertions (no yielding, no fault injection). */
   peek(path: string): Buffer | undefined {
-    const n = this.lookup(path);
+    const n = this.find(path);
     return n?.kind === 'file' ? n.data : undefined;
   }
   list(path: string): string[] {
-    const n = this.lookup(path);
+    const n = this.find(path);
     return n?.kind === 'directory' ? [...n.children.keys()].sort() : [];
   }
   put(path: string, data: string | Buffer, mtime?: Date): void {
@@ -153,7 +190,7 @@ export class MemoryNfs implements NfsFs {
     dir.children.set(name, n);
   }
   has(path: string): boolean {
-    return this.lookup(path) !== undefined;
+    return this.find(path) !== undefined;
   }
 
   async stat(path: string): Promise<FileStat> {
@@ -188,14 +225,19 @@ export class MemoryNfs implements NfsFs {
     }
     return this.toStat(cur);
   }
-  async readdir(path: string): Promise<DirEntry[]> {
+  async readdir(path: string, options: ReaddirOptions = {}): Promise<DirEntry[]> {
     await this.enter('readdir', path);
+    const maxEntries = options.maxEntries ?? 10_000_000;
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+      throw new ValidationError('maxEntries', `must be a positive integer, got ${maxEntries}`);
+    }
     const n = this.must(path);
     if (n.kind !== 'directory') throw new FakeNfsError('NFS3ERR_NOTDIR', `not a directory: ${path}`);
+    if (n.children.size > maxEntries) throw new FakeNfsError('NFS_TOO_LARGE', `over maxEntries: ${path}`);
     return [...n.children.entries()].map(([name, c]) => ({ name, fileid: c.fileid, stat: this.toStat(c) }));
   }
-  async *readdirIter(path: string): AsyncIterable<DirEntry> {
-    for (const e of await this.readdir(path)) yield e;
+  async *readdirIter(path: string, options: ReaddirOptions = {}): AsyncIterable<DirEntry> {
+    for (const e of await this.readdir(path, options)) yield e;
   }
   async readFile(path: string, options: { readonly maxBytes?: number } = {}): Promise<Buffer> {
     await this.enter('readFile', path);
@@ -238,7 +280,7 @@ export class MemoryNfs implements NfsFs {
     );
     return out;
   }
-  createWriteStream(path: string): Writable {
+  createWriteStream(path: string, options: WriteFileOptions = {}): Writable {
     const chunks: Buffer[] = [];
     return new Writable({
       write: (chunk: Buffer, _enc, cb) => {
@@ -246,7 +288,7 @@ export class MemoryNfs implements NfsFs {
         cb();
       },
       final: (cb) => {
-        this.writeFile(path, Buffer.concat(chunks)).then(
+        this.writeFile(path, Buffer.concat(chunks), options).then(
           () => cb(),
           (e: unknown) => cb(e as Error),
         );
@@ -260,9 +302,22 @@ export class MemoryNfs implements NfsFs {
     if (!node) throw new FakeNfsError('NFS3ERR_NOENT', `no such file: ${from}`);
     const dst = this.parent(to);
     const existing = dst.dir.children.get(dst.name);
+    if (existing === node) return;
+    if (node.kind === 'directory') {
+      // A directory cannot move below itself: the target's parent must not be it or inside it.
+      const toParts = this.parts(to);
+      for (let i = 1; i < toParts.length; i++) {
+        if (this.lookup(toParts.slice(0, i).join('/')) === node) {
+          throw new FakeNfsError('NFS3ERR_INVAL', `into itself: ${from} -> ${to}`);
+        }
+      }
+    }
     if (existing) {
       if (existing.kind === 'directory' && node.kind !== 'directory') {
         throw new FakeNfsError('NFS3ERR_ISDIR', `is a directory: ${to}`);
+      }
+      if (existing.kind !== 'directory' && node.kind === 'directory') {
+        throw new FakeNfsError('NFS3ERR_NOTDIR', `not a directory: ${to}`);
       }
       if (existing.kind === 'directory' && existing.children.size > 0) {
         throw new FakeNfsError('NFS3ERR_NOTEMPTY', `not empty: ${to}`);
@@ -303,16 +358,21 @@ export class MemoryNfs implements NfsFs {
   }
   async readlink(path: string): Promise<string> {
     await this.enter('readlink', path);
-    return this.must(path).target ?? '';
+    const n = this.must(path);
+    if (n.kind !== 'symlink') throw new FakeNfsError('NFS3ERR_INVAL', `not a symlink: ${path}`);
+    return n.target ?? '';
   }
   async usage(path: string): Promise<Usage> {
     await this.enter('usage', path);
-    const walk = (n: Node): Usage => {
-      if (n.kind !== 'directory')
-        return { bytes: n.data.length, apparentBytes: n.data.length, files: 1, directories: 0 };
-      let acc = { bytes: 0, apparentBytes: 0, files: 0, directories: 1 };
+    // Like the clients: what is below a directory, the directory itself not counted.
+    const walk = (n: Node, top: boolean): Usage => {
+      if (n.kind !== 'directory') {
+        const st = this.toStat(n); // a symlink's size is its target's length
+        return { bytes: st.used, apparentBytes: st.size, files: 1, directories: 0 };
+      }
+      let acc = { bytes: 0, apparentBytes: 0, files: 0, directories: top ? 0 : 1 };
       for (const c of n.children.values()) {
-        const u = walk(c);
+        const u = walk(c, false);
         acc = {
           bytes: acc.bytes + u.bytes,
           apparentBytes: acc.apparentBytes + u.apparentBytes,
@@ -322,7 +382,7 @@ export class MemoryNfs implements NfsFs {
       }
       return acc;
     };
-    return walk(this.must(path));
+    return walk(this.must(path), true);
   }
   async statfs(): Promise<FsStat> {
     await this.enter('statfs', '/');

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
-import { NfsvolError } from '../../common/errors.js';
+import { NfsvolError, ValidationError } from '../../common/errors.js';
 import { mapLimit } from '../../common/concurrency.js';
 import { authSys } from '../rpc/auth.js';
 import { RpcConnection, type SocketFactory } from '../rpc/rpc-connection.js';
@@ -10,6 +10,7 @@ import { MountError, NfsError } from '../nfs-error.js';
 import { parseNfsUrl, type NfsTarget } from '../nfs-url.js';
 import { HandleCache } from '../handle-cache.js';
 import { joinPath, splitPath } from '../paths.js';
+import { readError } from '../read-check.js';
 import type {
   DirEntry,
   FileStat,
@@ -111,6 +112,9 @@ export const NFS4_PORT = 2049;
 const MAX_IO = 1024 * 1024;
 const DIR_CONCURRENCY = 16;
 const READDIR_MAX = 256 * 1024;
+/** The defaults NfsFs documents for ReadFileOptions.maxBytes and ReaddirOptions.maxEntries, as NfsClient has them. */
+const READ_FILE_MAX = 64 * 1024 * 1024;
+const MAX_ENTRIES = 10_000_000;
 const ZERO_VERF = new Uint8Array(8);
 /** Room for everything around READ/WRITE data in a COMPOUND reply or request. */
 const COMPOUND_OVERHEAD = 4096;
@@ -410,6 +414,12 @@ export class Nfs4Client implements NfsFs {
 
   /** A directory's entries a READDIR reply at a time. */
   async *readdirPages(path: string, options: ReaddirOptions = {}): AsyncIterable<DirEntry[]> {
+    // maxEntries bounds a listing so that a server that lists without end cannot make it run forever.
+    const maxEntries = options.maxEntries ?? MAX_ENTRIES;
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+      throw new ValidationError('maxEntries', `must be a positive integer, got ${maxEntries}`);
+    }
+    let count = 0;
     const parts = splitPath(path);
     const dir = await this.resolve(joinPath(parts));
     const dirPath = joinPath(parts);
@@ -432,6 +442,12 @@ export class Nfs4Client implements NfsFs {
         `/${dirPath}`,
       );
       const res = (await this.run(ops, { idempotent: true, path: `/${dirPath}` })).get(rd);
+      count += res.entries.length;
+      if (count > maxEntries) {
+        throw new NfsError('NFS_TOO_LARGE', 'READDIR', `/${dirPath}`, {
+          hint: `more than ${maxEntries} entries (the listing's maxEntries)`,
+        });
+      }
       const page: DirEntry[] = [];
       for (const e of res.entries) {
         cookie = e.cookie;
@@ -470,9 +486,9 @@ export class Nfs4Client implements NfsFs {
     for await (const page of this.readdirPages(path, options)) yield* page;
   }
 
-  async readdir(path: string): Promise<DirEntry[]> {
+  async readdir(path: string, options: ReaddirOptions = {}): Promise<DirEntry[]> {
     const out: DirEntry[] = [];
-    for await (const page of this.readdirPages(path)) out.push(...page);
+    for await (const page of this.readdirPages(path, options)) out.push(...page);
     return out;
   }
 
@@ -491,6 +507,10 @@ export class Nfs4Client implements NfsFs {
   }
 
   async readFile(path: string, options: ReadFileOptions = {}): Promise<Buffer> {
+    const maxBytes = options.maxBytes ?? READ_FILE_MAX;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+      throw new ValidationError('maxBytes', `must be a whole number of bytes, got ${maxBytes}`);
+    }
     const p = joinPath(splitPath(path));
     const fh = options.handle ?? (await this.resolve(p));
     const chunk = this.ioSize('read');
@@ -498,8 +518,12 @@ export class Nfs4Client implements NfsFs {
     let offset = 0;
     for (;;) {
       const { eof, data } = await this.readAt(fh, p, offset, chunk);
-      chunks.push(data);
       offset += data.length;
+      // Hold no more than the caller allowed: a longer file fails once its byte past maxBytes arrives.
+      if (offset > maxBytes) {
+        throw readError('NFS_TOO_LARGE', p, `the file is longer, over maxBytes (${maxBytes})`);
+      }
+      chunks.push(data);
       if (eof || data.length === 0) return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     }
   }
