@@ -1,6 +1,5 @@
-import pRetry from 'p-retry';
+import { withRetry } from '../common/retry.js';
 import { mapSettled } from '../common/concurrency.js';
-import { isRetriable } from '../common/errors.js';
 import { mountTargetOf, type ClusterContext } from './cluster-context.js';
 import { openDockerEngine, type DockerEngine } from './docker/engine.js';
 import { driftOf, isManagedBy } from './docker/inspect.js';
@@ -315,10 +314,10 @@ export async function recordPending(
   await reg.withLock(`pending-${host}`, async (lease) => {
     // A record that cannot be read is read again, then fails the command: replacing it would
     // drop what it owes.
-    const existing = await pRetry(() => reg.pending.tryGet(host), {
+    const existing = await withRetry(() => reg.pending.tryGet(host), {
       retries: 3,
-      minTimeout: 100,
-      shouldRetry: ({ error }) => isRetriable(error),
+      minTimeoutMs: 100,
+      maxTimeoutMs: 1_000,
     }).catch((err: unknown) => {
       if (err instanceof IncompleteRecordError) return undefined;
       throw err;

@@ -1,11 +1,11 @@
-import pRetry from 'p-retry';
 import { mapSettled, sleep } from '../common/concurrency.js';
 import type { ClusterContext } from '../attach/cluster-context.js';
 import { dockerVolumeOptions } from '../attach/docker/volume-options.js';
 import { exportPathOf } from '../attach/mount-argv.js';
 import { mountsOf, unmountRecorded } from '../attach/mounts.js';
 import { parseMountOptions } from '../core/mount-options.js';
-import { NfsvolError, ValidationError, isRetriable } from '../common/errors.js';
+import { NfsvolError, ValidationError } from '../common/errors.js';
+import { withRetry } from '../common/retry.js';
 import { errorInfo, type ErrorInfo } from '../common/events.js';
 import { hasNfsStatus } from '../core/nfs-status.js';
 import { IncompleteRecordError, RecordExistsError } from '../core/registry/errors.js';
@@ -88,11 +88,11 @@ export async function createVolumes(
     (name) =>
       // The signal stops new volumes and new retries, never a volume half way: one that was
       // started is finished (or failed), so the report says exactly what exists.
-      pRetry(() => createOne(ctx, name, opId, options), {
+      withRetry(() => createOne(ctx, name, opId, options), {
         retries: 4,
-        minTimeout: 200,
-        maxTimeout: 3_000,
-        shouldRetry: ({ error }) => isRetriable(error) && !signal?.aborted,
+        minTimeoutMs: 200,
+        maxTimeoutMs: 3_000,
+        signal,
       }),
     signal,
   );

@@ -221,8 +221,21 @@ export class InterruptedError extends NfsvolError {
   }
 }
 
+const RETRIES_SPENT = Symbol('nfsvol.retriesSpent');
+
+/**
+ * Whether an error is worth another attempt: retriable, and not already given up on by a retry
+ * loop below (common/retry.ts marks what it gives up on, so loops never multiply attempts).
+ */
 export function isRetriable(err: unknown): boolean {
-  return err instanceof NfsvolError && err.retriable;
+  return err instanceof NfsvolError && err.retriable && !(err as { [RETRIES_SPENT]?: true })[RETRIES_SPENT];
+}
+
+/** Marks an error a retry loop gave up on: no loop above retries it again. */
+export function markRetriesSpent(err: unknown): void {
+  if (err instanceof NfsvolError && err.retriable && !Object.hasOwn(err, RETRIES_SPENT)) {
+    Object.defineProperty(err, RETRIES_SPENT, { value: true, enumerable: false });
+  }
 }
 
 /** The category of anything thrown: errors that are not nfsvol's are internal. */

@@ -8,6 +8,7 @@ import {
 } from '../../driver/common/errors.js';
 import { EXIT, UsageError, exitCodeOf } from '../../cli/context.js';
 import { NfsError } from '../../driver/nfs/nfs-error.js';
+import { withRetry } from '../../driver/common/retry.js';
 
 describe('the error catalogue', () => {
   it('gives every error a category and retriable from its code; a throw site may say retriable', () => {
@@ -51,5 +52,51 @@ describe('CLI exit codes derive from categories', () => {
     expect(exitCodeOf(new NfsvolError('LOCK_TIMEOUT', 'x'))).toBe(1);
     expect(exitCodeOf(new NfsError('NFS3ERR_ACCES', 'MKDIR', '/a'))).toBe(1);
     expect(exitCodeOf(new Error('a bug'))).toBe(1);
+  });
+});
+
+describe('one retry policy: loops never multiply', () => {
+  const fast = { minTimeoutMs: 1, maxTimeoutMs: 2 } as const;
+
+  it('an error a loop below gave up on is not retried by a loop above', async () => {
+    let calls = 0;
+    const inner = (): Promise<never> =>
+      withRetry(
+        async () => {
+          calls++;
+          throw new NfsvolError('HOST_UNREACHABLE', 'down');
+        },
+        { retries: 2, ...fast },
+      );
+    await expect(withRetry(inner, { retries: 4, ...fast })).rejects.toMatchObject({
+      code: 'HOST_UNREACHABLE',
+    });
+    expect(calls).toBe(3);
+  });
+
+  it('a retriable error no loop has seen yet is retried where it surfaces', async () => {
+    let calls = 0;
+    const r = await withRetry(
+      async () => {
+        if (++calls < 3) throw new NfsvolError('HOST_UNREACHABLE', 'down');
+        return 'up';
+      },
+      { retries: 4, ...fast },
+    );
+    expect([r, calls]).toEqual(['up', 3]);
+  });
+
+  it('errors that are not retriable end the loop at once', async () => {
+    let calls = 0;
+    await expect(
+      withRetry(
+        async () => {
+          calls++;
+          throw new NfsvolError('NOT_FOUND', 'gone');
+        },
+        { retries: 4, ...fast },
+      ),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(calls).toBe(1);
   });
 });

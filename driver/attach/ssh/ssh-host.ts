@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import pRetry from 'p-retry';
+import { withRetry } from '../../common/retry.js';
 import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { debug } from '../../common/debug.js';
 import { settleOnce } from '../../common/settle-once.js';
@@ -286,17 +286,20 @@ export class SshHost implements RemoteHost {
 
   private async connection(signal?: AbortSignal): Promise<Client> {
     if (this.client) return this.client;
-    this.connecting ??= pRetry(() => this.connectOnce(), {
+    this.connecting ??= withRetry(() => this.connectOnce(), {
       retries: this.options.connectRetries ?? 2,
-      minTimeout: 300,
-      maxTimeout: 2_000,
+      minTimeoutMs: 300,
+      maxTimeoutMs: 2_000,
       // A refused or reset connection is retried; a silent one (handshake timeout: host down
       // behind a NAT, link cut) only once, so an unreachable host costs ~2 x readyTimeout.
-      shouldRetry: ({ error, attemptNumber }) =>
-        error instanceof NfsvolError &&
-        error.retriable &&
-        !(attemptNumber >= 2 && /Timed out while waiting for handshake/.test(error.message)),
-      ...(signal ? { signal } : {}),
+      // ssh2 reports that case by message only.
+      shouldRetry: (error, attempt) =>
+        !(
+          attempt >= 2 &&
+          error instanceof Error &&
+          /Timed out while waiting for handshake/.test(error.message)
+        ),
+      signal,
     })
       .then((c) => {
         this.client = c;

@@ -1,0 +1,42 @@
+import pRetry from 'p-retry';
+import { isRetriable, markRetriesSpent } from './errors.js';
+
+/**
+ * nfsvol's one retry policy. A failure is retried where it happens and nowhere else: the RPC
+ * connection resends an idempotent call, the SSH client reconnects, an operation retries a
+ * state it waits out (a record being completed, a removal in progress). When a loop gives up,
+ * the error it throws is marked spent, and `isRetriable` (common/errors.ts) is false for it from then on, so a
+ * loop above never multiplies the attempts of one below (five attempts of a create, each of
+ * nine NFS attempts, would be forty-five).
+ */
+export interface RetryPolicy {
+  /** Attempts after the first. */
+  readonly retries: number;
+  /** Backoff: first delay, doubling up to `maxTimeoutMs`, randomised. */
+  readonly minTimeoutMs: number;
+  readonly maxTimeoutMs: number;
+  /** No retry starts after this long from the first attempt. */
+  readonly maxRetryTimeMs?: number;
+  readonly signal?: AbortSignal | undefined;
+  /** Retries only what this says as well as `isRetriable` (e.g. not on the last attempt's kind). */
+  readonly shouldRetry?: (error: unknown, attempt: number) => boolean;
+}
+
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, p: RetryPolicy): Promise<T> {
+  try {
+    return await pRetry(fn, {
+      retries: p.retries,
+      minTimeout: p.minTimeoutMs,
+      maxTimeout: p.maxTimeoutMs,
+      factor: 2,
+      randomize: true,
+      ...(p.maxRetryTimeMs === undefined ? {} : { maxRetryTime: p.maxRetryTimeMs }),
+      ...(p.signal ? { signal: p.signal } : {}),
+      shouldRetry: ({ error, attemptNumber }) =>
+        isRetriable(error) && !p.signal?.aborted && (p.shouldRetry?.(error, attemptNumber) ?? true),
+    });
+  } catch (err) {
+    markRetriesSpent(err);
+    throw err;
+  }
+}
