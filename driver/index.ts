@@ -66,7 +66,8 @@ export type {
 } from './cluster/volumes.js';
 export type { SetClusterOptions, SetClusterResult } from './cluster/settings.js';
 export type { MountOptions, UnmountOptions } from './attach/mounts.js';
-export type { HostSyncResult, SyncOptions, SyncReport } from './attach/reconcile.js';
+export type { SyncOptions } from './attach/reconcile.js';
+export type { HostSyncResult, SyncReport } from './attach/sync-result.js';
 export {
   parseSshAddress,
   type SshAddress,

@@ -17,13 +17,9 @@ import { fingerprint, keyTypeOf, knownHostsName } from './ssh/known-hosts.js';
 import { knownHostsVerifier } from './ssh/ssh-host.js';
 import { localVerdict } from './ssh/trust.js';
 import type { RemoteHost } from './ssh/remote-host.js';
-import {
-  clearPending,
-  reconcileHost,
-  settlePending,
-  undefineOnHost,
-  type HostSyncResult,
-} from './reconcile.js';
+import { clearPending, settlePending } from './pending.js';
+import { reconcileHost, undefineOnHost } from './reconcile.js';
+import { type HostSyncResult } from './sync-result.js';
 import { unmountVolume } from './mounts.js';
 import { validateName } from '../core/names.js';
 

@@ -1,4 +1,3 @@
-import { withRetry } from '../common/retry.js';
 import { mapSettled } from '../common/concurrency.js';
 import { mountTargetOf, type ClusterContext } from './cluster-context.js';
 import { openDockerEngine, type DockerEngine } from './docker/engine.js';
@@ -6,57 +5,15 @@ import { driftOf, isManagedBy } from './docker/inspect.js';
 import { dockerVolumeOptions, volumeDefinition } from './docker/volume-options.js';
 import { errorInfo, type ErrorInfo } from '../common/events.js';
 import { validateNames } from '../core/names.js';
-import {
-  SCHEMA_VERSION,
-  type HostRecord,
-  type PendingOperation,
-  type PendingRecord,
-  type VolumeRecord,
-} from '../core/records.js';
-import { IncompleteRecordError } from '../core/registry/errors.js';
+import type { HostRecord, VolumeRecord } from '../core/records.js';
+import { emptyPending, settlePending } from './pending.js';
+import { describeResult, emptyResult, type HostSyncResult, type SyncReport } from './sync-result.js';
 
-/** What happened on one host. `ok` is false when the host failed or an item on it did. */
-export interface HostSyncResult {
-  readonly host: string;
-  readonly ok: boolean;
-  /** The host could not be reached or did not answer: everything is pending. */
-  readonly unreachable: boolean;
-  readonly defined: readonly string[];
-  readonly removed: readonly string[];
-  /** Definitions replaced because their options had changed (the volume was not in use). */
-  readonly redefined: readonly string[];
-  /** Definitions whose options differ from the volume's and could not be replaced (in use): owed. */
-  readonly drifted: readonly { readonly volume: string; readonly drift: readonly string[] }[];
-  /** Same-named Docker volumes nfsvol did not make; left alone. */
-  readonly conflicts: readonly string[];
-  readonly failed: readonly { readonly volume: string; readonly error: ErrorInfo }[];
-  readonly error?: ErrorInfo;
-}
-
-export interface SyncReport {
-  readonly hosts: readonly HostSyncResult[];
-  /** Every host succeeded. */
-  readonly ok: boolean;
-}
-
-/** The result for a host that could not be worked on at all. */
-export function unreachableResult(host: string, error: ErrorInfo): HostSyncResult {
-  return { ...emptyResult(host), ok: false, unreachable: true, error };
-}
-
-function emptyResult(host: string): HostSyncResult {
-  return {
-    host,
-    ok: true,
-    unreachable: false,
-    defined: [],
-    removed: [],
-    redefined: [],
-    drifted: [],
-    conflicts: [],
-    failed: [],
-  };
-}
+/*
+ * Reconciliation: each host's Docker definitions brought in line with the registry (defined
+ * where missing, removed where the volume is gone, replaced where options drifted and the
+ * volume is free). What a host cannot do now goes to the pending ledger (pending.ts).
+ */
 
 /** A volume as its Docker definition needs it: the name and the volume's own mount options. */
 export type VolumeRef = Pick<VolumeRecord, 'name' | 'mountOptions'>;
@@ -294,81 +251,6 @@ async function workOnHost(
   return result;
 }
 
-export function describeResult(r: HostSyncResult): string {
-  if (r.unreachable)
-    return `failed: ${r.error?.message ?? 'unreachable'} (${r.error?.code ?? 'ERROR'}); recorded as pending`;
-  const parts = [`${r.defined.length} defined`, `${r.removed.length} removed`];
-  if (r.drifted.length > 0) parts.push(`${r.drifted.length} drifted`);
-  if (r.failed.length > 0) parts.push(`${r.failed.length} failed`);
-  return `${r.ok ? 'ok' : 'partly done'}: ${parts.join(', ')}`;
-}
-
-/** Records what a host owes after a failed operation (merged with what it already owed). */
-export async function recordPending(
-  ctx: ClusterContext,
-  host: string,
-  operations: readonly PendingOperation[],
-  reason: string,
-): Promise<void> {
-  const reg = ctx.registry;
-  await reg.withLock(`pending-${host}`, async (lease) => {
-    // A record that cannot be read is read again, then fails the command: replacing it would
-    // drop what it owes.
-    const existing = await withRetry(() => reg.pending.tryGet(host), {
-      retries: 3,
-      minTimeoutMs: 100,
-      maxTimeoutMs: 1_000,
-    }).catch((err: unknown) => {
-      if (err instanceof IncompleteRecordError) return undefined;
-      throw err;
-    });
-    lease.assertHeld();
-    const merged = new Map<string, PendingOperation>();
-    for (const op of [...(existing?.operations ?? []), ...operations])
-      merged.set(`${op.op}:${op.volume ?? ''}`, op);
-    await reg.pending.replace(host, {
-      schema: SCHEMA_VERSION,
-      kind: 'pending',
-      host,
-      since: existing?.since ?? reg.isoNow(),
-      updatedAt: reg.isoNow(),
-      reason,
-      operations: [...merged.values()],
-    });
-  });
-}
-
-/**
- * Clears what a host owed, once a full reconcile that started after `seen` was read has
- * succeeded: only the operations in `seen` go; any added meanwhile (by a command that ran
- * while the reconcile did) stay for the next sync. Without `seen`, everything goes.
- */
-export async function clearPending(ctx: ClusterContext, host: string, seen?: PendingRecord): Promise<void> {
-  const reg = ctx.registry;
-  await reg.withLock(`pending-${host}`, async (lease) => {
-    const now = await reg.pending.tryGet(host).catch((err: unknown) => {
-      if (err instanceof IncompleteRecordError) return undefined;
-      throw err;
-    });
-    if (!now) return;
-    const done = new Set((seen?.operations ?? now.operations).map((op) => `${op.op}:${op.volume ?? ''}`));
-    const left = seen ? now.operations.filter((op) => !done.has(`${op.op}:${op.volume ?? ''}`)) : [];
-    lease.assertHeld();
-    if (left.length === 0) await reg.pending.remove(host);
-    else await reg.pending.replace(host, { ...now, updatedAt: reg.isoNow(), operations: left });
-  });
-}
-
-/** Turns a host result into the pending operations it leaves behind. */
-export function pendingOpsOf(
-  result: HostSyncResult,
-  intended: readonly PendingOperation[],
-): PendingOperation[] {
-  if (result.unreachable) return [...intended];
-  const failedVolumes = new Set(result.failed.map((f) => f.volume));
-  return intended.filter((op) => op.volume === undefined || failedVolumes.has(op.volume));
-}
-
 export interface SyncOptions {
   /** Only these hosts. @default every registered host */
   readonly hosts?: readonly string[];
@@ -403,46 +285,4 @@ export async function syncHosts(ctx: ClusterContext, options: SyncOptions = {}):
       : { ...emptyResult(hosts[i]?.name ?? '?'), ok: false, unreachable: true, error: errorInfo(r.reason) },
   );
   return { hosts: results, ok: results.every((r) => r.ok) };
-}
-
-/** After a full reconcile: clear pending on success, record it on failure. */
-export async function settlePending(
-  ctx: ClusterContext,
-  host: string,
-  result: HostSyncResult,
-  intended: readonly PendingOperation[],
-  fullReconcile = true,
-  /** For a full reconcile: the pending record as it was before the reconcile started. */
-  seen?: PendingRecord,
-): Promise<void> {
-  if (result.ok && fullReconcile) {
-    await clearPending(ctx, host, seen);
-    return;
-  }
-  const ops = result.unreachable
-    ? intended
-    : [
-        ...pendingOpsOf(result, intended),
-        ...result.failed.map((f) => ({ op: 'sync' as const, volume: f.volume })),
-      ];
-  if (ops.length > 0) {
-    await recordPending(
-      ctx,
-      host,
-      ops,
-      result.error?.message ?? `${result.failed.length} operation(s) failed`,
-    );
-  }
-}
-
-function emptyPending(host: string): PendingRecord {
-  return {
-    schema: SCHEMA_VERSION,
-    kind: 'pending',
-    host,
-    since: '',
-    updatedAt: '',
-    reason: '',
-    operations: [],
-  };
 }

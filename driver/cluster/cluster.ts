@@ -30,7 +30,8 @@ import {
 import { Registry, type RegistryOptions } from '../core/registry/registry.js';
 import type { SshLocalOptions } from '../attach/ssh/ssh-config.js';
 import { SshHost } from '../attach/ssh/ssh-host.js';
-import { syncHosts, type SyncOptions, type SyncReport } from '../attach/reconcile.js';
+import { syncHosts, type SyncOptions } from '../attach/reconcile.js';
+import { type SyncReport } from '../attach/sync-result.js';
 import { setCluster, type SetClusterOptions, type SetClusterResult } from './settings.js';
 import {
   createVolumes,

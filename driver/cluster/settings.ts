@@ -1,7 +1,8 @@
 import type { ClusterContext } from '../attach/cluster-context.js';
 import { parseMountOptions } from '../core/mount-options.js';
 import { validateAddress } from '../core/records.js';
-import { syncHosts, type SyncReport } from '../attach/reconcile.js';
+import { syncHosts } from '../attach/reconcile.js';
+import { type SyncReport } from '../attach/sync-result.js';
 
 export interface SetClusterOptions {
   /** The NFS server's address as hosts (without their own `--nfs-address`) and the CLI reach it. */

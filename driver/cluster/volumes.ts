@@ -12,15 +12,11 @@ import { IncompleteRecordError, RecordExistsError } from '../core/registry/error
 import { SCHEMA_VERSION, volumeLeaseKey, type DeletePolicy, type VolumeRecord } from '../core/records.js';
 import { randomId, type KeysSummary } from '../core/registry/registry.js';
 import type { FileStat, Usage } from '../nfs/types.js';
-import {
-  defineOnHost,
-  settlePending,
-  undefineOnHost,
-  unreachableResult,
-  type HostSyncResult,
-  type VolumeRef,
-} from '../attach/reconcile.js';
-import { parseLabels, parseMode, validateNames } from '../core/names.js';
+import { defineOnHost, undefineOnHost, type VolumeRef } from '../attach/reconcile.js';
+import { settlePending } from '../attach/pending.js';
+import { unreachableResult, type HostSyncResult } from '../attach/sync-result.js';
+import { parseLabels, parseMode } from '../core/volume-fields.js';
+import { validateNames } from '../core/names.js';
 
 export interface CreateVolumeOptions {
   /** Owner of the volume's directory. @default 0 */

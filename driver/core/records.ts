@@ -2,7 +2,8 @@ import { CorruptRecordError, NewerSchemaError } from './registry/errors.js';
 import { readJsonObject, type Fields } from './json-fields.js';
 import { ValidationError } from '../common/errors.js';
 import { parseMountOptions, validateMountPath } from './mount-options.js';
-import { parseId, parseLabels, parseMode, validateName } from './names.js';
+import { parseId, parseLabels, parseMode } from './volume-fields.js';
+import { validateName } from './names.js';
 
 /** Schema version this nfsvol writes. Records with a higher number are refused, never overwritten. */
 export const SCHEMA_VERSION = 1;

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { HOSTILE_NAMES } from '../fakes/hostile-inputs.js';
 import { ValidationError } from '../../driver/common/errors.js';
-import {
-  MAX_NAME_BYTES,
-  parseId,
-  parseLabels,
-  parseMode,
-  validateName,
-  validateNames,
-} from '../../driver/core/names.js';
+import { MAX_NAME_BYTES, validateName, validateNames } from '../../driver/core/names.js';
+import { parseId, parseLabels, parseMode } from '../../driver/core/volume-fields.js';
 
 describe('validateName', () => {
   it.each(['ab', 'pgdata', 'vol-1', 'Vol_2.backup', '9lives', 'x'.repeat(MAX_NAME_BYTES)])(
