@@ -85,14 +85,8 @@ export type { HostOpener } from './attach/cluster-context.js';
 export type { ProgressEvent, ProgressListener, ErrorInfo } from './common/events.js';
 
 // What a volume is: names, labels, modes, mount options, and the records on the export.
-export {
-  validateName,
-  validateNames,
-  parseLabels,
-  parseMode,
-  parseId,
-  MAX_NAME_BYTES,
-} from './core/names.js';
+export { validateName, validateNames, MAX_NAME_BYTES } from './core/names.js';
+export { parseLabels, parseMode, parseId } from './core/volume-fields.js';
 export { parseMountOptions, validateMountPath } from './core/mount-options.js';
 export {
   validateAddress,
