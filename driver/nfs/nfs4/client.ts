@@ -79,6 +79,7 @@ import {
   type RunOptions,
 } from './session.js';
 import { SETATTR } from './setattr.js';
+import { Nfs4Status } from './status.js';
 import { ANONYMOUS_STATEID, CURRENT_STATEID, type Fh4, type Stateid4 } from './structs.js';
 import { FILE_SYNC4, UNSTABLE4, WRITE } from './write.js';
 
@@ -445,7 +446,7 @@ export class Nfs4Client implements NfsFs {
 
   private dirEntry(e: Entry4, prefix: string): DirEntry {
     const a = e.attrs;
-    const usable = a.rdattrError === undefined || a.rdattrError === 0;
+    const usable = a.rdattrError === undefined || a.rdattrError === Nfs4Status.NFS4_OK;
     if (a.filehandle && a.type === 'directory')
       this.cache.set(prefix + e.name, Uint8Array.from(a.filehandle));
     return {
