@@ -87,7 +87,7 @@ export function peekXid(record: Uint8Array): number | undefined {
  * becomes `{ ok: false, error }` so the caller can fail just that call; bytes that are not an RPC
  * reply at all throw RpcError('RPC_PROTOCOL').
  */
-export function decodeReply(record: Uint8Array): DecodedReply {
+export function decodeRpcReply(record: Uint8Array): DecodedReply {
   const r = new XdrReader(record);
   try {
     const xid = r.u32();
@@ -139,6 +139,9 @@ export function decodeReply(record: Uint8Array): DecodedReply {
     throw err;
   }
 }
+
+/** @deprecated Use decodeRpcReply; this name stays while test/support/capture-golden-v4.ts imports it. */
+export const decodeReply = decodeRpcReply;
 
 /** Encodes a reply header (used by tests and fakes that play the server). */
 export function writeAcceptedReplyHeader(w: XdrWriter, xid: number, acceptStat = SUCCESS): void {

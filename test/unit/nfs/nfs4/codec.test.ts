@@ -27,7 +27,7 @@ import {
   type OpenOk,
   type ReaddirOk,
 } from '../../../../driver/nfs/nfs4/index.js';
-import { RecordDecoder, RpcError, decodeReply, encodeRecord } from '../../../../driver/nfs/rpc/index.js';
+import { RecordDecoder, RpcError, decodeRpcReply, encodeRecord } from '../../../../driver/nfs/rpc/index.js';
 import { XdrError, XdrReader, XdrWriter } from '../../../../driver/nfs/xdr/index.js';
 import { mutate, prng, randomBytes } from '../../../support/prng.js';
 
@@ -41,7 +41,7 @@ const compounds = golden.filter((g) => g.proc === 1).map((g) => ({ ...g, bytes: 
 
 /** Decodes a whole reply record as a COMPOUND reply, checking every byte was used. */
 function decodeRecord(record: Uint8Array): CompoundRes {
-  const reply = decodeReply(record);
+  const reply = decodeRpcReply(record);
   if (!reply.ok) throw reply.error;
   const res = COMPOUND.decode(reply.results);
   reply.results.done('COMPOUND reply');
