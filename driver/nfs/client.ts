@@ -168,8 +168,8 @@ export class NfsClient implements NfsFs, Nfs3Session, ReadPort, WritePort {
   }
 
   /**
-   * The handle a CREATE or MKDIR returned, else LOOKUP's: a server may leave post_op_fh3 out
-   * (RFC 1813 3.3.8), and the caller needs the handle either way.
+   * The handle a CREATE or MKDIR returned, else LOOKUP's: the new object's handle is a
+   * post_op_fh3 in both replies, which a server may leave out, and the caller needs it either way.
    */
   private async createdHandle(made: Fh | undefined, where: DirOpArgs, path: string): Promise<Fh> {
     return made ?? (await this.call(LOOKUP, where, path)).object;
