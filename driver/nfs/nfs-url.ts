@@ -26,6 +26,9 @@ export interface NfsTarget {
 }
 
 // `nfsport` and `mountport` are libnfs's names, so libnfs URLs work as they are.
+/** rpcbind's well-known port (RFC 1833). */
+const RPCBIND_PORT = 111;
+
 const PARAMS = new Set([
   'version',
   'uid',
@@ -116,7 +119,7 @@ export function parseNfsUrl(input: string): NfsTarget {
     host,
     port: port ?? nfsport,
     mountPort: q.has('mountport') ? int('mountport', q.get('mountport')!, 1, 65535) : undefined,
-    rpcbindPort: q.has('rpcbindport') ? int('rpcbindport', q.get('rpcbindport')!, 1, 65535) : 111,
+    rpcbindPort: q.has('rpcbindport') ? int('rpcbindport', q.get('rpcbindport')!, 1, 65535) : RPCBIND_PORT,
     exportPath,
     version: versionRaw === '3' ? 3 : versionRaw === '4.1' ? 4.1 : 'auto',
     uid: int('uid', q.get('uid') ?? '0', 0, 0xffffffff),
@@ -133,7 +136,7 @@ export function formatNfsUrl(t: NfsTarget): string {
   const q = new URLSearchParams();
   q.set('version', String(t.version));
   if (t.mountPort !== undefined) q.set('mountport', String(t.mountPort));
-  if (t.rpcbindPort !== 111) q.set('rpcbindport', String(t.rpcbindPort));
+  if (t.rpcbindPort !== RPCBIND_PORT) q.set('rpcbindport', String(t.rpcbindPort));
   if (t.uid !== 0) q.set('uid', String(t.uid));
   if (t.gid !== 0) q.set('gid', String(t.gid));
   if (t.gids.length) q.set('gids', t.gids.join(','));

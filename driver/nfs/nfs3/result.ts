@@ -1,4 +1,5 @@
 import type { XdrReader } from '../xdr/xdr-reader.js';
+import { Nfs3Status } from './status.js';
 
 /**
  * A decoded `union XXX3res switch (nfsstat3 status)`: the ok arm for NFS3_OK, otherwise the
@@ -15,7 +16,7 @@ export function readNfs3Result<Ok, Fail>(
   fail: (r: XdrReader) => Fail,
 ): Nfs3Result<Ok, Fail> {
   const status = r.u32();
-  return status === 0 ? { ok: true, value: ok(r) } : { ok: false, status, value: fail(r) };
+  return status === Nfs3Status.NFS3_OK ? { ok: true, value: ok(r) } : { ok: false, status, value: fail(r) };
 }
 
 /** For unions whose fail arm is `void`. */

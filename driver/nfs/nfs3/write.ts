@@ -20,9 +20,13 @@ import { type Fh, type WccData, readVerf, readWccData, writeFh } from './structs
 export const StableHow = { UNSTABLE: 0, DATA_SYNC: 1, FILE_SYNC: 2 } as const;
 export type StableHow = (typeof StableHow)[keyof typeof StableHow];
 
+function isStableHow(v: number): v is StableHow {
+  return v === StableHow.UNSTABLE || v === StableHow.DATA_SYNC || v === StableHow.FILE_SYNC;
+}
+
 export function readStableHow(r: XdrReader): StableHow {
   const v = r.u32();
-  if (v !== 0 && v !== 1 && v !== 2) throw new XdrError('XDR_BAD_VALUE', `bad stable_how ${v}`);
+  if (!isStableHow(v)) throw new XdrError('XDR_BAD_VALUE', `bad stable_how ${v}`);
   return v;
 }
 
@@ -48,7 +52,7 @@ export interface WriteFail {
 export type WriteRes = Nfs3Result<WriteOk, WriteFail>;
 
 function encodeArgs(w: XdrWriter, a: WriteArgs): void {
-  if (a.stable !== 0 && a.stable !== 1 && a.stable !== 2) {
+  if (!isStableHow(a.stable)) {
     throw new XdrError('XDR_BAD_VALUE', `bad stable_how ${String(a.stable)}`);
   }
   writeFh(w, a.file);

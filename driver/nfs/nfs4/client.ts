@@ -3,11 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { NfsvolError, ValidationError } from '../../common/errors.js';
 import { mapLimit } from '../../common/concurrency.js';
-import { authSys } from '../rpc/auth.js';
+import { AUTH_SYS, authSys } from '../rpc/auth.js';
 import { RpcConnection, type SocketFactory } from '../rpc/rpc-connection.js';
 import { RpcError } from '../rpc/rpc-error.js';
 import { MountError, NfsError } from '../nfs-error.js';
 import { parseNfsUrl, type NfsTarget } from '../nfs-url.js';
+import { mkdirp } from '../fs/mkdirp.js';
+import type { MkdirpPort } from '../fs/port.js';
+import { usage } from '../fs/usage.js';
 import { HandleCache } from '../handle-cache.js';
 import { joinPath, splitPath } from '../paths.js';
 import { readError } from '../read-check.js';
@@ -77,6 +80,7 @@ import {
   type RunOptions,
 } from './session.js';
 import { SETATTR } from './setattr.js';
+import { Nfs4Status } from './status.js';
 import { ANONYMOUS_STATEID, CURRENT_STATEID, type Fh4, type Stateid4 } from './structs.js';
 import { FILE_SYNC4, UNSTABLE4, WRITE } from './write.js';
 
@@ -385,32 +389,19 @@ export class Nfs4Client implements NfsFs {
     }
   }
 
-  async mkdirp(path: string, options: MkdirOptions = {}): Promise<FileStat> {
-    const parts = splitPath(path);
-    for (let i = 1; i <= parts.length; i++) {
-      const sub = joinPath(parts.slice(0, i));
-      if (this.cache.get(sub) !== undefined && i < parts.length) continue;
-      const st = await this.exists(sub);
-      if (st !== undefined) {
-        if (st.type !== 'directory') {
-          throw new NfsError('NFS4ERR_NOTDIR', 'CREATE', `/${sub}`, {
-            hint: 'exists and is not a directory',
-          });
-        }
-        if (i === parts.length) return st;
-        continue;
-      }
-      try {
-        const made = await this.mkdir(sub, options);
-        if (i === parts.length) return made;
-      } catch (err) {
-        // Another client made it first: that is what we wanted.
-        if (!(err instanceof NfsError && err.status === 'NFS4ERR_EXIST')) throw err;
-        if (i === parts.length) return this.stat(sub);
-      }
-    }
-    return this.stat('');
+  mkdirp(path: string, options: MkdirOptions = {}): Promise<FileStat> {
+    return mkdirp(this.mkdirpPort, path, options);
   }
+
+  /** mkdirp's view of this client: a lookup is a stat (one COMPOUND from the cached prefix). */
+  private readonly mkdirpPort: MkdirpPort = {
+    stat: (path) => this.stat(path),
+    mkdir: (path, options) => this.mkdir(path, options),
+    isCached: (path) => this.cache.get(path) !== undefined,
+    lookup: (path) => this.stat(path),
+    statuses: { noEntry: 'NFS4ERR_NOENT', exists: 'NFS4ERR_EXIST', notDir: 'NFS4ERR_NOTDIR' },
+    createOp: 'CREATE',
+  };
 
   /** A directory's entries a READDIR reply at a time. */
   async *readdirPages(path: string, options: ReaddirOptions = {}): AsyncIterable<DirEntry[]> {
@@ -471,7 +462,7 @@ export class Nfs4Client implements NfsFs {
 
   private dirEntry(e: Entry4, prefix: string): DirEntry {
     const a = e.attrs;
-    const usable = a.rdattrError === undefined || a.rdattrError === 0;
+    const usable = a.rdattrError === undefined || a.rdattrError === Nfs4Status.NFS4_OK;
     if (a.filehandle && a.type === 'directory')
       this.cache.set(prefix + e.name, Uint8Array.from(a.filehandle));
     return {
@@ -958,33 +949,8 @@ export class Nfs4Client implements NfsFs {
   }
 
   /** Bytes (like `du`), files and directories under `path`, walked with READDIR. */
-  async usage(path: string): Promise<Usage> {
-    const root = await this.stat(path);
-    const total = {
-      bytes: root.used,
-      apparentBytes: root.type === 'file' ? root.size : 0,
-      files: 0,
-      directories: 0,
-    };
-    if (root.type !== 'directory') return { ...total, files: 1 };
-    const walk = async (dirPath: string): Promise<void> => {
-      const subdirs: string[] = [];
-      for await (const page of this.readdirPages(dirPath))
-        for (const e of page) {
-          const st = e.stat ?? (await this.stat(`${dirPath}/${e.name}`));
-          total.bytes += st.used;
-          if (st.type === 'directory') {
-            total.directories++;
-            subdirs.push(`${dirPath}/${e.name}`);
-          } else {
-            total.files++;
-            total.apparentBytes += st.size;
-          }
-        }
-      await mapLimit(subdirs, DIR_CONCURRENCY, walk);
-    };
-    await walk(joinPath(splitPath(path)));
-    return total;
+  usage(path: string): Promise<Usage> {
+    return usage(this, path);
   }
 
   async statfs(path = ''): Promise<FsStat> {
@@ -1066,7 +1032,7 @@ async function lookupExport(session: Nfs4Session, target: NfsTarget): Promise<{ 
     throw err;
   }
   const flavors = r.get(sec).map((s) => s.flavor);
-  if (flavors.length > 0 && !flavors.includes(1)) {
+  if (flavors.length > 0 && !flavors.includes(AUTH_SYS)) {
     throw new MountError(
       'MOUNT_AUTH_UNSUPPORTED',
       target.exportPath,

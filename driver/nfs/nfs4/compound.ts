@@ -15,6 +15,7 @@ import type { XdrReader } from '../xdr/xdr-reader.js';
 import type { XdrWriter } from '../xdr/xdr-writer.js';
 import { OP_ILLEGAL, NFS4_MINOR_VERSION, NFS4_OPAQUE_LIMIT } from './program.js';
 import type { Op4, OpCall } from './op.js';
+import { Nfs4Status } from './status.js';
 import { CLOSE } from './close.js';
 import { COMMIT } from './commit.js';
 import { CREATE } from './create.js';
@@ -116,7 +117,7 @@ function decodeResult(r: XdrReader): OpResult {
   if (codec === undefined)
     throw new XdrError('XDR_BAD_VALUE', `COMPOUND reply carries operation ${op}, never sent`);
   const status = r.u32();
-  if (status === 0) return { op, status, value: codec.decodeOk(r) };
+  if (status === Nfs4Status.NFS4_OK) return { op, status, value: codec.decodeOk(r) };
   codec.decodeFail?.(r);
   return { op, status, value: undefined };
 }
@@ -127,7 +128,7 @@ function decodeRes(r: XdrReader): CompoundRes {
   // Each result is at least an opcode and a status.
   const results = r.array(MAX_COMPOUND_OPS, 8, decodeResult, 'resarray');
   for (let i = 0; i < results.length - 1; i++) {
-    if (results[i]!.status !== 0) {
+    if (results[i]!.status !== Nfs4Status.NFS4_OK) {
       throw new XdrError('XDR_BAD_VALUE', `COMPOUND reply goes on after operation ${i} failed`);
     }
   }

@@ -31,6 +31,9 @@ import { readBitmap, writeVerifier } from './structs.js';
 export const EXCHGID4_FLAG_SUPP_MOVED_REFER = 0x1;
 export const EXCHGID4_FLAG_USE_NON_PNFS = 0x10000;
 export const EXCHGID4_FLAG_CONFIRMED_R = 0x80000000;
+/** state_protect_how4 */
+const SP4_NONE = 0;
+const SP4_MACH_CRED = 1;
 
 export interface ImplId4 {
   readonly domain: string;
@@ -73,7 +76,7 @@ export const EXCHANGE_ID: Op4<ExchangeIdArgs, ExchangeIdOk> = {
     writeVerifier(w, a.verifier);
     w.opaque(a.ownerId, NFS4_OPAQUE_LIMIT);
     w.u32(a.flags);
-    w.u32(0); // SP4_NONE
+    w.u32(SP4_NONE);
     if (a.implId === undefined) {
       w.u32(0);
     } else {
@@ -90,8 +93,8 @@ export const EXCHANGE_ID: Op4<ExchangeIdArgs, ExchangeIdOk> = {
     const flags = r.u32();
     const how = r.u32();
     let stateProtect: 'none' | 'mach_cred';
-    if (how === 0) stateProtect = 'none';
-    else if (how === 1) {
+    if (how === SP4_NONE) stateProtect = 'none';
+    else if (how === SP4_MACH_CRED) {
       readBitmap(r);
       readBitmap(r);
       stateProtect = 'mach_cred';

@@ -82,6 +82,18 @@ export interface OpenOk {
 
 const CREATE_MODES = { unchecked: 0, guarded: 1, exclusive4_1: 3 } as const;
 
+/** open_delegation_type4 */
+const OPEN_DELEGATE_NONE = 0;
+const OPEN_DELEGATE_READ = 1;
+const OPEN_DELEGATE_WRITE = 2;
+const OPEN_DELEGATE_NONE_EXT = 3;
+/** limit_by4 */
+const NFS_LIMIT_SIZE = 1;
+const NFS_LIMIT_BLOCKS = 2;
+/** why_no_delegation4: the two reasons whose arm carries a bool (the others are void). */
+const WND4_CONTENTION = 1;
+const WND4_RESOURCE = 2;
+
 function skipAce(r: XdrReader): void {
   r.u32();
   r.u32();
@@ -92,29 +104,29 @@ function skipAce(r: XdrReader): void {
 function readDelegation(r: XdrReader): Delegation4 {
   const type = r.u32();
   switch (type) {
-    case 0:
+    case OPEN_DELEGATE_NONE:
       return { type: 'none' };
-    case 1: {
+    case OPEN_DELEGATE_READ: {
       const stateid = readStateid(r);
       const recall = r.bool();
       skipAce(r);
       return { type: 'read', stateid, recall };
     }
-    case 2: {
+    case OPEN_DELEGATE_WRITE: {
       const stateid = readStateid(r);
       const recall = r.bool();
       const limitBy = r.u32();
-      if (limitBy === 1) r.u64();
-      else if (limitBy === 2) {
+      if (limitBy === NFS_LIMIT_SIZE) r.u64();
+      else if (limitBy === NFS_LIMIT_BLOCKS) {
         r.u32();
         r.u32();
       } else throw new XdrError('XDR_BAD_VALUE', `bad limit_by4 ${limitBy}`);
       skipAce(r);
       return { type: 'write', stateid, recall };
     }
-    case 3: {
+    case OPEN_DELEGATE_NONE_EXT: {
       const why = r.u32();
-      if (why === 7 || why === 8) r.bool();
+      if (why === WND4_CONTENTION || why === WND4_RESOURCE) r.bool();
       return { type: 'none' };
     }
     default:

@@ -367,7 +367,7 @@ export class Nfs4Session {
         throw err;
       }
       this.releaseSlot(slot);
-      const failed = res.results.find((r) => r.status !== 0);
+      const failed = res.results.find((r) => r.status !== Nfs4Status.NFS4_OK);
       if (failed && nfs4StatusRetriable(failed.status) && attempt < this.opts.retries) {
         // DELAY or GRACE from an operation: it was not done; come back later on a fresh sequence id.
         await this.backoff(attempt++);
@@ -423,7 +423,7 @@ export class Nfs4Session {
       break;
     }
     const seq = res.results[0]!;
-    if (seq.status !== 0) {
+    if (seq.status !== Nfs4Status.NFS4_OK) {
       switch (seq.status) {
         case Nfs4Status.NFS4ERR_BADSESSION:
         case Nfs4Status.NFS4ERR_DEADSESSION:
@@ -474,7 +474,7 @@ export class Nfs4Session {
 
   private checkResults(res: CompoundRes, ops: OpList, options: RunOptions, skip: number): OpResults {
     const values = res.results.slice(skip);
-    const failedAt = values.findIndex((r) => r.status !== 0);
+    const failedAt = values.findIndex((r) => r.status !== Nfs4Status.NFS4_OK);
     if (failedAt >= 0) {
       const r = values[failedAt]!;
       const op = ops.calls[failedAt]?.op.name ?? `op ${r.op}`;
@@ -482,7 +482,7 @@ export class Nfs4Session {
         retriable: nfs4StatusRetriable(r.status),
       });
     }
-    if (values.length !== ops.length || res.status !== 0) {
+    if (values.length !== ops.length || res.status !== Nfs4Status.NFS4_OK) {
       throw new Nfs4SessionError(
         'NFS4_PROTOCOL',
         `COMPOUND reply has ${values.length} results for ${ops.length} operations (status ${nfs4StatusName(res.status)})`,

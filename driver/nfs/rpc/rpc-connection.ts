@@ -8,7 +8,7 @@ import { debug, debugEnabled } from '../../common/debug.js';
 import { isRetriable } from '../../common/errors.js';
 import { NO_AUTH, type OpaqueAuth } from './auth.js';
 import { encodeRecord, RecordDecoder } from './record-marking.js';
-import { decodeReply, peekXid, writeCallHeader } from './rpc-message.js';
+import { decodeRpcReply, peekXid, writeCallHeader } from './rpc-message.js';
 import { RpcError, RpcTimeoutError } from './rpc-error.js';
 import type { Procedure, Program } from './procedure.js';
 
@@ -467,7 +467,7 @@ export class RpcConnection implements AsyncDisposable {
     this.opts.onReply?.(record, { prog: p.prog, proc: p.proc });
     let reply;
     try {
-      reply = decodeReply(record);
+      reply = decodeRpcReply(record);
     } catch (err) {
       // The framing is intact but the message is not RPC: the stream can't be trusted.
       this.dropConnection(socket, err);

@@ -1,7 +1,7 @@
 import { XdrReader } from '../xdr/xdr-reader.js';
 import type { XdrWriter } from '../xdr/xdr-writer.js';
 import { XdrError } from '../xdr/xdr-error.js';
-import type { OpaqueAuth } from './auth.js';
+import { AUTH_NONE, type OpaqueAuth } from './auth.js';
 import { RpcError, type RpcErrorCode } from './rpc-error.js';
 
 /*
@@ -23,6 +23,16 @@ import { RpcError, type RpcErrorCode } from './rpc-error.js';
 
 const CALL = 0;
 const REPLY = 1;
+/** reply_stat */
+const MSG_ACCEPTED = 0;
+const MSG_DENIED = 1;
+/** accept_stat (the failures are in ACCEPT_STATS) */
+const SUCCESS = 0;
+const PROG_MISMATCH = 2;
+const SYSTEM_ERR = 5;
+/** reject_stat */
+const RPC_MISMATCH = 0;
+const AUTH_ERROR = 1;
 const RPC_VERSION = 2;
 const MAX_AUTH_BODY = 400;
 
@@ -77,36 +87,39 @@ export function peekXid(record: Uint8Array): number | undefined {
  * becomes `{ ok: false, error }` so the caller can fail just that call; bytes that are not an RPC
  * reply at all throw RpcError('RPC_PROTOCOL').
  */
-export function decodeReply(record: Uint8Array): DecodedReply {
+export function decodeRpcReply(record: Uint8Array): DecodedReply {
   const r = new XdrReader(record);
   try {
     const xid = r.u32();
     const mtype = r.u32();
     if (mtype !== REPLY) throw new RpcError('RPC_PROTOCOL', `expected an RPC reply, got msg_type ${mtype}`);
     const stat = r.u32();
-    if (stat === 0) {
+    if (stat === MSG_ACCEPTED) {
       r.u32(); // verifier flavor: AUTH_NONE/AUTH_SYS verifiers carry nothing we check
       r.opaque(MAX_AUTH_BODY, 'reply verifier');
       const accept = r.u32();
-      if (accept === 0) return { xid, ok: true, results: r };
+      if (accept === SUCCESS) return { xid, ok: true, results: r };
       const known = ACCEPT_STATS[accept];
       if (!known) throw new RpcError('RPC_PROTOCOL', `unknown accept_stat ${accept}`);
       let message = known[1];
-      if (accept === 2) message += ` (server supports versions ${r.u32()} to ${r.u32()})`;
-      return { xid, ok: false, error: new RpcError(known[0], message, { retriable: accept === 5 }) };
+      if (accept === PROG_MISMATCH) message += ` (server supports versions ${r.u32()} to ${r.u32()})`;
+      return { xid, ok: false, error: new RpcError(known[0], message, { retriable: accept === SYSTEM_ERR }) };
     }
-    if (stat === 1) {
+    if (stat === MSG_DENIED) {
       const reject = r.u32();
-      if (reject === 0) {
+      if (reject === RPC_MISMATCH) {
         const low = r.u32();
         const high = r.u32();
         return {
           xid,
           ok: false,
-          error: new RpcError('RPC_MISMATCH', `server speaks RPC versions ${low} to ${high}, not 2`),
+          error: new RpcError(
+            'RPC_MISMATCH',
+            `server speaks RPC versions ${low} to ${high}, not ${RPC_VERSION}`,
+          ),
         };
       }
-      if (reject === 1) {
+      if (reject === AUTH_ERROR) {
         const code = r.u32();
         const name = AUTH_STATS[code] ?? `AUTH_UNKNOWN_${code}`;
         return {
@@ -127,7 +140,11 @@ export function decodeReply(record: Uint8Array): DecodedReply {
   }
 }
 
+/** @deprecated Use decodeRpcReply; this name stays while test/support/capture-golden-v4.ts imports it. */
+export const decodeReply = decodeRpcReply;
+
 /** Encodes a reply header (used by tests and fakes that play the server). */
-export function writeAcceptedReplyHeader(w: XdrWriter, xid: number, acceptStat = 0): void {
-  w.u32(xid).u32(REPLY).u32(0).u32(0).u32(0).u32(acceptStat);
+export function writeAcceptedReplyHeader(w: XdrWriter, xid: number, acceptStat = SUCCESS): void {
+  // An empty AUTH_NONE verifier: flavor, then a body of length 0.
+  w.u32(xid).u32(REPLY).u32(MSG_ACCEPTED).u32(AUTH_NONE).u32(0).u32(acceptStat);
 }

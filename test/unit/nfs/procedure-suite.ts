@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Procedure } from '../../../driver/nfs/rpc/procedure.js';
 import { XdrError } from '../../../driver/nfs/xdr/xdr-error.js';
 import { XdrReader } from '../../../driver/nfs/xdr/xdr-reader.js';
-import { decodeReply, encodeCall } from './decode-reply.js';
+import { decodeProcedureReply, encodeCall } from './procedure-codec.js';
 import { type Enc, encode } from './reply-encoders.js';
 import { prng } from '../../support/prng.js';
 
@@ -27,7 +27,7 @@ export function decodeOrXdrError(
 ): 'ok' | 'xdr-error' {
   try {
     // Random input rarely ends exactly where a reply does: without `whole`, a decoded prefix counts.
-    if (whole) decodeReply(procedure, bytes);
+    if (whole) decodeProcedureReply(procedure, bytes);
     else procedure.decode(new XdrReader(bytes));
     return 'ok';
   } catch (err) {
@@ -102,15 +102,16 @@ export function procedureSuite<A, R>(c: ProcedureCase<A, R>): void {
     const valid = c.replies.map((res) => encode(c.encodeReply, res));
 
     it('decodes every reply arm', () => {
-      c.replies.forEach((res, i) => expect(decodeReply(p, valid[i]!)).toEqual(res));
+      c.replies.forEach((res, i) => expect(decodeProcedureReply(p, valid[i]!)).toEqual(res));
     });
 
     it('throws XdrError for every truncation of every reply', () => {
       for (const bytes of valid) {
         for (let n = 0; n < bytes.length; n++) {
-          expect(() => decodeReply(p, bytes.subarray(0, n)), `${n} of ${bytes.length} bytes`).toThrow(
-            XdrError,
-          );
+          expect(
+            () => decodeProcedureReply(p, bytes.subarray(0, n)),
+            `${n} of ${bytes.length} bytes`,
+          ).toThrow(XdrError);
         }
       }
     });

@@ -16,7 +16,7 @@ import type {
   WccData,
 } from '../../../driver/nfs/nfs3/index.js';
 import { ftype3Code } from '../../../driver/nfs/nfs3/structs.js';
-import { plain } from './decode-reply.js';
+import { plain } from './procedure-codec.js';
 import { XdrWriter } from '../../../driver/nfs/xdr/xdr-writer.js';
 import type { XdrReader } from '../../../driver/nfs/xdr/xdr-reader.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StableHow } from '../../../driver/nfs/nfs3/index.js';
-import { upload, type UploadTarget } from '../../../driver/nfs/upload.js';
+import { upload, type UploadTarget } from '../../../driver/nfs/fs/upload.js';
 import { prng, randomBytes } from '../../support/prng.js';
 
 /** A server in memory: UNSTABLE writes are lost when it "restarts" (its verifier changes). */

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import type { NfsClient } from '../../../driver/nfs/client.js';
 import { StableHow } from '../../../driver/nfs/nfs3/index.js';
-import { NfsWriteStream } from '../../../driver/nfs/write-stream.js';
+import type { WritePort } from '../../../driver/nfs/fs/port.js';
+import { NfsWriteStream } from '../../../driver/nfs/fs/write-stream.js';
 
 /**
  * A server as the write stream sees it: WRITEs land in "memory" under the current verifier; a
@@ -29,7 +29,7 @@ class FakeServer {
     this.verf = Buffer.from('bbbbbbbb');
   }
 
-  client(): NfsClient {
+  client(): WritePort {
     const tick = (): Promise<void> => new Promise((r) => setTimeout(r, Math.random() * 2));
     return {
       writeRange: async (_fh: unknown, _p: string, data: Uint8Array, offset: number, stable: StableHow) => {
@@ -48,14 +48,14 @@ class FakeServer {
         }
         return Buffer.from(this.verf);
       },
-      call: async () => {
+      commit: async () => {
         await tick();
         this.commits++;
         for (const [o, b] of this.unstable) this.durable.set(o, b);
         this.unstable = new Map();
-        return { verf: Buffer.from(this.verf) };
+        return Buffer.from(this.verf);
       },
-    } as unknown as NfsClient;
+    };
   }
 
   content(): Buffer {

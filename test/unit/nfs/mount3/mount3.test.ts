@@ -10,7 +10,7 @@ import {
   mount3StatusName,
 } from '../../../../driver/nfs/mount3/index.js';
 import { XdrError } from '../../../../driver/nfs/xdr/xdr-error.js';
-import { decodeReply, encodeCall, fromHex, hex } from '../decode-reply.js';
+import { decodeProcedureReply, encodeCall, fromHex, hex } from '../procedure-codec.js';
 import { procedureSuite } from '../procedure-suite.js';
 import { writeExports, writeMntRes, writeVoid } from '../reply-encoders.js';
 
@@ -81,7 +81,7 @@ describe('MOUNT v3', () => {
 
   it('decodes a mountres3 byte for byte', () => {
     const bytes = fromHex('00000000 00000004 0a0b0c0d 00000002 00000001 00000000');
-    expect(decodeReply(MNT, bytes)).toEqual({
+    expect(decodeProcedureReply(MNT, bytes)).toEqual({
       ok: true,
       value: { fhandle: new Uint8Array([10, 11, 12, 13]), authFlavors: [1, 0] },
     });
@@ -89,13 +89,13 @@ describe('MOUNT v3', () => {
 
   it('rejects a dirpath over 1024 bytes, a 65-byte fhandle and too many flavors', () => {
     expect(() => encodeCall(MNT, '/' + 'x'.repeat(1024))).toThrow(XdrError);
-    expect(() => decodeReply(MNT, fromHex('00000000 00000041' + '00'.repeat(68) + '00000000'))).toThrow(
-      XdrError,
-    );
-    expect(() => decodeReply(MNT, fromHex('00000000 00000000 00000021' + '00000001'.repeat(33)))).toThrow(
-      XdrError,
-    );
-    expect(() => decodeReply(MNT, fromHex('00000000 00000000 ffffffff'))).toThrow(XdrError);
+    expect(() =>
+      decodeProcedureReply(MNT, fromHex('00000000 00000041' + '00'.repeat(68) + '00000000')),
+    ).toThrow(XdrError);
+    expect(() =>
+      decodeProcedureReply(MNT, fromHex('00000000 00000000 00000021' + '00000001'.repeat(33))),
+    ).toThrow(XdrError);
+    expect(() => decodeProcedureReply(MNT, fromHex('00000000 00000000 ffffffff'))).toThrow(XdrError);
   });
 
   it('names mountstat3 codes', () => {

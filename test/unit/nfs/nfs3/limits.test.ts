@@ -16,7 +16,7 @@ import {
 import type { FileStat } from '../../../../driver/nfs/types.js';
 import { XdrError } from '../../../../driver/nfs/xdr/xdr-error.js';
 import { XdrReader } from '../../../../driver/nfs/xdr/xdr-reader.js';
-import { decodeReply, encodeCall } from '../decode-reply.js';
+import { decodeProcedureReply, encodeCall } from '../procedure-codec.js';
 import { encode, writeFattr3 } from '../reply-encoders.js';
 import { dirAttr, fh, fileAttr } from './fixtures.js';
 
@@ -42,27 +42,29 @@ const fattrBytes = (a: Fattr3): Uint8Array => encode(writeFattr3, a);
 describe('oversized and malformed replies fail fast with XdrError', () => {
   it('a 65-byte handle in LOOKUP3resok', () => {
     const bytes = cat(u32(0, 65), new Uint8Array(68), u32(0, 0));
-    expect(xdrErrorCode(() => decodeReply(LOOKUP, bytes))).toBe('XDR_TOO_LONG');
+    expect(xdrErrorCode(() => decodeProcedureReply(LOOKUP, bytes))).toBe('XDR_TOO_LONG');
   });
 
   it('an entry name claiming 2^31 bytes in READDIRPLUS', () => {
     const bytes = cat(u32(0, 0), new Uint8Array(8), u32(1, 0, 1, 0x80000000), new Uint8Array(64));
     const started = performance.now();
-    expect(xdrErrorCode(() => decodeReply(READDIRPLUS, bytes))).toBe('XDR_TOO_LONG');
+    expect(xdrErrorCode(() => decodeProcedureReply(READDIRPLUS, bytes))).toBe('XDR_TOO_LONG');
     expect(performance.now() - started).toBeLessThan(50);
   });
 
   it('a symlink target claiming 4 GiB in READLINK', () => {
-    expect(xdrErrorCode(() => decodeReply(READLINK, u32(0, 0, 0xffffffff)))).toBe('XDR_TOO_LONG');
+    expect(xdrErrorCode(() => decodeProcedureReply(READLINK, u32(0, 0, 0xffffffff)))).toBe('XDR_TOO_LONG');
   });
 
   it('READ data longer than count', () => {
     // ok, no attributes, count 2, eof false, data of 4 bytes
-    expect(xdrErrorCode(() => decodeReply(READ, u32(0, 0, 2, 0, 4, 0)))).toBe('XDR_TOO_LONG');
+    expect(xdrErrorCode(() => decodeProcedureReply(READ, u32(0, 0, 2, 0, 4, 0)))).toBe('XDR_TOO_LONG');
   });
 
   it('READ data length beyond the buffer (count and length agree, bytes missing)', () => {
-    expect(xdrErrorCode(() => decodeReply(READ, u32(0, 0, 1 << 30, 1, 1 << 30)))).toBe('XDR_TRUNCATED');
+    expect(xdrErrorCode(() => decodeProcedureReply(READ, u32(0, 0, 1 << 30, 1, 1 << 30)))).toBe(
+      'XDR_TRUNCATED',
+    );
   });
 
   it('READ data lengths near 2^31 and 2^32 (padding must not overflow), even without the trailing-bytes check', () => {
@@ -73,7 +75,7 @@ describe('oversized and malformed replies fail fast with XdrError', () => {
   });
 
   it('READ data shorter than count is accepted (count is the larger bound)', () => {
-    const res = decodeReply(READ, u32(0, 0, 8, 1, 4, 0xdeadbeef));
+    const res = decodeProcedureReply(READ, u32(0, 0, 8, 1, 4, 0xdeadbeef));
     expect(res.ok && res.value.data).toEqual(new Uint8Array([0xde, 0xad, 0xbe, 0xef]));
   });
 
@@ -84,27 +86,27 @@ describe('oversized and malformed replies fail fast with XdrError', () => {
     const body = new Uint8Array(entry.length * 1000);
     for (let i = 0; i < 1000; i++) body.set(entry, i * entry.length);
     const bytes = cat(u32(0, 0), new Uint8Array(8), body);
-    expect(xdrErrorCode(() => decodeReply(READDIRPLUS, bytes))).toBe('XDR_TRUNCATED');
+    expect(xdrErrorCode(() => decodeProcedureReply(READDIRPLUS, bytes))).toBe('XDR_TRUNCATED');
   });
 
   it('unknown ftype3 values', () => {
     for (const t of [0, 8, 0xffffffff]) {
       const bytes = cat(u32(0, t), fattrBytes(fileAttr).subarray(4));
-      expect(xdrErrorCode(() => decodeReply(GETATTR, bytes))).toBe('XDR_BAD_VALUE');
+      expect(xdrErrorCode(() => decodeProcedureReply(GETATTR, bytes))).toBe('XDR_BAD_VALUE');
     }
   });
 
   it('unknown stable_how in WRITE3resok', () => {
     const bytes = cat(u32(0, 0, 0, 100, 3), new Uint8Array(8));
-    expect(xdrErrorCode(() => decodeReply(WRITE, bytes))).toBe('XDR_BAD_VALUE');
+    expect(xdrErrorCode(() => decodeProcedureReply(WRITE, bytes))).toBe('XDR_BAD_VALUE');
   });
 
   it('a boolean that is neither 0 nor 1', () => {
-    expect(xdrErrorCode(() => decodeReply(LOOKUP, u32(2, 7)))).toBe('XDR_BAD_VALUE');
+    expect(xdrErrorCode(() => decodeProcedureReply(LOOKUP, u32(2, 7)))).toBe('XDR_BAD_VALUE');
   });
 
   it('trailing bytes after a complete reply', () => {
-    expect(xdrErrorCode(() => decodeReply(LOOKUP, u32(2, 0, 0)))).toBe('XDR_BAD_VALUE');
+    expect(xdrErrorCode(() => decodeProcedureReply(LOOKUP, u32(2, 0, 0)))).toBe('XDR_BAD_VALUE');
   });
 });
 
@@ -174,11 +176,11 @@ describe('fattr3', () => {
 
   it('handles are copied out of the reply buffer, READ data is not', () => {
     const bytes = cat(u32(0, 4), new Uint8Array([1, 2, 3, 4]), u32(0, 0));
-    const res = decodeReply(LOOKUP, bytes);
+    const res = decodeProcedureReply(LOOKUP, bytes);
     bytes[8] = 9;
     expect(res.ok && res.value.object).toEqual(new Uint8Array([1, 2, 3, 4]));
     const read = u32(0, 0, 4, 1, 4, 0x01020304);
-    const data = decodeReply(READ, read);
+    const data = decodeProcedureReply(READ, read);
     expect(data.ok && data.value.data.buffer).toBe(read.buffer);
   });
 });

@@ -3,7 +3,7 @@ import {
   RpcConnection,
   RpcError,
   authSys,
-  decodeReply,
+  decodeRpcReply,
   type Procedure,
   type Program,
 } from '../../../../driver/nfs/rpc/index.js';
@@ -171,11 +171,11 @@ describe('RpcConnection', () => {
   it('reports rejected credentials with the auth_stat name', () => {
     const w = new XdrWriter();
     w.u32(42).u32(1).u32(1).u32(1).u32(5); // REPLY, MSG_DENIED, AUTH_ERROR, AUTH_TOOWEAK
-    const reply = decodeReply(w.finish());
+    const reply = decodeRpcReply(w.finish());
     expect(reply.ok).toBe(false);
     expect(!reply.ok && reply.error).toMatchObject({ code: 'RPC_AUTH_ERROR', authStat: 'AUTH_TOOWEAK' });
     const mismatch = new XdrWriter().u32(1).u32(1).u32(0).u32(0).u32(0).u32(2).u32(3).u32(4).finish();
-    const m = decodeReply(mismatch);
+    const m = decodeRpcReply(mismatch);
     expect(!m.ok && m.error.message).toMatch(/versions 3 to 4/);
   });
 

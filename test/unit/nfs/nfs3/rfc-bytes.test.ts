@@ -10,7 +10,7 @@ import {
   WRITE,
 } from '../../../../driver/nfs/nfs3/index.js';
 import { XdrWriter } from '../../../../driver/nfs/xdr/xdr-writer.js';
-import { decodeReply, encodeCall, fromHex, hex } from '../decode-reply.js';
+import { decodeProcedureReply, encodeCall, fromHex, hex } from '../procedure-codec.js';
 
 // Bytes computed by hand from the RFC 1813 grammar (XDR: big-endian, 4-byte aligned, zero padding).
 
@@ -92,7 +92,7 @@ describe('NFSv3 replies, byte for byte', () => {
       ' 00000008 00000001' + // rdev
       ' 00000000 0000002a 00000001 00000000' + // fsid 42, fileid 2^32
       ' 6553f100 0ee6b280 6553f101 00000000 6553f102 3b9ac9ff'; // atime, mtime, ctime
-    const res = decodeReply(GETATTR, fromHex(`00000000 ${fattr}`));
+    const res = decodeProcedureReply(GETATTR, fromHex(`00000000 ${fattr}`));
     expect(res).toEqual({
       ok: true,
       value: {
@@ -116,7 +116,7 @@ describe('NFSv3 replies, byte for byte', () => {
   });
 
   it('LOOKUP3res failure keeps the status and the directory attributes arm', () => {
-    expect(decodeReply(LOOKUP, fromHex('00000002 00000000'))).toEqual({
+    expect(decodeProcedureReply(LOOKUP, fromHex('00000002 00000000'))).toEqual({
       ok: false,
       status: 2,
       value: { dirAttributes: undefined },

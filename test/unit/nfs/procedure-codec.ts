@@ -6,7 +6,7 @@ import { XdrWriter } from '../../../driver/nfs/xdr/xdr-writer.js';
  * Decodes a procedure's reply body (the bytes after the RPC accepted-reply header, as captured
  * from a server) and checks that every byte was consumed.
  */
-export function decodeReply<R>(procedure: Procedure<unknown, R>, bytes: Uint8Array): R {
+export function decodeProcedureReply<R>(procedure: Procedure<unknown, R>, bytes: Uint8Array): R {
   const r = new XdrReader(plain(bytes));
   const res = procedure.decode(r);
   r.done(`${procedure.name} reply`);

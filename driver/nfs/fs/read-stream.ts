@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import { GETATTR, READ, type Fh } from './nfs3/index.js';
-import type { NfsClient } from './client.js';
-import { joinPath, splitPath } from './paths.js';
+import type { Fh } from '../nfs3/index.js';
+import { joinPath, splitPath } from '../paths.js';
+import type { ReadPort } from './port.js';
 import { checkRead, readError } from './read-check.js';
 
 interface Chunk {
@@ -34,7 +34,7 @@ export class NfsReadStream extends Readable {
   private readonly path: string;
 
   constructor(
-    private readonly client: NfsClient,
+    private readonly port: ReadPort,
     path: string,
     private readonly chunkSize: number,
     private readonly concurrency: number,
@@ -65,11 +65,11 @@ export class NfsReadStream extends Readable {
       callback();
       return;
     }
-    this.client
+    this.port
       .resolve(this.path)
       .then(async (fh) => {
         this.fh = fh;
-        const attrs = (await this.client.call(GETATTR, { object: fh }, this.path)).objAttributes;
+        const attrs = await this.port.statHandle(fh, this.path);
         this.size = attrs.size;
         if (attrs.size > this.maxBytes) throw this.tooLarge(`the server reports ${attrs.size} bytes`);
         this.limit = Math.max(attrs.size, 1);
@@ -85,7 +85,7 @@ export class NfsReadStream extends Readable {
 
   /** Reads exactly `count` bytes at `offset` unless EOF comes first (short reads are continued). */
   private async readFull(fh: Fh, offset: number, count: number): Promise<Chunk> {
-    const res = await this.client.call(READ, { file: fh, offset, count }, this.path);
+    const res = await this.port.readRange(fh, this.path, offset, count);
     const size = checkRead(res, offset, count, this.path);
     if (res.data.length >= count || res.eof) return { data: res.data, eof: res.eof, size };
     const rest = await this.readFull(fh, offset + res.data.length, count - res.data.length);
@@ -109,7 +109,7 @@ export class NfsReadStream extends Readable {
 
   /** Data up to `end` came in a reply without attributes: asks whether the file really is that long. */
   private async confirmSize(fh: Fh, end: number): Promise<void> {
-    const now = (await this.client.call(GETATTR, { object: fh }, this.path)).objAttributes.size;
+    const now = (await this.port.statHandle(fh, this.path)).size;
     if (now < end) {
       throw readError(
         'NFS_PROTOCOL',

@@ -1,15 +1,14 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { StableHow, type Fh } from './nfs3/index.js';
-import { runWorkers } from '../common/concurrency.js';
-import { NfsvolError } from '../common/errors.js';
-import { TRANSFER_CONCURRENCY, type TransferOptions, type TransferResult } from './types.js';
+import { runWorkers } from '../../common/concurrency.js';
+import { NfsvolError } from '../../common/errors.js';
+import { StableHow, type Fh } from '../nfs3/index.js';
+import { TRANSFER_CONCURRENCY, type TransferOptions, type TransferResult } from '../types.js';
+import type { WritePort } from './port.js';
 
-/** What upload needs of the client. */
-export interface UploadTarget {
+/** What upload needs of the client: WRITE and COMMIT, and the file's life around them. */
+export interface UploadTarget extends WritePort {
   /** Creates (or truncates) the file the bytes go to and returns its handle and path. */
   create(): Promise<{ fh: Fh; path: string }>;
-  writeRange(fh: Fh, path: string, data: Uint8Array, offset: number, stable: StableHow): Promise<Uint8Array>;
-  commit(fh: Fh, path: string): Promise<Uint8Array>;
   /** Puts the finished file in place (a RENAME over the destination). */
   finish(path: string): Promise<void>;
   /** Removes the unfinished file after a failure. */

@@ -2,13 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { runWorkers } from '../common/concurrency.js';
-import { REPLY_OVERHEAD } from './rpc/procedure.js';
-import { GETATTR, READ } from './nfs3/index.js';
-import type { Nfs3Session } from './client.js';
-import { joinPath, splitPath } from './paths.js';
+import { runWorkers } from '../../common/concurrency.js';
+import { REPLY_OVERHEAD } from '../rpc/procedure.js';
+import { joinPath, splitPath } from '../paths.js';
+import { TRANSFER_CONCURRENCY, type TransferOptions, type TransferResult } from '../types.js';
+import type { ReadPort } from './port.js';
 import { checkRead, readError } from './read-check.js';
-import { TRANSFER_CONCURRENCY, type TransferOptions, type TransferResult } from './types.js';
 
 /**
  * Copies a file from the export to a local path, like libnfs's nfs-cp: `concurrency` workers
@@ -23,15 +22,15 @@ import { TRANSFER_CONCURRENCY, type TransferOptions, type TransferResult } from 
  * server cannot keep the copy going, filling the local disk, with a file it says is shorter.
  */
 export async function download(
-  session: Nfs3Session,
+  port: ReadPort,
   remote: string,
   local: string,
   chunkSize: number,
   options: TransferOptions = {},
 ): Promise<TransferResult> {
   const path = joinPath(splitPath(remote));
-  const fh = await session.resolve(path);
-  const size = (await session.call(GETATTR, { object: fh }, path)).objAttributes.size;
+  const fh = await port.resolve(path);
+  const size = (await port.statHandle(fh, path)).size;
   const concurrency = options.concurrency ?? TRANSFER_CONCURRENCY;
   const tmp = join(dirname(local), `.${basename(local)}.nfsvol-${randomBytes(4).toString('hex')}`);
   const fd = openSync(tmp, 'wx');
@@ -44,7 +43,7 @@ export async function download(
 
   /** Data up to `end` with no attributes to vouch for it: ask whether the file really is that long. */
   const confirm = async (end: number): Promise<void> => {
-    const now = (await session.call(GETATTR, { object: fh }, path)).objAttributes.size;
+    const now = (await port.statHandle(fh, path)).size;
     if (now < end) {
       throw readError(
         'NFS_PROTOCOL',
@@ -63,9 +62,7 @@ export async function download(
       next = stop;
       let at = offset;
       while (at < stop) {
-        const res = await session.call(READ, { file: fh, offset: at, count: stop - at }, path, {
-          replyBuffer: lent,
-        });
+        const res = await port.readRange(fh, path, at, stop - at, { replyBuffer: lent });
         const reported = checkRead(res, at, stop - at, path);
         if (reported !== undefined) known = reported;
         else if (at + res.data.length > known) await confirm(at + res.data.length);

@@ -6,7 +6,7 @@ import { GETPORT } from '../../../driver/nfs/portmap/index.js';
 import {
   RecordDecoder,
   RpcError,
-  decodeReply,
+  decodeRpcReply,
   encodeRecord,
   type Procedure,
 } from '../../../driver/nfs/rpc/index.js';
@@ -33,7 +33,7 @@ for (const mod of [nfs3, mount3]) {
 procedures.set('100000/3', GETPORT as Procedure<never, unknown>);
 
 function decodeWhole(proc: Procedure<never, unknown>, record: Uint8Array): unknown {
-  const reply = decodeReply(record);
+  const reply = decodeRpcReply(record);
   if (!reply.ok) throw reply.error;
   const value = proc.decode(reply.results);
   reply.results.done(`${proc.name} reply`);

@@ -1,5 +1,5 @@
-import type { ReadOk } from './nfs3/index.js';
-import { NfsError } from './nfs-error.js';
+import type { ReadOk } from '../nfs3/index.js';
+import { NfsError } from '../nfs-error.js';
 
 /**
  * Checks one READ reply for what a broken or hostile server could do to make a reader loop or

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
-import { COMMIT, StableHow, type Fh } from './nfs3/index.js';
-import type { NfsClient } from './client.js';
-import { joinPath, splitPath } from './paths.js';
+import { StableHow, type Fh } from '../nfs3/index.js';
+import { joinPath, splitPath } from '../paths.js';
+import type { WritePort } from './port.js';
 
 export interface NfsWriteStreamOptions {
   readonly chunkSize: number;
@@ -56,7 +56,7 @@ export class NfsWriteStream extends Writable {
   private readonly commitWindow: number;
 
   constructor(
-    private readonly client: NfsClient,
+    private readonly port: WritePort,
     path: string,
     private readonly opts: NfsWriteStreamOptions,
   ) {
@@ -127,7 +127,7 @@ export class NfsWriteStream extends Writable {
     const offset = this.offset;
     this.offset += data.length;
     this.inFlight++;
-    this.client.writeRange(this.fh!, this.path, data, offset, StableHow.UNSTABLE).then(
+    this.port.writeRange(this.fh!, this.path, data, offset, StableHow.UNSTABLE).then(
       (verf) => {
         this.window.push({ offset, data, verf, block });
         this.windowBytes += data.length;
@@ -189,10 +189,10 @@ export class NfsWriteStream extends Writable {
     const bytes = this.windowBytes;
     this.windowBytes = 0;
     try {
-      const res = await this.client.call(COMMIT, { file: this.fh!, offset: 0, count: 0 }, this.path);
+      const verf = await this.port.commit(this.fh!, this.path);
       for (const w of batch) {
-        if (Buffer.compare(w.verf, res.verf) !== 0) {
-          await this.client.writeRange(this.fh!, this.path, w.data, w.offset, StableHow.FILE_SYNC);
+        if (Buffer.compare(w.verf, verf) !== 0) {
+          await this.port.writeRange(this.fh!, this.path, w.data, w.offset, StableHow.FILE_SYNC);
         }
         if (w.block) this.spare.push(w.block);
       }
