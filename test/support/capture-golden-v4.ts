@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { Nfs4Client } from '../../driver/nfs/nfs4/client.js';
 import { COMPOUND } from '../../driver/nfs/nfs4/compound.js';
-import { decodeReply } from '../../driver/nfs/rpc/index.js';
+import { decodeRpcReply } from '../../driver/nfs/rpc/index.js';
 
 const [url, out] = process.argv.slice(2);
 if (!url || !out) {
@@ -20,7 +20,7 @@ const onReply = (record: Uint8Array, call: { prog: number; proc: number }): void
   let key = `${call.proc}`;
   let ops = '';
   if (call.proc === 1) {
-    const reply = decodeReply(Uint8Array.from(record));
+    const reply = decodeRpcReply(Uint8Array.from(record));
     if (!reply.ok) return;
     const res = COMPOUND.decode(reply.results);
     ops = res.results.map((r) => `${r.op}${r.status === 0 ? '' : `=${r.status}`}`).join(',');

@@ -13,7 +13,7 @@ import type { MkdirpPort } from '../fs/port.js';
 import { usage } from '../fs/usage.js';
 import { HandleCache } from '../handle-cache.js';
 import { joinPath, splitPath } from '../paths.js';
-import { readError } from '../read-check.js';
+import { readError } from '../fs/read-check.js';
 import type {
   DirEntry,
   FileStat,

@@ -140,9 +140,6 @@ export function decodeRpcReply(record: Uint8Array): DecodedReply {
   }
 }
 
-/** @deprecated Use decodeRpcReply; this name stays while test/support/capture-golden-v4.ts imports it. */
-export const decodeReply = decodeRpcReply;
-
 /** Encodes a reply header (used by tests and fakes that play the server). */
 export function writeAcceptedReplyHeader(w: XdrWriter, xid: number, acceptStat = SUCCESS): void {
   // An empty AUTH_NONE verifier: flavor, then a body of length 0.
