@@ -412,10 +412,15 @@ class Soak {
           .exec(['sh', '-c', STOP_CONTAINER, 'soak', victim.name], { timeoutMs: 60_000 })
           .catch(() => undefined);
         if (!r || r.code !== 0) {
-          this.containerCounts.skipped++;
-          continue;
+          // The command may have run on the host though its answer never came (a loaded host,
+          // a cut link): what the host says now decides whether the container still exists.
+          if ((await this.containerExists(host, victim.name)) !== false) {
+            this.containerCounts.skipped++;
+            continue;
+          }
+        } else {
+          victim.lostLines.push(...r.stdout.split('\n').filter((l) => l.startsWith('LOST')));
         }
-        victim.lostLines.push(...r.stdout.split('\n').filter((l) => l.startsWith('LOST')));
         victim.stoppedMs = this.now();
         this.event('container-stopped', { host: hostName, name: victim.name, volume: victim.volume });
         this.containerCounts.stopped++;
@@ -424,18 +429,23 @@ class Soak {
       const name = `soak-c${n++}`;
       // The planned volume first, then the rest of the pool in order: whichever is defined there.
       const candidates = [c.volume, ...this.plan.names.filter((v) => v !== c.volume)];
+      const attemptMs = this.now();
       const r = await host
         .exec(['sh', '-c', START_CONTAINER, 'soak', CONTAINER_LOOP, this.clusterId, name, ...candidates], {
           timeoutMs: 60_000,
         })
         .catch(() => undefined);
-      const volume = /^STARTED (\S+)$/m.exec(r?.stdout ?? '')?.[1];
+      // Without an answer the container may have started anyway: then it counts as using its
+      // volume from the attempt's start (the earliest it can have).
+      const volume =
+        /^STARTED (\S+)$/m.exec(r?.stdout ?? '')?.[1] ??
+        (r === undefined ? await this.volumeOfContainer(host, name) : undefined);
       if (volume !== undefined) {
         this.containers.push({
           name,
           host: hostName,
           volume,
-          startedMs: this.now(),
+          startedMs: r === undefined ? attemptMs : this.now(),
           lostLines: [],
         });
         this.event('container-started', { host: hostName, name, volume });
@@ -444,6 +454,31 @@ class Soak {
         this.containerCounts.skipped++;
       }
     }
+  }
+
+  /**
+   * Whether a container exists on a host, asked until the host answers (a link cut lasts
+   * seconds): undefined when it never did.
+   */
+  private async containerExists(host: LabHost, name: string): Promise<boolean | undefined> {
+    for (let i = 0; i < 12; i++) {
+      const r = await host
+        .exec(['docker', 'ps', '-aq', '--filter', `name=^/${name}$`], { timeoutMs: 30_000 })
+        .catch(() => undefined);
+      if (r?.code === 0) return r.stdout.trim() !== '';
+      await sleep(5_000);
+    }
+    return undefined;
+  }
+
+  /** The volume a container mounts at /data, if the container exists. */
+  private async volumeOfContainer(host: LabHost, name: string): Promise<string | undefined> {
+    if ((await this.containerExists(host, name)) !== true) return undefined;
+    const r = await host
+      .exec(['docker', 'inspect', '-f', '{{range .Mounts}}{{.Name}}{{end}}', name], { timeoutMs: 30_000 })
+      .catch(() => undefined);
+    const v = r?.stdout.trim();
+    return v ? v : undefined;
   }
 
   /** Faults off, links back, every killed command run again to its end. */
