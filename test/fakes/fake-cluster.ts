@@ -8,7 +8,10 @@ import type { NfsFs } from '../../driver/nfs/types.js';
 import { FakeDockerHost, fakeOpener } from './fake-host.js';
 import { MemoryNfs, sharedView } from './memory-nfs.js';
 
-/** The export every fake cluster is initialised on. Nothing listens there: `connectNfs` hands out the in-memory export. */
+/**
+ * The export every fake cluster is initialised on. Nothing listens there: `connectNfs` hands out
+ * the in-memory export whatever the URL.
+ */
 export const FAKE_URL = 'nfs://127.0.0.1:2049/export';
 
 /** The address of fake Docker host `i` (from 1): `127.0.0.1:2201`, `127.0.0.1:2202`, ... */
@@ -17,7 +20,7 @@ export const fakeHostAddress = (i: number): string => `127.0.0.1:${2200 + i}`;
 export interface FakeClusterOptions {
   /** Fake Docker hosts to make, on ports 2201, 2202, ...; none is registered. @default 2 */
   readonly hosts?: number;
-  /** Milliseconds each call to the export waits, asked per call (a slow or jittery server). @default none */
+  /** Milliseconds each call to the export waits, asked per call (a slow or jittery server). */
   readonly latency?: () => number;
   /** Cluster options laid over the fixture's own (e.g. registry lease times). */
   readonly extra?: ClusterOptions;
@@ -58,7 +61,10 @@ export interface FakeCluster {
    * `view` of the export if given (one that interferes), with `more` options laid over.
    */
   open(view?: NfsFs, more?: ClusterOptions): Promise<Cluster>;
-  /** Registers fake hosts 1..n as h1..hn through `cluster`, their keys accepted and pinned, mounting from 10.0.2.2. */
+  /**
+   * Registers fake hosts 1..n as h1..hn through `cluster`: keys accepted and pinned in
+   * `knownHosts`, volumes mounted from 10.0.2.2.
+   */
   addHosts(cluster: Cluster, n: number): Promise<void>;
 }
 
@@ -67,7 +73,8 @@ export interface InitialisedFakeCluster extends FakeCluster {
   readonly cluster: Cluster;
 }
 
-// Every Cluster a fixture opened, until closeFakeClusters: each holds a registry with timers.
+// Every Cluster a fixture opened, until closeFakeClusters: each holds its export and host
+// sessions open until it is closed.
 const opened: Cluster[] = [];
 
 /** Closes every Cluster the fixtures opened (use in afterEach). */
