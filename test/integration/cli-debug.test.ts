@@ -5,7 +5,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHosts, startNfsServer, type LabHost, type NfsServer } from '../../deploy/lab/index.js';
-import { cliUser, expectCode, type CliUser } from './cli-helpers.js';
+import { cliUser, expectCode, type CliUser } from '../support/cli.js';
 
 describe('NODE_DEBUG=nfsvol on the lab', () => {
   let server: NfsServer;
@@ -33,7 +33,7 @@ describe('NODE_DEBUG=nfsvol on the lab', () => {
   });
 
   it('traces RPC calls and SSH commands on stderr, never a secret', async () => {
-    // The CLI process inherits this environment (cli-helpers passes process.env on).
+    // The CLI process inherits this environment (test/support/cli.ts passes process.env on).
     process.env['NODE_DEBUG'] = 'nfsvol';
     process.env['NFSVOL_TEST_SECRET'] = 'SECRET-IN-ENV';
     const keyDir = join(user.home, 'SECRET-IN-PATH');

@@ -9,18 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleCli } from '../support/bundle-cli.js';
+import type { CliResult } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FAKE = join(ROOT, 'test', 'support', 'fake-cluster-cli.ts');
 const run = promisify(execFile);
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function sh(script: string, env: NodeJS.ProcessEnv = {}): Promise<Result> {
+/** Runs a bash script (the CLI in a pipeline): the pipeline's exit code and output. */
+async function sh(script: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   try {
     const r = await run('bash', ['-o', 'pipefail', '-c', script], {
       cwd: ROOT,

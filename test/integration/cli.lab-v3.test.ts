@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHosts, startNfsServer, type LabHost, type NfsServer } from '../../deploy/lab/index.js';
 import { HOSTILE_NAMES } from '../fakes/hostile-inputs.js';
-import { cliUser, expectCode, type CliUser } from './cli-helpers.js';
+import { cliUser, expectCode, type CliUser } from '../support/cli.js';
 
 describe('nfsvol CLI on the lab with NFSv3', () => {
   let server: NfsServer;

@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Server as SshServer, utils } from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { startNfsServer } from '../../deploy/lab/index.js';
-import { cliUser, expectCode } from './cli-helpers.js';
+import { cliUser, expectCode } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

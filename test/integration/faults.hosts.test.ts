@@ -20,7 +20,7 @@ import {
   type NfsServer,
 } from '../../deploy/lab/index.js';
 import { HOSTILE_NAMES } from '../fakes/hostile-inputs.js';
-import { cliUser, expectCode, type CliUser } from './cli-helpers.js';
+import { cliUser, expectCode, type CliUser } from '../support/cli.js';
 
 async function dockerVolumes(h: LabHost): Promise<string[]> {
   const r = await h.check(['docker', 'volume', 'ls', '--quiet', '--filter', 'label=nfsvol.managed=true']);

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NfsClient } from '../../driver/nfs/index.js';
 import { startNfsServer, type NfsServer } from '../../deploy/lab/index.js';
-import { cliUser, expectCode, type CliUser } from './cli-helpers.js';
+import { cliUser, expectCode, type CliUser } from '../support/cli.js';
 
 describe('faults: corrupt and newer-schema state', () => {
   let server: NfsServer;

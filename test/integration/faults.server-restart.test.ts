@@ -5,7 +5,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pollUntil, startNfsServer } from '../../deploy/lab/index.js';
-import { cliUser, expectCode } from './cli-helpers.js';
+import { cliUser, expectCode } from '../support/cli.js';
 
 const COUNT = 500;
 

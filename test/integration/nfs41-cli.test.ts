@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHosts, startNfsServer, type LabHost, type NfsServer } from '../../deploy/lab/index.js';
-import { cliUser, expectCode, type CliUser } from './cli-helpers.js';
+import { cliUser, expectCode, type CliUser } from '../support/cli.js';
 
 describe('nfsvol CLI on a v4.1-only server', () => {
   let server: NfsServer;

@@ -6,7 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHosts, startNfsServer, type LabHost, type NfsServer } from '../../deploy/lab/index.js';
-import { cliUser, expectCode, type CliUser } from './cli-helpers.js';
+import { cliUser, expectCode, type CliUser } from '../support/cli.js';
 
 describe('SSH on the lab: ProxyJump through a bastion, and authorized_keys restrictions', () => {
   let server: NfsServer;

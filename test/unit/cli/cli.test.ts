@@ -5,80 +5,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { COMMANDS, runCli } from '../../../cli/app.js';
+import { COMMANDS } from '../../../cli/app.js';
 import { InterruptedError } from '../../../driver/common/errors.js';
-import { FakeDockerHost, fakeOpener } from '../../fakes/fake-host.js';
 import { HOSTILE_NAMES } from '../../fakes/hostile-inputs.js';
-import { MemoryNfs, sharedView } from '../../fakes/memory-nfs.js';
 import { bundleCli } from '../../support/bundle-cli.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function setup(): Promise<{
-  fs: MemoryNfs;
-  hosts: Map<string, FakeDockerHost>;
-  config: string;
-  dir: string;
-  cli: (...args: string[]) => Promise<Run>;
-  /** Like cli, with an interrupt signal (what Ctrl-C aborts in cli/main.ts). */
-  cliWithSignal: (signal: AbortSignal, ...args: string[]) => Promise<Run>;
-}> {
-  const dir = await mkdtemp(join(tmpdir(), 'nfsvol-cli-'));
-  const fs = new MemoryNfs();
-  const hosts = new Map<string, FakeDockerHost>();
-  for (const port of [2201, 2202]) hosts.set(`127.0.0.1:${port}`, new FakeDockerHost(`127.0.0.1:${port}`));
-  const config = join(dir, 'config.json');
-  const cliWithSignal = async (signal: AbortSignal | undefined, ...args: string[]): Promise<Run> => {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(args, {
-      ...(signal ? { signal } : {}),
-      io: {
-        stdout: (t) => (stdout += t),
-        stderr: (t) => (stderr += t),
-        env: { NFSVOL_CONFIG: config },
-      },
-      cluster: {
-        connectNfs: async () => sharedView(fs),
-        openHost: fakeOpener(hosts),
-        // A scratch home and no system files: the runner's own ssh settings never leak in.
-        ssh: { home: dir, systemConfig: null, systemKnownHosts: [], agent: null },
-      },
-    });
-    return { code, stdout, stderr };
-  };
-  const cli = (...args: string[]): Promise<Run> => cliWithSignal(undefined, ...args);
-  return { fs, hosts, config, dir, cli, cliWithSignal };
-}
-
-async function ready(): Promise<Awaited<ReturnType<typeof setup>>> {
-  const s = await setup();
-  expect((await s.cli('init', 'nfs://127.0.0.1:2049/export', '--nfs-version', '3', '-q')).code).toBe(0);
-  for (const [i, port] of [2201, 2202].entries()) {
-    const r = await s.cli(
-      'host',
-      'add',
-      `h${i + 1}`,
-      '--ssh',
-      `root@127.0.0.1:${port}`,
-      '--known-hosts',
-      join(s.dir, 'known_hosts'),
-      '--accept-new-host-key',
-      '--quiet',
-    );
-    expect(r).toMatchObject({ code: 0, stderr: '' });
-  }
-  return s;
-}
+import { fakeClusterCli, initialisedCli } from '../../support/cli.js';
 
 // Bulk creates in memory take seconds on a busy machine (2 cores shared): more than the default 5 s.
 describe('nfsvol CLI', { timeout: 30_000 }, () => {
   it.each(COMMANDS.map((c) => [c.join(' ')]))('%s --help shows examples and exits 0', async (cmd) => {
-    const s = await setup();
+    const s = await fakeClusterCli();
     const r = await s.cli(...cmd.split(' '), '--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Examples:');
@@ -86,12 +22,12 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
   });
 
   it('top-level --help lists the exit codes', async () => {
-    const r = await (await setup()).cli('--help');
+    const r = await (await fakeClusterCli()).cli('--help');
     expect(r.stdout).toMatch(/Exit codes: 0 done, 1 failed, 2 usage error, 3 partly done/);
   });
 
   it('usage errors exit 2 with one line', async () => {
-    const s = await setup();
+    const s = await fakeClusterCli();
     for (const args of [[], ['bogus'], ['volume'], ['volume', 'create'], ['init'], ['host', 'add', 'x']]) {
       const r = await s.cli(...args);
       expect(r.code, args.join(' ')).toBe(2);
@@ -100,7 +36,7 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
   });
 
   it('init writes the config; commands before init fail with a clear line (exit 1)', async () => {
-    const s = await setup();
+    const s = await fakeClusterCli();
     const before = await s.cli('volume', 'ls');
     expect(before.code).toBe(1);
     expect(before.stderr).toBe(
@@ -117,7 +53,7 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
   });
 
   it('creates, lists, inspects and removes volumes with --json results', async () => {
-    const s = await ready();
+    const s = await initialisedCli();
     const c = await s.cli('volume', 'create', 'va', 'vb', '--label', 'opts=x=y', '--mode', '0700', '--json');
     expect(c.code).toBe(0);
     const created = JSON.parse(c.stdout) as {
@@ -141,7 +77,7 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
   });
 
   it('takes names from --from FILE or standard input; a bad line is named and nothing is created', async () => {
-    const s = await ready();
+    const s = await initialisedCli();
     const file = join(s.dir, 'names.txt');
     const many = Array.from({ length: 2000 }, (_, i) => `bulk-${i}`);
     await writeFile(file, `# volumes for the web tier\r\n${many.join('\r\n')}\r\n\n  spaced  \n`);
@@ -152,25 +88,21 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
     expect(out.volumes.slice(0, 2).map((v) => v.name)).toEqual(['first', 'bulk-0']);
     expect(out.volumes.at(-1)).toMatchObject({ name: 'spaced', status: 'created' });
 
-    let stdout = '';
-    const piped = await runCli(['volume', 'create', '--from', '-', '--json'], {
-      io: {
-        stdout: (t) => (stdout += t),
-        stderr: () => undefined,
-        env: { NFSVOL_CONFIG: s.config },
+    const piped = await s.cliWith(
+      {
         stdin: async function* () {
           yield Buffer.from('from-stdin-1\nfrom-');
           yield Buffer.from('stdin-2\n');
         },
       },
-      cluster: {
-        connectNfs: async () => sharedView(s.fs),
-        openHost: fakeOpener(s.hosts),
-        ssh: { home: s.dir, systemConfig: null, systemKnownHosts: [], agent: null },
-      },
-    });
-    expect(piped).toBe(0);
-    expect((JSON.parse(stdout) as { volumes: { name: string }[] }).volumes.map((v) => v.name)).toEqual([
+      'volume',
+      'create',
+      '--from',
+      '-',
+      '--json',
+    );
+    expect(piped.code).toBe(0);
+    expect((JSON.parse(piped.stdout) as { volumes: { name: string }[] }).volumes.map((v) => v.name)).toEqual([
       'from-stdin-1',
       'from-stdin-2',
     ]);
@@ -194,7 +126,7 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
   }, 60_000);
 
   it('lists more volumes than one table sample, streamed: JSON exactly as a whole array, columns aligned', async () => {
-    const s = await ready();
+    const s = await initialisedCli();
     const names = Array.from({ length: 1100 }, (_, i) => (i === 1050 ? `a-much-longer-name-${i}` : `v${i}`));
     expect((await s.cli('volume', 'create', ...names, '--quiet')).code).toBe(0);
     const json = await s.cli('volume', 'ls', '--json', '--verbose');
@@ -214,13 +146,13 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
   }, 60_000);
 
   it('an empty listing is [] with --json and a header alone as a table', async () => {
-    const s = await ready();
+    const s = await initialisedCli();
     expect((await s.cli('volume', 'ls', '--json')).stdout).toBe('[]\n');
     expect((await s.cli('volume', 'ls')).stdout).toBe('NAME  ON-DELETE  OWNER  MODE  LABELS\n');
   });
 
   it('Ctrl-C during a create: volumes started are finished, the rest are not started, exit 130; again finishes', async () => {
-    const s = await ready();
+    const s = await initialisedCli();
     const names = Array.from({ length: 300 }, (_, i) => `c${String(i).padStart(3, '0')}`);
     const interrupt = new AbortController();
     const mkdir = s.fs.mkdir.bind(s.fs);
@@ -229,7 +161,7 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
       if (a[0].startsWith('c') && ++made === 40) interrupt.abort(new InterruptedError());
       return mkdir(...a);
     };
-    const r = await s.cliWithSignal(interrupt.signal, 'volume', 'create', ...names, '--json');
+    const r = await s.cliWith({ signal: interrupt.signal }, 'volume', 'create', ...names, '--json');
     expect(r.code).toBe(130);
     const out = JSON.parse(r.stdout) as {
       volumes: { name: string; status: string; error?: { code: string } }[];
@@ -245,7 +177,12 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
     expect(records.sort()).toEqual([...created].sort());
     for (const n of records) expect(s.fs.peek(`.nfsvol/volumes/${n}.json`)?.length).toBeGreaterThan(0);
 
-    const text = await s.cliWithSignal(AbortSignal.abort(new InterruptedError()), 'volume', 'create', 'late');
+    const text = await s.cliWith(
+      { signal: AbortSignal.abort(new InterruptedError()) },
+      'volume',
+      'create',
+      'late',
+    );
     expect(text.code).toBe(130);
     expect(text.stdout).toContain(
       'not started (interrupted): 1 volume(s); run the same command again to finish',
@@ -260,7 +197,7 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
   });
 
   it('exit 3 when some hosts failed, and the output says which', async () => {
-    const s = await ready();
+    const s = await initialisedCli();
     const h2 = s.hosts.get('127.0.0.1:2202');
     if (h2) h2.reachable = false;
     const r = await s.cli('volume', 'create', 'v1');
@@ -280,8 +217,8 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
   });
 
   it('hostile names exit 2 before touching the export or any host', async () => {
-    const s = await ready();
-    const calls = [...s.fs.calls.values()].reduce((a, b) => a + b, 0);
+    const s = await initialisedCli();
+    const calls = s.nfsCalls();
     const cmds = [...s.hosts.values()].map((h) => h.commands.length);
     for (const name of HOSTILE_NAMES) {
       const r = await s.cli('volume', 'create', name);
@@ -291,12 +228,12 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
     expect((await s.cli('volume', 'create', 'ok', '--label', 'bad key=x')).code).toBe(2);
     expect((await s.cli('volume', 'mount', 'ok', '--host', 'h1', '--path', 'rel')).code).toBe(2);
     expect((await s.cli('host', 'add', 'h3', '--ssh', 'root@$(id)')).code).toBe(2);
-    expect([...s.fs.calls.values()].reduce((a, b) => a + b, 0)).toBe(calls);
+    expect(s.nfsCalls()).toBe(calls);
     expect([...s.hosts.values()].map((h) => h.commands.length)).toEqual(cmds);
   });
 
   it('a corrupt config is named and never overwritten, even by init', async () => {
-    const s = await setup();
+    const s = await fakeClusterCli();
     await writeFile(s.config, '{"schema": 9}');
     const r = await s.cli('volume', 'ls');
     expect(r.code).toBe(1);
@@ -308,7 +245,7 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
   });
 
   it('--quiet still says which hosts failed, on stderr, with exit 3', async () => {
-    const s = await ready();
+    const s = await initialisedCli();
     s.hosts.get('127.0.0.1:2202')!.reachable = false;
     const r = await s.cli('sync', '--quiet');
     expect(r.code).toBe(3);
@@ -317,7 +254,7 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
   });
 
   it('--quiet prints nothing on success; --verbose shows causes', async () => {
-    const s = await ready();
+    const s = await initialisedCli();
     expect(await s.cli('volume', 'create', 'qq', '--quiet')).toEqual({ code: 0, stdout: '', stderr: '' });
     s.fs.put('.nfsvol/volumes/broken.json', 'garbage');
     const r = await s.cli('volume', 'ls', '--verbose');
@@ -328,7 +265,7 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
   });
 
   it('a host cannot drive the terminal: control characters in its output are shown escaped', async () => {
-    const s = await ready();
+    const s = await initialisedCli();
     const h1 = s.hosts.get('127.0.0.1:2201');
     if (h1) h1.uname = 'Linux \u001b]0;pwned\u0007\u001b[2J\u009b31m\n';
     const r = await s.cli('host', 'check', 'h1');
@@ -338,7 +275,7 @@ describe('nfsvol CLI', { timeout: 30_000 }, () => {
   });
 
   it('rm refused while mounted exits 1 and says where it is mounted', async () => {
-    const s = await ready();
+    const s = await initialisedCli();
     await s.cli('volume', 'create', 'db', '-q');
     expect((await s.cli('volume', 'mount', 'db', '--host', 'h1', '--path', '/mnt/db')).code).toBe(0);
     const r = await s.cli('volume', 'rm', 'db');
@@ -384,40 +321,37 @@ describe('nfsvol as a process', () => {
 });
 
 describe('exit codes say what happened', () => {
-  const hostOf = (s: Awaited<ReturnType<typeof setup>>, port: number): FakeDockerHost =>
-    s.hosts.get(`127.0.0.1:${port}`)!;
-
   it('host check: 0 when every check passes, 1 when one fails', async () => {
-    const s = await ready();
+    const s = await initialisedCli();
     expect((await s.cli('host', 'check', 'h1')).code).toBe(0);
-    hostOf(s, 2201).reachable = false;
+    s.host(1).reachable = false;
     const r = await s.cli('host', 'check', 'h1');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/ssh/);
   });
 
   it('sync: 3 when some hosts failed (the rest is done), 1 when every host failed', async () => {
-    const s = await ready();
-    hostOf(s, 2202).reachable = false;
+    const s = await initialisedCli();
+    s.host(2).reachable = false;
     expect((await s.cli('sync')).code).toBe(3);
-    hostOf(s, 2201).reachable = false;
+    s.host(1).reachable = false;
     expect((await s.cli('sync')).code).toBe(1);
   });
 
   it('volume create: 1 when a volume failed, 3 when only hosts failed', async () => {
-    const s = await ready();
+    const s = await initialisedCli();
     s.fs.put('taken', 'a file where the directory would go');
     const r = await s.cli('volume', 'create', 'taken', 'fine');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAILED taken: .*VOLUME_PATH_TAKEN/);
-    hostOf(s, 2202).reachable = false;
+    s.host(2).reachable = false;
     expect((await s.cli('volume', 'create', 'other')).code).toBe(3);
   });
 
   it('volume rm: 1 when a volume is refused (in use), its data and definitions kept', async () => {
-    const s = await ready();
+    const s = await initialisedCli();
     expect((await s.cli('volume', 'create', 'db', '--on-delete', 'delete', '-q')).code).toBe(0);
-    hostOf(s, 2201).inUse.add('db');
+    s.host(1).inUse.add('db');
     const r = await s.cli('volume', 'rm', 'db');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/REFUSED db: db is used by containers on h1.*\(VOLUME_IN_USE\)/);
@@ -427,7 +361,7 @@ describe('exit codes say what happened', () => {
 
 describe('changing things after create, from the command line', () => {
   it('volume update changes what it is told and says what changed; nothing to change is a usage error', async () => {
-    const s = await ready();
+    const s = await initialisedCli();
     expect((await s.cli('volume', 'create', 'db', '--mount-options', 'soft', '-q')).code).toBe(0);
     const r = await s.cli('volume', 'update', 'db', '--uid', '999', '--mount-options', 'hard', '--json');
     expect(r.code).toBe(0);
@@ -444,7 +378,7 @@ describe('changing things after create, from the command line', () => {
   });
 
   it('cluster set --server redefines every host, and a bad address changes nothing', async () => {
-    const s = await ready();
+    const s = await initialisedCli();
     expect((await s.cli('volume', 'create', 'v1', '-q')).code).toBe(0);
     const r = await s.cli('cluster', 'set', '--server', 'nas2.lan');
     expect(r.code).toBe(0);

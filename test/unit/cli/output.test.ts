@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initialisedCli } from './harness.js';
+import { initialisedCli } from '../../support/cli.js';
 
 /** Volumes with labels to filter and format on. */
 async function withVolumes(): Promise<Awaited<ReturnType<typeof initialisedCli>>> {

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ProgressDisplay, formatDuration, type ProgressClock } from '../../../cli/progress.js';
-import { initialisedCli } from './harness.js';
+import { initialisedCli } from '../../support/cli.js';
 
 /** A clock the test moves: timers fire in order as time passes, never on their own. */
 class FakeClock implements ProgressClock {

@@ -1,86 +1,18 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cluster } from '../../../driver/cluster/cluster.js';
 import { ValidationError } from '../../../driver/common/errors.js';
-import type { ProgressEvent } from '../../../driver/common/events.js';
 import { HostKeyMismatchError, HostKeyUnknownError } from '../../../driver/attach/ssh/errors.js';
 import { fingerprint } from '../../../driver/attach/ssh/known-hosts.js';
-import { FakeDockerHost, fakeKeyBlob, fakeOpener } from '../../fakes/fake-host.js';
-import { FakeNfsError, MemoryNfs, sharedView } from '../../fakes/memory-nfs.js';
+import { closeFakeClusters, initialisedFakeCluster } from '../../fakes/fake-cluster.js';
+import { fakeKeyBlob } from '../../fakes/fake-host.js';
+import { FakeNfsError } from '../../fakes/memory-nfs.js';
 import { HOSTILE_NAMES } from '../../fakes/hostile-inputs.js';
 
-interface Lab {
-  fs: MemoryNfs;
-  hosts: Map<string, FakeDockerHost>;
-  cluster: Cluster;
-  events: ProgressEvent[];
-  knownHosts: string;
-  open(): Promise<Cluster>;
-}
-
-const opened: Cluster[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((c) => c.close()));
-});
-
-async function lab(version: '3' | '4.1' = '4.1'): Promise<Lab> {
-  const fs = new MemoryNfs();
-  const hosts = new Map<string, FakeDockerHost>();
-  for (const port of [2201, 2202, 2203])
-    hosts.set(`127.0.0.1:${port}`, new FakeDockerHost(`127.0.0.1:${port}`));
-  const events: ProgressEvent[] = [];
-  const dir = await mkdtemp(join(tmpdir(), 'nfsvol-cluster-'));
-  const knownHosts = join(dir, 'known_hosts');
-  const options = {
-    connectNfs: async () => sharedView(fs),
-    openHost: fakeOpener(hosts),
-    progress: (e: ProgressEvent) => events.push(e),
-    // This machine's ssh settings: a scratch home, never the test runner's own files.
-    ssh: { home: dir, systemConfig: null, systemKnownHosts: [], knownHosts, agent: null },
-  };
-  const { cluster } = await Cluster.init({
-    ...options,
-    url: 'nfs://127.0.0.1:2049/export',
-    nfsVersion: version,
-  });
-  opened.push(cluster);
-  return {
-    fs,
-    hosts,
-    cluster,
-    events,
-    knownHosts,
-    open: async () => {
-      const c = await Cluster.open('nfs://127.0.0.1:2049/export', options);
-      opened.push(c);
-      return c;
-    },
-  };
-}
-
-function host(l: Lab, port: number): FakeDockerHost {
-  const h = l.hosts.get(`127.0.0.1:${port}`);
-  if (!h) throw new Error('no such fake host');
-  return h;
-}
-
-async function addHosts(l: Lab, n: number): Promise<void> {
-  for (let i = 1; i <= n; i++) {
-    await l.cluster.addHost({
-      name: `h${i}`,
-      ssh: `root@127.0.0.1:${2200 + i}`,
-      acceptNewHostKey: true,
-      nfsAddress: '10.0.2.2',
-    });
-  }
-}
+afterEach(closeFakeClusters);
 
 describe('Cluster: volumes', () => {
   it('creates directories and records, and defines every volume on every host', async () => {
-    const l = await lab();
-    await addHosts(l, 2);
+    const l = await initialisedFakeCluster({ hosts: 3, added: 2 });
     const res = await l.cluster.createVolumes(['va', 'vb'], {
       uid: 999,
       gid: 998,
@@ -95,7 +27,7 @@ describe('Cluster: volumes', () => {
     const st = await l.fs.stat('va');
     expect([st.type, st.mode, st.uid, st.gid]).toEqual(['directory', 0o700, 999, 998]);
     expect(l.fs.list('.nfsvol/volumes')).toEqual(['va.json', 'vb.json']);
-    expect(host(l, 2201).volumes.get('va')).toEqual({
+    expect(l.host(1).volumes.get('va')).toEqual({
       driver: 'local',
       options: { type: 'nfs4', o: 'addr=10.0.2.2,port=2049,vers=4.1', device: ':/export/va' },
       labels: { 'nfsvol.managed': 'true', 'nfsvol.cluster': l.cluster.id },
@@ -110,14 +42,14 @@ describe('Cluster: volumes', () => {
   });
 
   it('is idempotent: creating an existing volume reports it and changes nothing', async () => {
-    const l = await lab();
+    const l = await initialisedFakeCluster({ hosts: 3 });
     await l.cluster.createVolumes(['va']);
     const again = await l.cluster.createVolumes(['va']);
     expect(again.volumes[0]?.status).toBe('exists');
   });
 
   it('retries retriable NFS errors and still creates each volume exactly once, even when a reply was lost', async () => {
-    const l = await lab();
+    const l = await initialisedFakeCluster({ hosts: 3 });
     // A create that happened on the server but whose reply was lost, then a plain transient error.
     const original = l.fs.createExclusive.bind(l.fs);
     let lost = 0;
@@ -133,7 +65,7 @@ describe('Cluster: volumes', () => {
   });
 
   it('completes a record left empty by a create that died between CREATE and WRITE', async () => {
-    const l = await lab();
+    const l = await initialisedFakeCluster({ hosts: 3 });
     l.fs.put('.nfsvol/volumes/half.json', '');
     const res = await l.cluster.createVolumes(['half']);
     expect(res.volumes[0]?.status).toBe('created');
@@ -141,7 +73,7 @@ describe('Cluster: volumes', () => {
   });
 
   it('a non-retriable NFS failure fails that volume only, with its code', async () => {
-    const l = await lab();
+    const l = await initialisedFakeCluster({ hosts: 3 });
     l.fs.inject('mkdir', () => new FakeNfsError('NFS3ERR_ACCES', 'denied'), { path: /^bad$/ });
     const res = await l.cluster.createVolumes(['good', 'bad']);
     expect(res.volumes.map((v) => [v.name, v.status])).toEqual([
@@ -152,10 +84,9 @@ describe('Cluster: volumes', () => {
   });
 
   it('refuses hostile names before anything runs: no NFS call, no host command', async () => {
-    const l = await lab();
-    await addHosts(l, 2);
+    const l = await initialisedFakeCluster({ hosts: 3, added: 2 });
     const before = [...l.fs.calls.values()].reduce((a, b) => a + b, 0);
-    const cmds = host(l, 2201).commands.length;
+    const cmds = l.host(1).commands.length;
     for (const name of HOSTILE_NAMES) {
       await expect(l.cluster.createVolumes(['ok1', name])).rejects.toBeInstanceOf(ValidationError);
       await expect(l.cluster.removeVolumes([name])).rejects.toBeInstanceOf(ValidationError);
@@ -167,13 +98,12 @@ describe('Cluster: volumes', () => {
       l.cluster.mountVolume({ volume: 'va', host: 'h1', path: '/mnt/$(id)/../x' }),
     ).rejects.toThrow(ValidationError);
     expect([...l.fs.calls.values()].reduce((a, b) => a + b, 0)).toBe(before);
-    expect(host(l, 2201).commands.length).toBe(cmds);
+    expect(l.host(1).commands.length).toBe(cmds);
     expect(l.fs.has('ok1')).toBe(false);
   });
 
   it('rm applies each policy to the data and removes host definitions', async () => {
-    const l = await lab();
-    await addHosts(l, 1);
+    const l = await initialisedFakeCluster({ hosts: 3, added: 1 });
     await l.cluster.createVolumes(['keep'], { onDelete: 'retain' });
     await l.cluster.createVolumes(['gone'], { onDelete: 'delete' });
     await l.cluster.createVolumes(['old'], { onDelete: 'archive' });
@@ -192,7 +122,7 @@ describe('Cluster: volumes', () => {
     expect(res.volumes[2]?.archivedAs).toBe(`.nfsvol/archive/${archived}`);
     expect(l.fs.peek(`.nfsvol/archive/${archived}/data.txt`)?.toString()).toBe('data of old');
     expect(l.fs.list('.nfsvol/volumes')).toEqual([]);
-    expect([...host(l, 2201).volumes.keys()]).toEqual([]);
+    expect([...l.host(1).volumes.keys()]).toEqual([]);
 
     // A retained name created again finds its old data.
     const again = await l.cluster.createVolumes(['keep']);
@@ -201,11 +131,10 @@ describe('Cluster: volumes', () => {
   });
 
   it('rm is refused while a host mounts the volume, unless forced', async () => {
-    const l = await lab();
-    await addHosts(l, 1);
+    const l = await initialisedFakeCluster({ hosts: 3, added: 1 });
     await l.cluster.createVolumes(['db']);
     await l.cluster.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/db' });
-    expect(host(l, 2201).mounts.get('/mnt/db')).toBe('10.0.2.2:/export/db');
+    expect(l.host(1).mounts.get('/mnt/db')).toBe('10.0.2.2:/export/db');
     const d = await l.cluster.inspectVolume('db');
     expect(d.mounts).toMatchObject([{ host: 'h1', path: '/mnt/db' }]);
 
@@ -215,16 +144,15 @@ describe('Cluster: volumes', () => {
 
     const forced = await l.cluster.removeVolumes(['db'], { force: true });
     expect(forced.volumes[0]?.status).toBe('removed');
-    expect(host(l, 2201).mounts.size).toBe(0);
+    expect(l.host(1).mounts.size).toBe(0);
     expect(l.fs.list('.nfsvol/mounts')).toEqual([]);
   });
 
   it('rm is refused while a container on any host uses the volume: no data lost, definitions put back', async () => {
-    const l = await lab();
-    await addHosts(l, 2);
+    const l = await initialisedFakeCluster({ hosts: 3, added: 2 });
     await l.cluster.createVolumes(['db', 'tmp1'], { onDelete: 'delete' });
     await l.fs.writeFile('db/data', 'precious');
-    host(l, 2202).inUse.add('db');
+    l.host(2).inUse.add('db');
     const res = await l.cluster.removeVolumes(['db', 'tmp1']);
     expect(res.volumes.map((v) => [v.name, v.status, v.error?.code])).toEqual([
       ['db', 'refused', 'VOLUME_IN_USE'],
@@ -233,55 +161,54 @@ describe('Cluster: volumes', () => {
     expect(res.volumes[0]?.error?.message).toContain('used by containers on h2');
     expect(l.fs.peek('db/data')?.toString()).toBe('precious');
     expect(l.fs.list('.nfsvol/volumes')).toEqual(['db.json']);
-    expect([...host(l, 2201).volumes.keys()]).toEqual(['db']);
-    expect([...host(l, 2202).volumes.keys()]).toEqual(['db']);
+    expect([...l.host(1).volumes.keys()]).toEqual(['db']);
+    expect([...l.host(2).volumes.keys()]).toEqual(['db']);
     expect(res.hosts.every((h) => h.ok)).toBe(true);
 
     // --force does not override a container's use: the data stays, every definition stays.
     const forced = await l.cluster.removeVolumes(['db'], { force: true });
     expect(forced.volumes[0]?.status).toBe('refused');
     expect(l.fs.peek('db/data')?.toString()).toBe('precious');
-    expect([...host(l, 2201).volumes.keys()]).toEqual(['db']);
+    expect([...l.host(1).volumes.keys()]).toEqual(['db']);
     expect((await l.cluster.listVolumes()).map((v) => v.name)).toEqual(['db']);
-    host(l, 2202).inUse.delete('db');
+    l.host(2).inUse.delete('db');
     const again = await l.cluster.removeVolumes(['db']);
     expect(again.volumes[0]?.status).toBe('removed');
     expect(l.fs.has('db')).toBe(false);
-    expect([...host(l, 2202).volumes.keys()]).toEqual([]);
+    expect([...l.host(2).volumes.keys()]).toEqual([]);
   });
 
   it('mount is idempotent on the same path, unmount forgets it', async () => {
-    const l = await lab('3');
-    await addHosts(l, 1);
+    const l = await initialisedFakeCluster({ hosts: 3, nfsVersion: '3', added: 1 });
     await l.cluster.createVolumes(['db']);
     await l.cluster.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/db' });
     await l.cluster.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/db' });
-    expect(host(l, 2201).commands.filter((c) => c[0] === 'mount')).toEqual([
+    expect(l.host(1).commands.filter((c) => c[0] === 'mount')).toEqual([
       ['mount', '-t', 'nfs', '-o', 'port=2049,vers=3,proto=tcp,nolock', '10.0.2.2:/export/db', '/mnt/db'],
     ]);
     await expect(l.cluster.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/other' })).rejects.toThrow(
       /already mounted/,
     );
     await l.cluster.unmountVolume({ volume: 'db', host: 'h1' });
-    expect(host(l, 2201).mounts.size).toBe(0);
+    expect(l.host(1).mounts.size).toBe(0);
     await expect(l.cluster.unmountVolume({ volume: 'db', host: 'h1' })).rejects.toThrow(/not mounted/);
   });
 });
 
 describe('Cluster: hosts and sync', () => {
   it('host add pins the key (known_hosts + registry) and a later changed key is refused naming both fingerprints', async () => {
-    const l = await lab();
+    const l = await initialisedFakeCluster({ hosts: 3 });
     await expect(l.cluster.addHost({ name: 'h1', ssh: 'root@127.0.0.1:2201' })).rejects.toBeInstanceOf(
       HostKeyUnknownError,
     );
     expect(await l.cluster.listHosts()).toEqual([]);
 
-    await addHosts(l, 1);
-    const original = host(l, 2201).hostKey;
+    await l.addHosts(l.cluster, 1);
+    const original = l.host(1).hostKey;
     expect(await readFile(l.knownHosts, 'utf8')).toContain('[127.0.0.1]:2201 ssh-ed25519');
     expect((await l.cluster.listHosts())[0]?.fingerprint).toBe(fingerprint(original));
 
-    host(l, 2201).hostKey = fakeKeyBlob('impostor');
+    l.host(1).hostKey = fakeKeyBlob('impostor');
     const c2 = await l.open();
     const report = await c2.sync();
     expect(report.ok).toBe(false);
@@ -304,24 +231,22 @@ describe('Cluster: hosts and sync', () => {
   });
 
   it('a host added later gets every existing volume', async () => {
-    const l = await lab();
-    await addHosts(l, 1);
+    const l = await initialisedFakeCluster({ hosts: 3, added: 1 });
     await l.cluster.createVolumes(['va', 'vb', 'vc']);
     await l.cluster.addHost({
       name: 'h3',
       ssh: 'root@127.0.0.1:2203',
       acceptNewHostKey: true,
     });
-    expect([...host(l, 2203).volumes.keys()].sort()).toEqual(['va', 'vb', 'vc']);
+    expect([...l.host(3).volumes.keys()].sort()).toEqual(['va', 'vb', 'vc']);
     await expect(l.cluster.addHost({ name: 'h3', ssh: 'root@127.0.0.1:2203' })).rejects.toThrow(
       /already registered/,
     );
   });
 
   it('an unreachable host is recorded as pending; a later sync completes it and clears the record', async () => {
-    const l = await lab();
-    await addHosts(l, 2);
-    host(l, 2202).reachable = false;
+    const l = await initialisedFakeCluster({ hosts: 3, added: 2 });
+    l.host(2).reachable = false;
     const res = await l.cluster.createVolumes(['va', 'vb']);
     expect(res.volumes.every((v) => v.status === 'created')).toBe(true);
     expect(res.hosts.find((h) => h.host === 'h2')).toMatchObject({ ok: false, unreachable: true });
@@ -342,7 +267,7 @@ describe('Cluster: hosts and sync', () => {
     ]);
     expect(l.events.some((e) => e.host === 'h2' && /pending/.test(e.message))).toBe(true);
 
-    host(l, 2202).reachable = true;
+    l.host(2).reachable = true;
     const done = await l.cluster.sync({ hosts: ['h2'] });
     expect(done.ok).toBe(true);
     expect([...(done.hosts[0]?.defined ?? [])].sort()).toEqual(['va', 'vb']);
@@ -351,10 +276,9 @@ describe('Cluster: hosts and sync', () => {
   });
 
   it('sync removes definitions of deleted volumes, replaces drifted ones, and leaves foreign volumes alone', async () => {
-    const l = await lab();
-    await addHosts(l, 1);
+    const l = await initialisedFakeCluster({ hosts: 3, added: 1 });
     await l.cluster.createVolumes(['va', 'vb', 'vc']);
-    const h = host(l, 2201);
+    const h = l.host(1);
     // Deleted while the host was away: its definition lingers.
     h.volumes.set('stale', {
       driver: 'local',
@@ -397,9 +321,8 @@ describe('Cluster: hosts and sync', () => {
   });
 
   it('host check removes the test mount a killed check left behind, and nothing else', async () => {
-    const l = await lab();
-    await addHosts(l, 1);
-    const h = host(l, 2201);
+    const l = await initialisedFakeCluster({ hosts: 3, added: 1 });
+    const h = l.host(1);
     h.mounts.set('/tmp/nfsvol-check.old123', '10.0.2.2:/export');
     h.mounts.set('/srv/data', '10.0.2.2:/export/data');
     expect((await l.cluster.checkHost('h1')).ok).toBe(true);
@@ -407,8 +330,7 @@ describe('Cluster: hosts and sync', () => {
   });
 
   it('host check runs ssh, docker, kernel NFS and a real test mount', async () => {
-    const l = await lab();
-    await addHosts(l, 1);
+    const l = await initialisedFakeCluster({ hosts: 3, added: 1 });
     const res = await l.cluster.checkHost('h1');
     expect(res.checks.map((c) => [c.check, c.ok])).toEqual([
       ['ssh', true],
@@ -417,7 +339,7 @@ describe('Cluster: hosts and sync', () => {
       ['nfs-mount', true],
     ]);
     expect(res.ok).toBe(true);
-    const h = host(l, 2201);
+    const h = l.host(1);
     expect(h.commands).toContainEqual([
       'mount',
       '-t',
@@ -432,8 +354,7 @@ describe('Cluster: hosts and sync', () => {
   });
 
   it('host rm --purge unmounts its host mounts and removes its definitions; refused, nothing lost, when it cannot', async () => {
-    const l = await lab();
-    await addHosts(l, 2);
+    const l = await initialisedFakeCluster({ hosts: 3, added: 2 });
     await l.cluster.createVolumes(['va', 'vb', 'busy']);
     const h2 = l.hosts.get('127.0.0.1:2202')!;
     h2.volumes.set('foreign', { driver: 'local', options: {}, labels: {} });
@@ -464,8 +385,7 @@ describe('Cluster: hosts and sync', () => {
   });
 
   it('host rm forgets the host, its mounts and pending work', async () => {
-    const l = await lab();
-    await addHosts(l, 2);
+    const l = await initialisedFakeCluster({ hosts: 3, added: 2 });
     await l.cluster.removeHost('h2');
     expect((await l.cluster.listHosts()).map((h) => h.name)).toEqual(['h1']);
     await expect(l.cluster.removeHost('h2')).rejects.toThrow(/no host named/);
@@ -474,8 +394,7 @@ describe('Cluster: hosts and sync', () => {
 
 describe('Cluster: what can change after create', () => {
   it('volume update: owner and mode on the directory and the record, labels set and removed, policy', async () => {
-    const l = await lab();
-    await addHosts(l, 1);
+    const l = await initialisedFakeCluster({ hosts: 3, added: 1 });
     await l.cluster.createVolumes(['db'], { labels: { team: 'web', tier: 'db' } });
     const res = await l.cluster.updateVolume('db', {
       uid: 999,
@@ -503,29 +422,27 @@ describe('Cluster: what can change after create', () => {
   });
 
   it('volume update --mount-options: redefined where free, owed where a container uses it, finished by sync', async () => {
-    const l = await lab();
-    await addHosts(l, 2);
+    const l = await initialisedFakeCluster({ hosts: 3, added: 2 });
     await l.cluster.createVolumes(['db'], { mountOptions: 'soft' });
-    expect(host(l, 2201).volumes.get('db')?.options['o']).toMatch(/,soft$/);
-    host(l, 2202).inUse.add('db');
+    expect(l.host(1).volumes.get('db')?.options['o']).toMatch(/,soft$/);
+    l.host(2).inUse.add('db');
     const res = await l.cluster.updateVolume('db', { mountOptions: ['hard', 'timeo=600'] });
     expect(res.changed).toEqual(['mountOptions']);
     expect(res.hosts.map((h) => [h.host, h.ok, h.redefined])).toEqual([
       ['h1', true, ['db']],
       ['h2', false, []],
     ]);
-    expect(host(l, 2201).volumes.get('db')?.options['o']).toMatch(/,hard,timeo=600$/);
-    expect(host(l, 2202).volumes.get('db')?.options['o']).toMatch(/,soft$/);
+    expect(l.host(1).volumes.get('db')?.options['o']).toMatch(/,hard,timeo=600$/);
+    expect(l.host(2).volumes.get('db')?.options['o']).toMatch(/,soft$/);
     expect((await l.cluster.listHosts()).find((h) => h.name === 'h2')?.pending).toContain('sync db');
-    host(l, 2202).inUse.delete('db');
+    l.host(2).inUse.delete('db');
     expect((await l.cluster.sync()).ok).toBe(true);
-    expect(host(l, 2202).volumes.get('db')?.options['o']).toMatch(/,hard,timeo=600$/);
+    expect(l.host(2).volumes.get('db')?.options['o']).toMatch(/,hard,timeo=600$/);
     expect((await l.cluster.inspectVolume('db')).options['o']).toMatch(/,hard,timeo=600$/);
   });
 
   it('cluster set --server moves every definition to the new address (hosts with their own keep theirs)', async () => {
-    const l = await lab();
-    await addHosts(l, 1);
+    const l = await initialisedFakeCluster({ hosts: 3, added: 1 });
     await l.cluster.addHost({
       name: 'own',
       ssh: 'root@127.0.0.1:2202',
@@ -533,13 +450,13 @@ describe('Cluster: what can change after create', () => {
       acceptNewHostKey: true,
     });
     await l.cluster.createVolumes(['v1', 'v2']);
-    expect(host(l, 2202).volumes.get('v1')?.options['o']).toContain('addr=127.0.0.1');
+    expect(l.host(2).volumes.get('v1')?.options['o']).toContain('addr=127.0.0.1');
     const res = await l.cluster.setCluster({ server: 'nas2.lan' });
     expect(res.changed).toEqual(['server']);
     expect(res.sync?.ok).toBe(true);
     for (const v of ['v1', 'v2']) {
-      expect(host(l, 2202).volumes.get(v)?.options['o']).toContain('addr=nas2.lan');
-      expect(host(l, 2201).volumes.get(v)?.options['o']).toContain('addr=10.0.2.2');
+      expect(l.host(2).volumes.get(v)?.options['o']).toContain('addr=nas2.lan');
+      expect(l.host(1).volumes.get(v)?.options['o']).toContain('addr=10.0.2.2');
     }
     const again = await l.open();
     expect(again.id).toBe(l.cluster.id);

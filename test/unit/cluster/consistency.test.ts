@@ -1,76 +1,16 @@
 // What docs/consistency.md promises, tested the way each promise was once broken: records
 // forged on the export, races between commands, crashes between steps, failures swallowed.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cluster, type ClusterOptions } from '../../../driver/cluster/cluster.js';
+import { Cluster } from '../../../driver/cluster/cluster.js';
 import type { NfsFs } from '../../../driver/nfs/types.js';
-import { FakeDockerHost, fakeOpener } from '../../fakes/fake-host.js';
+import { closeFakeClusters, fakeCluster, initialisedFakeCluster } from '../../fakes/fake-cluster.js';
 import { FakeNfsError, MemoryNfs, sharedView } from '../../fakes/memory-nfs.js';
 
-const URL = 'nfs://127.0.0.1:2049/export';
+afterEach(closeFakeClusters);
 
-interface Lab {
-  fs: MemoryNfs;
-  hosts: Map<string, FakeDockerHost>;
-  cluster: Cluster;
-  options: ClusterOptions;
-  open(fs?: NfsFs, extra?: ClusterOptions): Promise<Cluster>;
-}
+/** Every cluster here: NFSv3, three fake Docker hosts (each test registers the first few). */
+const NFS3 = { hosts: 3, nfsVersion: '3' } as const;
 
-const opened: Cluster[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((c) => c.close()));
-});
-
-async function lab(hostCount = 2, extra: ClusterOptions = {}): Promise<Lab> {
-  const fs = new MemoryNfs();
-  const hosts = new Map<string, FakeDockerHost>();
-  for (let i = 1; i <= 3; i++)
-    hosts.set(`127.0.0.1:${2200 + i}`, new FakeDockerHost(`127.0.0.1:${2200 + i}`));
-  const dir = await mkdtemp(join(tmpdir(), 'nfsvol-consistency-'));
-  const options: ClusterOptions = {
-    connectNfs: async () => sharedView(fs),
-    openHost: fakeOpener(hosts),
-    // This machine's ssh settings: a scratch home, never the test runner's own files.
-    ssh: {
-      home: dir,
-      systemConfig: null,
-      systemKnownHosts: [],
-      knownHosts: join(dir, 'known_hosts'),
-      agent: null,
-    },
-    ...extra,
-  };
-  const { cluster } = await Cluster.init({ ...options, url: URL, nfsVersion: '3' });
-  opened.push(cluster);
-  for (let i = 1; i <= hostCount; i++) {
-    await cluster.addHost({
-      name: `h${i}`,
-      ssh: `root@127.0.0.1:${2200 + i}`,
-      acceptNewHostKey: true,
-      nfsAddress: '10.0.2.2',
-    });
-  }
-  return {
-    fs,
-    hosts,
-    cluster,
-    options,
-    open: async (view?: NfsFs, more: ClusterOptions = {}) => {
-      const c = await Cluster.open(URL, {
-        ...options,
-        ...(view ? { connectNfs: async () => view } : {}),
-        ...more,
-      });
-      opened.push(c);
-      return c;
-    },
-  };
-}
-
-const host = (l: Lab, i: number): FakeDockerHost => l.hosts.get(`127.0.0.1:${2200 + i}`)!;
 const mountRecord = (volume: string, h: string, path: string): string =>
   JSON.stringify({ schema: 1, kind: 'mount', volume, host: h, path, mountedAt: '2026-01-01T00:00:00.000Z' });
 
@@ -100,33 +40,33 @@ function withHook(
 
 describe('records read from the export are input', () => {
   it('a mount record whose path is an option (-a) is refused: rm --force runs no umount at all', async () => {
-    const l = await lab(1);
+    const l = await initialisedFakeCluster({ ...NFS3, added: 1 });
     await l.cluster.createVolumes(['pgdata'], { onDelete: 'delete' });
     l.fs.put('.nfsvol/mounts/pgdata@h1.json', mountRecord('pgdata', 'h1', '-a'));
     const res = await l.cluster.removeVolumes(['pgdata'], { force: true });
     expect(res.volumes[0]).toMatchObject({ status: 'failed', error: { code: 'REGISTRY_CORRUPT' } });
-    expect(host(l, 1).commands.filter((c) => c[0] === 'umount')).toEqual([]);
+    expect(l.host(1).commands.filter((c) => c[0] === 'umount')).toEqual([]);
     expect(l.fs.has('pgdata')).toBe(true);
   });
 
   it('volume unmount of a record naming a system directory, or a path the host does not mount from this volume, unmounts nothing', async () => {
-    const l = await lab(1);
+    const l = await initialisedFakeCluster({ ...NFS3, added: 1 });
     await l.cluster.createVolumes(['pgdata']);
     l.fs.put('.nfsvol/mounts/pgdata@h1.json', mountRecord('pgdata', 'h1', '/var/lib/docker'));
     await expect(l.cluster.unmountVolume({ volume: 'pgdata', host: 'h1' })).rejects.toMatchObject({
       code: 'REGISTRY_CORRUPT',
     });
-    host(l, 1).mounts.set('/srv/other', '10.0.2.2:/export/other');
+    l.host(1).mounts.set('/srv/other', '10.0.2.2:/export/other');
     l.fs.put('.nfsvol/mounts/pgdata@h1.json', mountRecord('pgdata', 'h1', '/srv/other'));
     await expect(l.cluster.unmountVolume({ volume: 'pgdata', host: 'h1' })).rejects.toMatchObject({
       code: 'MOUNT_MISMATCH',
     });
-    expect(host(l, 1).mounts.has('/srv/other')).toBe(true);
-    expect(host(l, 1).commands.filter((c) => c[0] === 'umount')).toEqual([]);
+    expect(l.host(1).mounts.has('/srv/other')).toBe(true);
+    expect(l.host(1).commands.filter((c) => c[0] === 'umount')).toEqual([]);
   });
 
   it('a record filed under another name (or a cache line naming another volume) is not taken for it', async () => {
-    const l = await lab(1);
+    const l = await initialisedFakeCluster({ ...NFS3, added: 1 });
     await l.cluster.createVolumes(['v1', 'v2']);
     await l.cluster.listVolumes(); // writes the listing cache
     const cache = l.fs.peek('.nfsvol/volumes.cache.jsonl')!.toString();
@@ -139,13 +79,13 @@ describe('records read from the export are input', () => {
     expect((await l.cluster.listVolumes()).map((v) => v.name)).toEqual(['v1', 'v2']);
     const sync = await l.cluster.sync();
     expect(sync.ok).toBe(true);
-    expect([...host(l, 1).volumes.keys()].sort()).toEqual(['v1', 'v2']);
+    expect([...l.host(1).volumes.keys()].sort()).toEqual(['v1', 'v2']);
     l.fs.put('.nfsvol/volumes/v1.json', l.fs.peek('.nfsvol/volumes/v2.json')!);
     await expect(l.cluster.inspectVolume('v1')).rejects.toMatchObject({ code: 'REGISTRY_CORRUPT' });
   });
 
   it('a record file of megabytes is refused at the cap, not read whole', async () => {
-    const l = await lab(0);
+    const l = await initialisedFakeCluster({ ...NFS3, added: 0 });
     l.fs.put('.nfsvol/volumes/huge.json', Buffer.alloc(2 * 1024 * 1024, 0x20));
     await expect(l.cluster.inspectVolume('huge')).rejects.toMatchObject({ code: 'REGISTRY_CORRUPT' });
     await expect(l.cluster.listVolumes()).rejects.toThrow(/huge\.json/);
@@ -162,7 +102,7 @@ describe('records read from the export are input', () => {
 
 describe('commands that race', () => {
   it('sync does not remove the definition of a volume created while it ran', async () => {
-    const l = await lab(2);
+    const l = await initialisedFakeCluster({ ...NFS3, added: 2 });
     await l.cluster.createVolumes(['old']);
     const creator = await l.open();
     // Another CLI creates a volume right after the sync has listed the volumes: the sync's
@@ -174,14 +114,14 @@ describe('commands that race', () => {
     );
     const report = await syncing.sync();
     expect(report.ok).toBe(true);
-    for (const i of [1, 2]) expect([...host(l, i).volumes.keys()].sort()).toEqual(['fresh', 'old']);
+    for (const i of [1, 2]) expect([...l.host(i).volumes.keys()].sort()).toEqual(['fresh', 'old']);
   });
 
   it('rm waits for a slow mount of the same volume (the lease is renewed), then refuses: data kept', async () => {
-    const l = await lab(1, { registry: { leaseMs: 300 } });
+    const l = await initialisedFakeCluster({ ...NFS3, added: 1, extra: { registry: { leaseMs: 300 } } });
     await l.cluster.createVolumes(['db'], { onDelete: 'delete' });
     await l.fs.writeFile('db/data', 'precious');
-    host(l, 1).delayMs.set('mount', 1_200); // four leases long
+    l.host(1).delayMs.set('mount', 1_200); // four leases long
     const other = await l.open(undefined, { registry: { leaseMs: 300, lockTimeoutMs: 10_000 } });
     const mounting = l.cluster.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/db' });
     await new Promise((r) => setTimeout(r, 150));
@@ -193,7 +133,7 @@ describe('commands that race', () => {
   }, 30_000);
 
   it('create racing rm: a create that finds the tombstone is refused, retriable; one that runs after gets a directory', async () => {
-    const l = await lab(1);
+    const l = await initialisedFakeCluster({ ...NFS3, added: 1 });
     await l.cluster.createVolumes(['cache'], { onDelete: 'delete' });
     // rm is interrupted after its tombstone (the data step fails): a create now is refused.
     l.fs.inject('rm', () => new FakeNfsError('NFS3ERR_IO', 'io', false), { path: /^cache$/ });
@@ -220,7 +160,7 @@ describe('commands that race', () => {
 
 describe('a crash at any step leaves what the next command completes', () => {
   it('rm removes the record last: after a failed delete, running it again completes it', async () => {
-    const l = await lab(1);
+    const l = await initialisedFakeCluster({ ...NFS3, added: 1 });
     await l.cluster.createVolumes(['tmp1'], { onDelete: 'delete' });
     await l.fs.writeFile('tmp1/f', 'x');
     l.fs.inject('rm', () => new FakeNfsError('NFS3ERR_IO', 'io', false), { path: /^tmp1$/ });
@@ -234,20 +174,18 @@ describe('a crash at any step leaves what the next command completes', () => {
   });
 
   it('an init interrupted between CREATE and WRITE is completed by the next init; other commands say so', async () => {
-    const fs = new MemoryNfs();
+    const f = await fakeCluster();
     for (const d of ['volumes', 'hosts', 'mounts', 'pending', 'locks', 'tmp', 'archive'])
-      await fs.mkdirp(`.nfsvol/${d}`);
-    fs.put('.nfsvol/cluster.json', '');
-    const options = { connectNfs: async () => sharedView(fs) };
-    await expect(Cluster.open(URL, options)).rejects.toThrow(/init.*interrupted; run it again/);
-    const { cluster, created } = await Cluster.init({ ...options, url: URL });
-    opened.push(cluster);
+      await f.fs.mkdirp(`.nfsvol/${d}`);
+    f.fs.put('.nfsvol/cluster.json', '');
+    await expect(f.open()).rejects.toThrow(/init.*interrupted; run it again/);
+    const { created } = await f.init('4.1');
     expect(created).toBe(true);
-    opened.push(await Cluster.open(URL, options));
+    await f.open();
   });
 
   it('a host add interrupted between CREATE and WRITE does not block the name', async () => {
-    const l = await lab(0);
+    const l = await initialisedFakeCluster({ ...NFS3, added: 0 });
     l.fs.put('.nfsvol/hosts/h1.json', '');
     expect(await l.cluster.listHosts()).toEqual([]);
     await l.cluster.addHost({ name: 'h1', ssh: 'root@127.0.0.1:2201', acceptNewHostKey: true });
@@ -257,28 +195,28 @@ describe('a crash at any step leaves what the next command completes', () => {
 
 describe('nothing is deleted that may be in use, and nothing reported that did not happen', () => {
   it('a host that cannot be asked blocks deleting the data (not retaining it); --force goes on and leaves it pending', async () => {
-    const l = await lab(2);
+    const l = await initialisedFakeCluster({ ...NFS3, added: 2 });
     await l.cluster.createVolumes(['db'], { onDelete: 'delete' });
     await l.cluster.createVolumes(['keep'], { onDelete: 'retain' });
     await l.fs.writeFile('db/data', 'precious');
-    host(l, 2).reachable = false;
+    l.host(2).reachable = false;
     const res = await l.cluster.removeVolumes(['db', 'keep']);
     expect(res.volumes.map((v) => [v.name, v.status, v.error?.code])).toEqual([
       ['db', 'refused', 'VOLUME_USE_UNKNOWN'],
       ['keep', 'removed', undefined],
     ]);
     expect(l.fs.peek('db/data')?.toString()).toBe('precious');
-    expect([...host(l, 1).volumes.keys()]).toEqual(['db']); // put back
+    expect([...l.host(1).volumes.keys()]).toEqual(['db']); // put back
     const forced = await l.cluster.removeVolumes(['db'], { force: true });
     expect(forced.volumes[0]?.status).toBe('removed');
     expect((await l.cluster.listHosts()).find((h) => h.name === 'h2')?.pending).toContain('remove db');
   });
 
   it('--force with a umount that fails does not remove the volume', async () => {
-    const l = await lab(1);
+    const l = await initialisedFakeCluster({ ...NFS3, added: 1 });
     await l.cluster.createVolumes(['db'], { onDelete: 'delete' });
     await l.cluster.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/db' });
-    const h = host(l, 1);
+    const h = l.host(1);
     // The host still has it mounted but umount fails (busy).
     const exec = h.exec.bind(h);
     h.exec = (name, argv) =>
@@ -292,7 +230,7 @@ describe('nothing is deleted that may be in use, and nothing reported that did n
   });
 
   it('create over an existing directory applies the owner and mode asked for, and records what the directory has', async () => {
-    const l = await lab(0);
+    const l = await initialisedFakeCluster({ ...NFS3, added: 0 });
     await l.fs.mkdir('olddata', { mode: 0o777, uid: 0, gid: 0 });
     await l.cluster.createVolumes(['olddata'], { uid: 999, gid: 999, mode: 0o700 });
     const st = await l.fs.stat('olddata');
@@ -304,20 +242,20 @@ describe('nothing is deleted that may be in use, and nothing reported that did n
   });
 
   it('create reports a same-named Docker volume nfsvol did not make as a conflict, not success', async () => {
-    const l = await lab(2);
-    host(l, 2).volumes.set('pgdata', { driver: 'local', options: {}, labels: {} });
+    const l = await initialisedFakeCluster({ ...NFS3, added: 2 });
+    l.host(2).volumes.set('pgdata', { driver: 'local', options: {}, labels: {} });
     const res = await l.cluster.createVolumes(['pgdata']);
     expect(res.volumes[0]?.status).toBe('created');
     const h2 = res.hosts.find((h) => h.host === 'h2')!;
     expect(h2.ok).toBe(false);
     expect(h2.conflicts).toEqual(['pgdata']);
     expect(h2.failed[0]?.error.code).toBe('HOST_VOLUME_CONFLICT');
-    expect(host(l, 2).volumes.get('pgdata')?.labels).toEqual({});
+    expect(l.host(2).volumes.get('pgdata')?.labels).toEqual({});
   });
 
   it('a transient error reading a pending record loses none of the work it holds', async () => {
-    const l = await lab(2);
-    host(l, 2).reachable = false;
+    const l = await initialisedFakeCluster({ ...NFS3, added: 2 });
+    l.host(2).reachable = false;
     await l.cluster.createVolumes(['a1']);
     expect(l.fs.peek('.nfsvol/pending/h2.json')!.toString()).toContain('a1');
     l.fs.inject('readFile', () => new FakeNfsError('NFS3ERR_IO', 'io', true), {
@@ -331,26 +269,26 @@ describe('nothing is deleted that may be in use, and nothing reported that did n
   });
 
   it('rm refuses a volume a container names even when the daemon would let it go (references lost)', async () => {
-    const l = await lab(2);
+    const l = await initialisedFakeCluster({ ...NFS3, added: 2 });
     await l.cluster.createVolumes(['db'], { onDelete: 'delete' });
     // The daemon's reference count does not know the container (inUse is empty): only its
     // configuration, as `docker ps --filter volume=` reads it, does.
-    host(l, 2).containers.set('web-1', 'db');
+    l.host(2).containers.set('web-1', 'db');
     const res = await l.cluster.removeVolumes(['db']);
     expect(res.volumes[0]).toMatchObject({ status: 'refused', error: { code: 'VOLUME_IN_USE' } });
     expect(res.volumes[0]?.error?.message).toContain('h2');
     expect(l.fs.has('db')).toBe(true);
-    expect(host(l, 2).volumes.has('db')).toBe(true);
-    expect(host(l, 1).volumes.has('db')).toBe(true);
-    host(l, 2).containers.clear();
+    expect(l.host(2).volumes.has('db')).toBe(true);
+    expect(l.host(1).volumes.has('db')).toBe(true);
+    l.host(2).containers.clear();
     expect((await l.cluster.removeVolumes(['db'])).volumes[0]?.status).toBe('removed');
   });
 
   it('definitions put back after a refused rm that cannot be put back are owed, not forgotten', async () => {
-    const l = await lab(2);
+    const l = await initialisedFakeCluster({ ...NFS3, added: 2 });
     await l.cluster.createVolumes(['db']);
-    host(l, 2).inUse.add('db');
-    const h1 = host(l, 1);
+    l.host(2).inUse.add('db');
+    const h1 = l.host(1);
     const exec = h1.exec.bind(h1);
     h1.exec = (name, argv) =>
       argv[0] === 'docker' && argv[1] === 'volume' && argv[2] === 'create'
