@@ -42,15 +42,6 @@ describeNfsFsContract('NfsClient (NFSv3) on nfs-ganesha', () =>
   subject(() => NfsClient.connect(server.url(3))),
 );
 
-describeNfsFsContract(
-  'Nfs4Client (NFSv4.1) on nfs-ganesha',
-  () => subject(() => Nfs4Client.connect(server.url(4.1))),
-  {
-    known: {
-      // An NFSv4.1 OPEN that names a directory fails with NFS4ERR_ISDIR (RFC 8881 section 18.16),
-      // before the server looks at the create mode; NFSv3's EXCLUSIVE CREATE says NFS3ERR_EXIST.
-      'creating over a directory fails with EXIST':
-        'NFSv4.1 answers NFS4ERR_ISDIR where NFSv3 answers NFS3ERR_EXIST',
-    },
-  },
+describeNfsFsContract('Nfs4Client (NFSv4.1) on nfs-ganesha', () =>
+  subject(() => Nfs4Client.connect(server.url(4.1))),
 );

@@ -745,6 +745,12 @@ export class Nfs4Client implements NfsFs {
         attrs,
       });
     } catch (err) {
+      // A directory of that name: OPEN answers NFS4ERR_ISDIR before it looks at the create
+      // mode (RFC 8881 section 18.16). The name is taken all the same, and callers (the
+      // registry's exclusive creates) know that answer as EXIST, as NFSv3 gives it.
+      if (err instanceof NfsError && err.status === 'NFS4ERR_ISDIR') {
+        throw new NfsError('NFS4ERR_EXIST', err.op, err.path, { cause: err });
+      }
       // A server without EXCLUSIVE4_1 support: GUARDED4 is exclusive on the server too.
       if (!(err instanceof NfsError && ['NFS4ERR_NOTSUPP', 'NFS4ERR_INVAL'].includes(err.status))) throw err;
       f = await this.openForWrite(p.dir, joinPath(p.dirParts), p.name, p.path, { mode: 'guarded', attrs });

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { NfsvolError } from '../../common/errors.js';
-import { isRetriable } from '../../common/errors.js';
+import { NfsvolError, isRetriable, markRetriesSpent } from '../../common/errors.js';
 import type { RpcConnection } from '../rpc/rpc-connection.js';
 import { NfsError } from '../nfs-error.js';
 import { COMPOUND, type CompoundRes } from './compound.js';
@@ -202,7 +201,12 @@ export class Nfs4Session {
       try {
         res = await this.conn.callOnce(NFS4_PROGRAM, COMPOUND, { tag: what, ops: ops.calls });
       } catch (err) {
-        if (!isRetriable(err) || attempt >= this.opts.retries || this.closed) throw err;
+        if (!isRetriable(err) || this.closed) throw err;
+        if (attempt >= this.opts.retries) {
+          // Given up on here: no loop above retries it again (common/retry.ts).
+          markRetriesSpent(err);
+          throw err;
+        }
         await this.backoff(attempt);
         continue;
       }
@@ -400,6 +404,7 @@ export class Nfs4Session {
           // The server may or may not have seen this sequence id: the slot can no longer be
           // trusted, so the session is replaced before the next call.
           void this.recover(this.generation, Nfs4Status.NFS4ERR_BADSESSION).catch(() => undefined);
+          if (attempt >= this.opts.retries) markRetriesSpent(err);
           throw err;
         }
         await this.backoff(attempt);

@@ -1,11 +1,10 @@
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
-import pRetry from 'p-retry';
 import { XdrWriter } from '../xdr/xdr-writer.js';
 import type { XdrReader } from '../xdr/xdr-reader.js';
 import { XdrError } from '../xdr/xdr-error.js';
 import { debug, debugEnabled } from '../../common/debug.js';
-import { isRetriable } from '../../common/errors.js';
+import { withRetry } from '../../common/retry.js';
 import { NO_AUTH, type OpaqueAuth } from './auth.js';
 import { encodeRecord, RecordDecoder } from './record-marking.js';
 import { decodeRpcReply, peekXid, writeCallHeader } from './rpc-message.js';
@@ -160,17 +159,15 @@ export class RpcConnection implements AsyncDisposable {
     const budget = this.budget(options);
     const attempt = (): Promise<R> => this.attempt(program, procedure, args, options, budget);
     if (this.opts.retries === 0 || !(procedure.idempotent || options.resend)) return attempt();
-    return pRetry(attempt, {
+    return withRetry(attempt, {
       retries: this.opts.retries,
-      minTimeout: 100,
-      maxTimeout: 5000,
-      factor: 2,
-      randomize: true,
-      // Keeps a backoff delay from running past the budget. p-retry counts from here, queue
-      // wait included, so for a call that waited for a slot it may stop retrying early, never late.
-      maxRetryTime: budget.ms,
-      ...(options.signal ? { signal: options.signal } : {}),
-      shouldRetry: ({ error }) => isRetriable(error) && !this.closed && left(budget) > 0,
+      minTimeoutMs: 100,
+      maxTimeoutMs: 5000,
+      // Keeps a backoff delay from running past the budget. The count starts here, queue wait
+      // included, so a call that waited for a slot may stop retrying early, never late.
+      maxRetryTimeMs: budget.ms,
+      signal: options.signal,
+      shouldRetry: () => !this.closed && left(budget) > 0,
     });
   }
 
