@@ -177,9 +177,3 @@ export function settleOnce<T>(opts: SettleOnceOptions, start: (settle: Settle<T>
     }
   });
 }
-
-/** POSIX shell quoting of one word: what ssh needs, since it joins argv into one command line. */
-export function shellQuote(word: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
