@@ -42,11 +42,13 @@ export interface LabSshTarget {
   readonly hostKey: () => string;
 }
 
-/** One SshHost and every ssh2 Client it made, so that a dropped connection dies mid-handshake too. */
 interface Connection {
   readonly ssh: SshHost;
-  readonly clients: Set<Client>;
-  /** Aborted when the connection is dropped: the commands still waiting on it fail at once. */
+  /**
+   * Aborted when the connection is dropped: commands waiting on it fail at once, and every ssh2
+   * Client the SshHost made is destroyed, even mid-handshake (where a cut link leaves it hanging
+   * until the handshake timeout).
+   */
   readonly dropped: AbortController;
 }
 
@@ -63,7 +65,7 @@ export class LabSsh {
   private current(): Connection {
     if (this.connection !== undefined) return this.connection;
     const t = this.target;
-    const clients = new Set<Client>();
+    const dropped = new AbortController();
     const ssh = new SshHost(
       // agent: null: only the lab's own key, never the keys of whoever runs the tests.
       { name: t.name, host: t.host, port: t.port, user: t.user, privateKey: t.privateKey, agent: null },
@@ -78,13 +80,21 @@ export class LabSsh {
         connectRetries: 0,
         clientFactory: () => {
           const client = new Client();
-          clients.add(client);
-          client.once('close', () => clients.delete(client));
+          const destroy = (): void => {
+            client.destroy();
+          };
+          // SshHost calls connect() right after the factory returns; destroying before that
+          // would do nothing, so a client made after the drop dies on the next turn.
+          if (dropped.signal.aborted) setImmediate(destroy);
+          else {
+            dropped.signal.addEventListener('abort', destroy, { once: true });
+            client.once('close', () => dropped.signal.removeEventListener('abort', destroy));
+          }
           return client;
         },
       },
     );
-    this.connection = { ssh, clients, dropped: new AbortController() };
+    this.connection = { ssh, dropped };
     return this.connection;
   }
 
@@ -94,7 +104,6 @@ export class LabSsh {
     this.connection = undefined;
     if (connection === undefined) return;
     connection.dropped.abort(new LabError('SSH_ERROR', `${this.target.name}: ${reason}`));
-    for (const client of connection.clients) client.destroy();
     void connection.ssh.close();
   }
 
