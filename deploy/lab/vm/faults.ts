@@ -19,23 +19,24 @@ export async function setLinkState(qmpSocket: string, up: boolean): Promise<void
 export async function replaceHostKey(
   keyPath: string,
   comment: string,
-  running: {
+  /** The running guest, to install the key in; null when it is powered off. */
+  guest: {
     check(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
   } | null,
 ): Promise<void> {
   await newKeyPair(`${keyPath}.next`, comment);
-  if (running !== null) {
+  if (guest !== null) {
     const [privateKey, publicKey] = await Promise.all([
       readFile(`${keyPath}.next`),
       readFile(`${keyPath}.next.pub`),
     ]);
     // Fixed scripts; the key bytes travel on stdin, never in the command line.
-    await running.check(['sh', '-c', 'umask 077 && cat >/etc/ssh/ssh_host_ed25519_key'], {
+    await guest.check(['sh', '-c', 'umask 077 && cat >/etc/ssh/ssh_host_ed25519_key'], {
       input: privateKey,
     });
-    await running.check(['sh', '-c', 'cat >/etc/ssh/ssh_host_ed25519_key.pub'], { input: publicKey });
+    await guest.check(['sh', '-c', 'cat >/etc/ssh/ssh_host_ed25519_key.pub'], { input: publicKey });
     // The listening sshd re-executes itself on SIGHUP and loads the new key.
-    await running.check(['sh', '-c', 'kill -HUP "$(cat /run/sshd.pid)"']);
+    await guest.check(['sh', '-c', 'kill -HUP "$(cat /run/sshd.pid)"']);
   }
   await rename(`${keyPath}.next`, keyPath);
   await rename(`${keyPath}.next.pub`, `${keyPath}.pub`);
