@@ -1,5 +1,11 @@
 // Readiness probes for the lab's NFS server, on nfsvol's own RPC transport (driver/nfs/rpc):
 // a NULL call answers once a service serves RPCs; rpcbind GETPORT says what is registered.
+//
+// This file alone imports driver internals instead of the package entry (driver/index.ts). The
+// RPC transport and the portmap procedures are the protocol client's insides: nfsvol's users
+// name a server by URL and never make an RPC of their own, so exporting these would make
+// wire-level pieces public API to keep stable, for the sake of a test helper. Probing through
+// them keeps the lab's readiness checks on the driver's own wire code.
 import { LabError } from './errors.js';
 import { RpcConnection, type Procedure } from '../../driver/nfs/rpc/index.js';
 import { GETPORT, IPPROTO_TCP, PORTMAP_PROGRAM } from '../../driver/nfs/portmap/index.js';

@@ -131,8 +131,49 @@ export function buildImages(
   });
 }
 
-/** POSIX shell quoting of one word: what ssh needs, since it joins argv into one command line. */
-export function shellQuote(word: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replaceAll("'", `'\\''`)}'`;
+export interface Settle<T> {
+  resolve(value: T): void;
+  reject(reason: unknown): void;
+}
+
+export interface SettleOnceOptions {
+  /** After this long the promise rejects with `onTimeout()`. */
+  readonly timeoutMs: number;
+  readonly onTimeout: () => Error;
+  /** When it aborts, the promise rejects with its reason. */
+  readonly signal?: AbortSignal;
+  /** Runs once, as the promise settles whichever way: releases what `start` opened. */
+  readonly cleanup?: () => void;
+}
+
+/**
+ * A promise for work driven by events (a socket's data, error and close), with a deadline and an
+ * abort signal. The first of `start`'s resolve or reject, the timeout and the abort settles it;
+ * later calls are ignored, so event handlers need no guard of their own (one failure often
+ * raises several events). Settling removes the timer and the abort listener and runs `cleanup`.
+ */
+export function settleOnce<T>(opts: SettleOnceOptions, start: (settle: Settle<T>) => void): Promise<T> {
+  return new Promise<T>((resolvePromise, rejectPromise) => {
+    let settled = false;
+    const finish = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      opts.cleanup?.();
+      fn();
+    };
+    const onAbort = (): void => finish(() => rejectPromise(opts.signal?.reason));
+    const timer = setTimeout(() => finish(() => rejectPromise(opts.onTimeout())), opts.timeoutMs);
+    if (opts.signal?.aborted) return onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      start({
+        resolve: (value) => finish(() => resolvePromise(value)),
+        reject: (reason) => finish(() => rejectPromise(reason)),
+      });
+    } catch (error) {
+      finish(() => rejectPromise(error));
+    }
+  });
 }

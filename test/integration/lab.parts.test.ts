@@ -1,0 +1,131 @@
+// The lab's VM pieces that need no VM: the settle-once helper, qemu's command line and the QMP
+// client (against a fake monitor that speaks QMP's line protocol).
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LabError } from '../../deploy/lab/index.js';
+import { settleOnce } from '../../deploy/lab/util.js';
+import { qemuArgv } from '../../deploy/lab/vm/qemu-argv.js';
+import { qmp } from '../../deploy/lab/vm/qmp.js';
+
+describe('lab: settleOnce', () => {
+  it('the first outcome wins and cleanup runs once', async () => {
+    let cleanups = 0;
+    const value = await settleOnce<number>(
+      { timeoutMs: 10_000, onTimeout: () => new Error('late'), cleanup: () => cleanups++ },
+      (settle) => {
+        settle.resolve(1);
+        settle.reject(new Error('ignored'));
+        settle.resolve(2);
+      },
+    );
+    expect(value).toBe(1);
+    expect(cleanups).toBe(1);
+  });
+
+  it('rejects with onTimeout() when nothing settles it', async () => {
+    let cleanups = 0;
+    const outcome = settleOnce<never>(
+      { timeoutMs: 20, onTimeout: () => new Error('no answer'), cleanup: () => cleanups++ },
+      () => undefined,
+    );
+    await expect(outcome).rejects.toThrow('no answer');
+    expect(cleanups).toBe(1);
+  });
+
+  it('rejects with the signal reason, also when already aborted', async () => {
+    const controller = new AbortController();
+    const pending = settleOnce<never>(
+      { timeoutMs: 10_000, onTimeout: () => new Error('late'), signal: controller.signal },
+      () => undefined,
+    );
+    controller.abort(new Error('cancelled'));
+    await expect(pending).rejects.toThrow('cancelled');
+    let started = false;
+    const already = settleOnce<never>(
+      { timeoutMs: 10_000, onTimeout: () => new Error('late'), signal: controller.signal },
+      () => {
+        started = true;
+      },
+    );
+    await expect(already).rejects.toThrow('cancelled');
+    expect(started).toBe(false);
+  });
+
+  it('a throw from start rejects', async () => {
+    const outcome = settleOnce<never>({ timeoutMs: 10_000, onTimeout: () => new Error('late') }, () => {
+      throw new Error('boom');
+    });
+    await expect(outcome).rejects.toThrow('boom');
+  });
+});
+
+describe('lab: qemuArgv', () => {
+  it('doubles commas in paths inside option values, forwards sshd to loopback only', () => {
+    const argv = qemuArgv({
+      name: 'lab1',
+      dir: '/tmp/a,b',
+      image: { kernel: '/k', initrd: '/i', disk: '/d' },
+      memoryMiB: 512,
+      sshPort: 2222,
+      qmpSocket: 'q.qmp',
+    });
+    expect(argv[0]).toBe('qemu-system-x86_64');
+    expect(argv).toContain('file=/tmp/a,,b/disk.qcow2,if=virtio,format=qcow2');
+    expect(argv).toContain('user,id=n0,ipv6=off,hostfwd=tcp:127.0.0.1:2222-:22');
+    expect(argv[argv.indexOf('-m') + 1]).toBe('512');
+  });
+});
+
+describe('lab: qmp', () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    await new Promise((resolve) => (server === undefined ? resolve(undefined) : server.close(resolve)));
+    server = undefined;
+  });
+
+  /** A fake monitor: greets, acknowledges qmp_capabilities, answers the command with `reply`. */
+  async function fakeMonitor(reply: (command: Record<string, unknown>) => object): Promise<{
+    name: string;
+    received: Record<string, unknown>[];
+  }> {
+    const name = `nfsvol-lab-test-${process.pid}-${Math.random().toString(36).slice(2)}.qmp`;
+    const received: Record<string, unknown>[] = [];
+    server = createServer((socket: Socket) => {
+      socket.write(`${JSON.stringify({ QMP: { version: {}, capabilities: [] } })}\n`);
+      let buffer = '';
+      socket.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString('utf8');
+        let newline: number;
+        while ((newline = buffer.indexOf('\n')) >= 0) {
+          const message = JSON.parse(buffer.slice(0, newline)) as Record<string, unknown>;
+          buffer = buffer.slice(newline + 1);
+          received.push(message);
+          if (message['execute'] === 'qmp_capabilities') {
+            socket.write(`${JSON.stringify({ event: 'NOISE' })}\n${JSON.stringify({ return: {} })}\n`);
+          } else {
+            socket.write(`${JSON.stringify(reply(message))}\n`);
+          }
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server?.listen({ path: `\0${name}` }, resolve));
+    return { name, received };
+  }
+
+  it('negotiates capabilities, then sends the command and returns its result', async () => {
+    const monitor = await fakeMonitor(() => ({ return: { ok: true } }));
+    expect(await qmp(monitor.name, 'set_link', { name: 'n0', up: false })).toEqual({ ok: true });
+    expect(monitor.received).toEqual([
+      { execute: 'qmp_capabilities' },
+      { execute: 'set_link', arguments: { name: 'n0', up: false } },
+    ]);
+  });
+
+  it("fails with QMP_ERROR on qemu's error reply and when nothing listens", async () => {
+    const monitor = await fakeMonitor(() => ({ error: { class: 'GenericError', desc: 'no such link' } }));
+    const refused = qmp(monitor.name, 'set_link', { name: 'n9', up: true });
+    await expect(refused).rejects.toBeInstanceOf(LabError);
+    await expect(refused).rejects.toMatchObject({ code: 'QMP_ERROR', message: /no such link/ });
+    await expect(qmp(`${monitor.name}.absent`, 'query-status')).rejects.toMatchObject({ code: 'QMP_ERROR' });
+  });
+});
