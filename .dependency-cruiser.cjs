@@ -49,12 +49,20 @@ module.exports = {
       to: { path: '^(cli|deploy|test|bench)/' },
     },
     {
-      name: 'front-ends-use-the-public-api',
+      name: 'cli-uses-the-public-api',
+      severity: 'error',
+      comment: 'The CLI imports the package entry (driver/index.ts) only: what it needs is public API.',
+      from: { path: '^cli/' },
+      to: { path: '^driver/(?!index\\.ts$)' },
+    },
+    {
+      name: 'lab-uses-the-public-api',
       severity: 'error',
       comment:
-        'The CLI and the lab import the package entry (driver/index.ts) only: what they need is public API.',
-      from: { path: '^(cli|deploy)/' },
-      to: { path: '^driver/(?!index\\.ts$)' },
+        'The lab imports the package entry and the shared utilities of driver/common. Its RPC probe ' +
+        'speaks portmap and NULL calls to a server it starts, with wire-level pieces no user calls.',
+      from: { path: '^deploy/', pathNot: '^deploy/lab/rpc-probe\\.ts$' },
+      to: { path: '^driver/(?!index\\.ts$|common/)' },
     },
   ],
   options: {

@@ -124,6 +124,7 @@ export {
 } from './attach/ssh/ssh-host.js';
 export type { RemoteHost, RunOptions, RunResult } from './attach/ssh/remote-host.js';
 export { shellQuote, quoteArgv } from './attach/ssh/shell-quote.js';
+export { hostKeyOf } from './attach/ssh/known-hosts.js';
 export type { SshLocalOptions } from './attach/ssh/ssh-config.js';
 
 // Tracing (`--debug`, NODE_DEBUG=nfsvol).

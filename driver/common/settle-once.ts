@@ -36,3 +36,52 @@ export function settleOnce(o: SettleOnceOptions): SettleOnce {
     },
   };
 }
+
+export interface Settle<T> {
+  resolve(value: T): void;
+  reject(reason: unknown): void;
+}
+
+export interface SettledPromiseOptions {
+  /** After this long the promise rejects with `onTimeout()`. */
+  readonly timeoutMs: number;
+  readonly onTimeout: () => Error;
+  /** When it aborts, the promise rejects with its reason. */
+  readonly signal?: AbortSignal;
+  /** Runs once, as the promise settles whichever way: releases what `start` opened. */
+  readonly cleanup?: () => void;
+}
+
+/**
+ * The same as a promise, for work driven by events (a socket's data, error and close): the
+ * first of `start`'s resolve or reject, the timeout and the abort settles it; later calls are
+ * ignored, so event handlers need no guard of their own (one failure often raises several
+ * events). Settling removes the timer and the abort listener and runs `cleanup`.
+ */
+export function settledPromise<T>(
+  opts: SettledPromiseOptions,
+  start: (settle: Settle<T>) => void,
+): Promise<T> {
+  return new Promise<T>((resolvePromise, rejectPromise) => {
+    const once = settleOnce({
+      timeoutMs: opts.timeoutMs,
+      onTimeout: () => finish(() => rejectPromise(opts.onTimeout())),
+      signal: opts.signal,
+      onAbort: () => finish(() => rejectPromise(opts.signal?.reason)),
+    });
+    const finish = (fn: () => void): void =>
+      once.finish(() => {
+        opts.cleanup?.();
+        fn();
+      });
+    if (opts.signal?.aborted) return finish(() => rejectPromise(opts.signal?.reason));
+    try {
+      start({
+        resolve: (value) => finish(() => resolvePromise(value)),
+        reject: (reason) => finish(() => rejectPromise(reason)),
+      });
+    } catch (error) {
+      finish(() => rejectPromise(error));
+    }
+  });
+}

@@ -1,63 +1,10 @@
-// The lab's VM pieces that need no VM: the settle-once helper, qemu's command line and the QMP
+// The lab's VM pieces that need no VM: qemu's command line and the QMP
 // client (against a fake monitor that speaks QMP's line protocol).
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LabError } from '../../deploy/lab/index.js';
-import { settleOnce } from '../../deploy/lab/util.js';
 import { qemuArgv } from '../../deploy/lab/vm/qemu-argv.js';
 import { qmp } from '../../deploy/lab/vm/qmp.js';
-
-describe('lab: settleOnce', () => {
-  it('the first outcome wins and cleanup runs once', async () => {
-    let cleanups = 0;
-    const value = await settleOnce<number>(
-      { timeoutMs: 10_000, onTimeout: () => new Error('late'), cleanup: () => cleanups++ },
-      (settle) => {
-        settle.resolve(1);
-        settle.reject(new Error('ignored'));
-        settle.resolve(2);
-      },
-    );
-    expect(value).toBe(1);
-    expect(cleanups).toBe(1);
-  });
-
-  it('rejects with onTimeout() when nothing settles it', async () => {
-    let cleanups = 0;
-    const outcome = settleOnce<never>(
-      { timeoutMs: 20, onTimeout: () => new Error('no answer'), cleanup: () => cleanups++ },
-      () => undefined,
-    );
-    await expect(outcome).rejects.toThrow('no answer');
-    expect(cleanups).toBe(1);
-  });
-
-  it('rejects with the signal reason, also when already aborted', async () => {
-    const controller = new AbortController();
-    const pending = settleOnce<never>(
-      { timeoutMs: 10_000, onTimeout: () => new Error('late'), signal: controller.signal },
-      () => undefined,
-    );
-    controller.abort(new Error('cancelled'));
-    await expect(pending).rejects.toThrow('cancelled');
-    let started = false;
-    const already = settleOnce<never>(
-      { timeoutMs: 10_000, onTimeout: () => new Error('late'), signal: controller.signal },
-      () => {
-        started = true;
-      },
-    );
-    await expect(already).rejects.toThrow('cancelled');
-    expect(started).toBe(false);
-  });
-
-  it('a throw from start rejects', async () => {
-    const outcome = settleOnce<never>({ timeoutMs: 10_000, onTimeout: () => new Error('late') }, () => {
-      throw new Error('boom');
-    });
-    await expect(outcome).rejects.toThrow('boom');
-  });
-});
 
 describe('lab: qemuArgv', () => {
   it('doubles commas in paths inside option values, forwards sshd to loopback only', () => {

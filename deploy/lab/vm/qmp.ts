@@ -2,7 +2,7 @@
 // VM's network link while the guest runs.
 import { connect, type Socket } from 'node:net';
 import { LabError } from '../errors.js';
-import { settleOnce } from '../util.js';
+import { settledPromise } from '../../../driver/common/settle-once.js';
 
 /** How long qemu has to greet, accept the capabilities handshake and answer the command. */
 const QMP_TIMEOUT_MS = 10_000;
@@ -25,7 +25,7 @@ export function qmp(socketName: string, execute: string, args?: Record<string, u
   let socket: Socket | undefined;
   const failure = (message: string, cause?: unknown): LabError =>
     new LabError('QMP_ERROR', `QMP ${execute}: ${message}`, { cause });
-  return settleOnce<unknown>(
+  return settledPromise<unknown>(
     {
       timeoutMs: QMP_TIMEOUT_MS,
       onTimeout: () => failure(`no answer within ${QMP_TIMEOUT_MS} ms`),
