@@ -1,3 +1,3 @@
 export * from './errors.js';
-export * from '../records.js';
-export { Registry, RecordCollection, type RegistryOptions } from './registry.js';
+export { Registry, type RegistryOptions } from './registry.js';
+export { RecordCollection, type KeysSummary, type ListOptions } from './collection.js';
