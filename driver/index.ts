@@ -113,15 +113,13 @@ export {
 } from './core/config.js';
 
 // SSH as nfsvol speaks it (ssh2, OpenSSH's config and known_hosts), for front ends and the lab.
+export { SshHost, type SshHostOptions, type SshTarget } from './attach/ssh/ssh-host.js';
 export {
-  SshHost,
   knownHostsVerifier,
   pinnedKeyVerifier,
-  type SshHostOptions,
-  type SshTarget,
   type HostKeyVerifier,
   type KnownHostsVerifierOptions,
-} from './attach/ssh/ssh-host.js';
+} from './attach/ssh/host-key-policy.js';
 export type { RemoteHost, RunOptions, RunResult } from './attach/ssh/remote-host.js';
 export { shellQuote, quoteArgv } from './attach/ssh/shell-quote.js';
 export { hostKeyOf } from './attach/ssh/known-hosts.js';

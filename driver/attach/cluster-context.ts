@@ -5,8 +5,9 @@ import { DeferredHost } from './ssh/deferred-host.js';
 import { planSsh, type PlanOptions, type SshEndpoint, type SshPlan } from './ssh/plan.js';
 import type { RemoteHost } from './ssh/remote-host.js';
 import { SshConfigView, type SshLocalOptions } from './ssh/ssh-config.js';
-import type { HostKeyVerifier, SshTarget } from './ssh/ssh-host.js';
-import { knownHostsVerifier, pinnedKeyVerifier } from './ssh/ssh-host.js';
+import type { HostKeyVerifier } from './ssh/host-key-policy.js';
+import type { SshTarget } from './ssh/ssh-host.js';
+import { knownHostsVerifier, pinnedKeyVerifier } from './ssh/host-key-policy.js';
 import { vouchFor } from './ssh/trust.js';
 import type { MountTarget } from './mount-argv.js';
 

@@ -14,7 +14,7 @@ import {
   type HostRecord,
 } from '../core/records.js';
 import { fingerprint, keyTypeOf, knownHostsName } from './ssh/known-hosts.js';
-import { knownHostsVerifier } from './ssh/ssh-host.js';
+import { knownHostsVerifier } from './ssh/host-key-policy.js';
 import { localVerdict } from './ssh/trust.js';
 import type { RemoteHost } from './ssh/remote-host.js';
 import { clearPending, settlePending } from './pending.js';

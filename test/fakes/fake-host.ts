@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { HostOpener } from '../../driver/attach/cluster-context.js';
 import { SshCommandError, SshConnectError } from '../../driver/attach/ssh/errors.js';
 import type { RemoteHost, RunOptions, RunResult } from '../../driver/attach/ssh/remote-host.js';
-import type { HostKeyVerifier, SshTarget } from '../../driver/attach/ssh/ssh-host.js';
+import type { HostKeyVerifier } from '../../driver/attach/ssh/host-key-policy.js';
+import type { SshTarget } from '../../driver/attach/ssh/ssh-host.js';
 
 interface DockerVolume {
   driver: string;

@@ -4,62 +4,12 @@ import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { debug } from '../../common/debug.js';
 import { settleOnce } from '../../common/settle-once.js';
 import { NfsvolError } from '../../common/errors.js';
-import {
-  HostKeyMismatchError,
-  HostKeyUnknownError,
-  SshCommandError,
-  SshConnectError,
-  SshTimeoutError,
-} from './errors.js';
-import type { KnownHostsSource } from './known-hosts.js';
-import { checkKnownHosts, fingerprint, hostKeyOf } from './known-hosts.js';
+import { SshCommandError, SshConnectError, SshTimeoutError } from './errors.js';
 import type { RemoteHost, RunOptions, RunResult } from './remote-host.js';
 import { IdentityFileError, readIdentityFile } from './identity.js';
 import { quoteArgv } from './shell-quote.js';
-import type { HostKey } from '../../core/records.js';
-
-/** Decides whether a presented host key blob is acceptable; throws a typed error if not. */
-export type HostKeyVerifier = (keyBlob: Buffer) => Promise<void>;
-
-/** Accepts only the key pinned in the registry when the host was added. */
-export function pinnedKeyVerifier(host: string, pinned: HostKey): HostKeyVerifier {
-  return async (blob) => {
-    if (blob.toString('base64') !== pinned.key) {
-      throw new HostKeyMismatchError(host, fingerprint(Buffer.from(pinned.key, 'base64')), fingerprint(blob));
-    }
-  };
-}
-
-export interface KnownHostsVerifierOptions {
-  readonly file: KnownHostsSource;
-  readonly host: string;
-  readonly port: number;
-  /** Pin an unknown key by appending it to the file. @default false */
-  readonly acceptNew?: boolean;
-  /** Called with the accepted key (known or newly pinned). */
-  readonly onAccepted?: (key: HostKey) => void;
-}
-
-/** OpenSSH's rules: a listed key passes, a different key for a listed host fails, an unlisted host needs acceptNew. */
-export function knownHostsVerifier(options: KnownHostsVerifierOptions): HostKeyVerifier {
-  return async (blob) => {
-    const label = options.port === 22 ? options.host : `${options.host}:${options.port}`;
-    const verdict = checkKnownHosts(await options.file.entries(), options.host, options.port, blob);
-    switch (verdict.status) {
-      case 'match':
-        break;
-      case 'revoked':
-        throw new HostKeyMismatchError(label, 'a key that is not revoked', `${fingerprint(blob)} (revoked)`);
-      case 'mismatch':
-        throw new HostKeyMismatchError(label, verdict.expected.join(' or '), fingerprint(blob));
-      case 'unknown':
-        if (!options.acceptNew) throw new HostKeyUnknownError(label, fingerprint(blob), options.file.path);
-        await options.file.add(options.host, options.port, blob);
-        break;
-    }
-    options.onAccepted?.(hostKeyOf(blob));
-  };
-}
+import { CappedBuffer } from './capped-buffer.js';
+import type { HostKeyVerifier } from './host-key-policy.js';
 
 export interface SshTarget {
   /** Name used in messages and errors (the registered host name). */
@@ -540,27 +490,5 @@ export class SshHost implements RemoteHost {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-}
-
-/** Collects at most `max` bytes; the rest is counted and dropped. */
-export class CappedBuffer {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  truncated = false;
-  constructor(private readonly max: number) {}
-  push(chunk: Buffer): void {
-    const room = this.max - this.size;
-    if (room <= 0) {
-      this.truncated = true;
-      return;
-    }
-    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    if (part.length < chunk.length) this.truncated = true;
-    this.chunks.push(Buffer.from(part));
-    this.size += part.length;
-  }
-  text(): string {
-    return new TextDecoder('utf-8', { fatal: false }).decode(Buffer.concat(this.chunks));
   }
 }

@@ -14,7 +14,7 @@ import {
   knownHostsName,
   parseKnownHosts,
 } from '../../../driver/attach/ssh/known-hosts.js';
-import { knownHostsVerifier, pinnedKeyVerifier } from '../../../driver/attach/ssh/ssh-host.js';
+import { knownHostsVerifier, pinnedKeyVerifier } from '../../../driver/attach/ssh/host-key-policy.js';
 import { fakeKeyBlob } from '../../fakes/fake-host.js';
 
 const keyA = fakeKeyBlob('A');

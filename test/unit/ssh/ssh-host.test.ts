@@ -9,7 +9,9 @@ import {
   SshTimeoutError,
 } from '../../../driver/attach/ssh/errors.js';
 import { fingerprint, hostKeyOf } from '../../../driver/attach/ssh/known-hosts.js';
-import { CappedBuffer, SshHost, pinnedKeyVerifier } from '../../../driver/attach/ssh/ssh-host.js';
+import { CappedBuffer } from '../../../driver/attach/ssh/capped-buffer.js';
+import { SshHost } from '../../../driver/attach/ssh/ssh-host.js';
+import { pinnedKeyVerifier } from '../../../driver/attach/ssh/host-key-policy.js';
 import { sshKeygen } from './ssh-fixtures.js';
 
 /**
