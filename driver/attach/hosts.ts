@@ -1,18 +1,11 @@
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { HostPool, mountTargetOf, type ClusterContext } from './cluster-context.js';
 import { openDockerEngine } from './docker/engine.js';
 import { exportMountArgv } from './mount-argv.js';
 import { NfsvolError, ValidationError } from '../common/errors.js';
 import { errorInfo, type ErrorInfo } from '../common/events.js';
 import { IncompleteRecordError, RecordExistsError } from '../core/registry/errors.js';
-import {
-  SCHEMA_VERSION,
-  isMountKeyOf,
-  validateAddress,
-  type HostKey,
-  type HostRecord,
-} from '../core/records.js';
+import { SCHEMA_VERSION, isMountKeyOf, validateAddress, type HostKey, type HostRecord } from '../core/records.js';
 import { fingerprint, keyTypeOf, knownHostsName } from './ssh/known-hosts.js';
 import { knownHostsVerifier } from './ssh/host-key-policy.js';
 import { localVerdict } from './ssh/trust.js';
@@ -82,10 +75,6 @@ export interface AddHostResult {
   readonly dockerVersion: string;
   /** Every existing volume, defined on the new host. */
   readonly sync: HostSyncResult;
-}
-
-export function defaultKnownHosts(): string {
-  return join(homedir(), '.ssh', 'known_hosts');
 }
 
 /** What `host trust` is asked to vouch for. */

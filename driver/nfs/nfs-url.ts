@@ -1,4 +1,5 @@
 import { ValidationError } from '../common/errors.js';
+import { PORTMAP_PORT } from './portmap/program.js';
 
 /** Where an export is and how to talk to it, parsed from `nfs://host[:port]/export?...`. */
 export interface NfsTarget {
@@ -27,7 +28,6 @@ export interface NfsTarget {
 
 // `nfsport` and `mountport` are libnfs's names, so libnfs URLs work as they are.
 /** rpcbind's well-known port (RFC 1833). */
-const RPCBIND_PORT = 111;
 
 const PARAMS = new Set([
   'version',
@@ -119,7 +119,7 @@ export function parseNfsUrl(input: string): NfsTarget {
     host,
     port: port ?? nfsport,
     mountPort: q.has('mountport') ? int('mountport', q.get('mountport')!, 1, 65535) : undefined,
-    rpcbindPort: q.has('rpcbindport') ? int('rpcbindport', q.get('rpcbindport')!, 1, 65535) : RPCBIND_PORT,
+    rpcbindPort: q.has('rpcbindport') ? int('rpcbindport', q.get('rpcbindport')!, 1, 65535) : PORTMAP_PORT,
     exportPath,
     version: versionRaw === '3' ? 3 : versionRaw === '4.1' ? 4.1 : 'auto',
     uid: int('uid', q.get('uid') ?? '0', 0, 0xffffffff),
@@ -136,7 +136,7 @@ export function formatNfsUrl(t: NfsTarget): string {
   const q = new URLSearchParams();
   q.set('version', String(t.version));
   if (t.mountPort !== undefined) q.set('mountport', String(t.mountPort));
-  if (t.rpcbindPort !== RPCBIND_PORT) q.set('rpcbindport', String(t.rpcbindPort));
+  if (t.rpcbindPort !== PORTMAP_PORT) q.set('rpcbindport', String(t.rpcbindPort));
   if (t.uid !== 0) q.set('uid', String(t.uid));
   if (t.gid !== 0) q.set('gid', String(t.gid));
   if (t.gids.length) q.set('gids', t.gids.join(','));

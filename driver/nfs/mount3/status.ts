@@ -35,7 +35,3 @@ const byCode = new Map<number, Entry>(MOUNT3_STATUSES.map((s) => [s.code, s]));
 export function mount3StatusName(code: number): string {
   return byCode.get(code)?.name ?? `MNT3ERR_UNKNOWN_${code}`;
 }
-
-export function mount3StatusRetriable(code: number): boolean {
-  return byCode.get(code)?.retriable ?? false;
-}
