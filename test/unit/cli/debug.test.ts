@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Server, utils } from 'ssh2';
+import { Server } from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/app.js';
 import { debugSectionEnabled, setDebug } from '../../../driver/common/debug.js';
@@ -12,6 +12,7 @@ import { NFS3_PROGRAM } from '../../../driver/nfs/nfs3/program.js';
 import { RpcConnection } from '../../../driver/nfs/rpc/index.js';
 import { SshHost } from '../../../driver/attach/ssh/ssh-host.js';
 import { FakeRpcServer } from '../../support/fake-rpc-server.js';
+import { FIXTURE_CLIENT_KEY, FIXTURE_HOST_KEY } from '../../fakes/ssh-keys.js';
 
 afterEach(() => setDebug(false));
 
@@ -45,8 +46,8 @@ describe('NODE_DEBUG=nfsvol tracing', { timeout: 30_000 }, () => {
   });
 
   it('traces SSH connections and commands by argv; never a key, its path, stdin or environment values', async () => {
-    const serverKey = utils.generateKeyPairSync('ed25519');
-    const clientKey = utils.generateKeyPairSync('ed25519');
+    const serverKey = { private: FIXTURE_HOST_KEY };
+    const clientKey = { private: FIXTURE_CLIENT_KEY };
     const server = new Server({ hostKeys: [serverKey.private] }, (client) => {
       client.on('authentication', (ctx) => (ctx.method === 'publickey' ? ctx.accept() : ctx.reject()));
       client.on('session', (accept) =>
