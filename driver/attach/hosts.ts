@@ -5,7 +5,13 @@ import { exportMountArgv } from './mount-argv.js';
 import { NfsvolError, ValidationError } from '../common/errors.js';
 import { errorInfo, type ErrorInfo } from '../common/events.js';
 import { IncompleteRecordError, RecordExistsError } from '../core/registry/errors.js';
-import { SCHEMA_VERSION, isMountKeyOf, validateAddress, type HostKey, type HostRecord } from '../core/records.js';
+import {
+  SCHEMA_VERSION,
+  isMountKeyOf,
+  validateAddress,
+  type HostKey,
+  type HostRecord,
+} from '../core/records.js';
 import { fingerprint, keyTypeOf, knownHostsName } from './ssh/known-hosts.js';
 import { knownHostsVerifier } from './ssh/host-key-policy.js';
 import { localVerdict } from './ssh/trust.js';
