@@ -54,18 +54,7 @@ export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise
       }
       const signal = o.signal ? AbortSignal.any([o.signal, lease.signal]) : lease.signal;
       const remote = ctx.hosts.get(host);
-      lease.assertHeld();
-      await remote.run(['mkdir', '-p', '--', path], { signal });
-      const probe = await remote.run(['mountpoint', '-q', '--', path], { check: false, signal });
-      let mountedNow = false;
-      if (probe.exitCode !== 0) {
-        await remote.run(hostMountArgv(mountTargetOf(ctx, host), volume, path, vol.mountOptions), {
-          signal,
-          timeoutMs: 60_000,
-        });
-        mountedNow = true;
-      }
-      const rec: MountRecord = {
+      const rec: MountRecord = existing ?? {
         schema: SCHEMA_VERSION,
         kind: 'mount',
         volume,
@@ -73,12 +62,36 @@ export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise
         path,
         mountedAt: reg.isoNow(),
       };
-      try {
+      // The record first, then the mount: a command that dies in between leaves a record of a
+      // mount that may not exist (a removal refuses the volume until `volume unmount` or a
+      // re-run settles it), never a mount no record knows of (a removal would delete the data
+      // under it).
+      if (!existing) {
         lease.assertHeld();
-        await reg.mounts.replace(key, rec);
+        await reg.mounts.create(key, rec);
+      }
+      let mountedNow = false;
+      try {
+        await remote.run(['mkdir', '-p', '--', path], { signal });
+        const probe = await remote.run(['mountpoint', '-q', '--', path], { check: false, signal });
+        if (probe.exitCode !== 0) {
+          await remote.run(hostMountArgv(mountTargetOf(ctx, host), volume, path, vol.mountOptions), {
+            signal,
+            timeoutMs: 60_000,
+          });
+          mountedNow = true;
+        }
+        lease.assertHeld();
       } catch (err) {
-        // Without the record a removal would not know of this mount: take it back.
-        if (mountedNow) await remote.run(['umount', '--', path], { check: false }).catch(() => undefined);
+        // Not mounted, or mounted after the lease was lost (a removal may be under way): take
+        // back what this command did. The record it wrote goes only once nothing is mounted;
+        // if that cannot be made sure of, the record stays, on the safe side.
+        let clean = !mountedNow;
+        if (mountedNow) {
+          const u = await remote.run(['umount', '--', path], { check: false }).catch(() => undefined);
+          clean = u?.exitCode === 0;
+        }
+        if (!existing && clean) await reg.mounts.remove(key).catch(() => undefined);
         throw err;
       }
       ctx.progress({ host: hostName, volume, message: `mounted at ${path}` });

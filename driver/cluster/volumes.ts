@@ -89,7 +89,7 @@ export async function createVolumes(
         retries: 4,
         minTimeoutMs: 200,
         maxTimeoutMs: 3_000,
-        signal,
+        stopRetriesOn: signal,
       }),
     signal,
   );

@@ -17,7 +17,10 @@ export interface RetryPolicy {
   readonly maxTimeoutMs: number;
   /** No retry starts after this long from the first attempt. */
   readonly maxRetryTimeMs?: number;
+  /** Abandons the loop at once when aborted: the attempt in flight is no longer waited for. */
   readonly signal?: AbortSignal | undefined;
+  /** Starts no new attempt once aborted; the attempt in flight is finished and its outcome kept. */
+  readonly stopRetriesOn?: AbortSignal | undefined;
   /** Retries only what this says as well as `isRetriable` (e.g. not on the last attempt's kind). */
   readonly shouldRetry?: (error: unknown, attempt: number) => boolean;
 }
@@ -33,7 +36,10 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, p: Retry
       ...(p.maxRetryTimeMs === undefined ? {} : { maxRetryTime: p.maxRetryTimeMs }),
       ...(p.signal ? { signal: p.signal } : {}),
       shouldRetry: ({ error, attemptNumber }) =>
-        isRetriable(error) && !p.signal?.aborted && (p.shouldRetry?.(error, attemptNumber) ?? true),
+        isRetriable(error) &&
+        !p.signal?.aborted &&
+        !p.stopRetriesOn?.aborted &&
+        (p.shouldRetry?.(error, attemptNumber) ?? true),
     });
   } catch (err) {
     markRetriesSpent(err);

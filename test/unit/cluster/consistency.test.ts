@@ -132,6 +132,34 @@ describe('commands that race', () => {
     expect(l.fs.peek('db/data')?.toString()).toBe('precious');
   }, 30_000);
 
+  it('mount records before it mounts: a CLI killed in between leaves a record, so rm refuses; a failed mount leaves neither', async () => {
+    const l = await initialisedFakeCluster({ ...NFS3, added: 1 });
+    await l.cluster.createVolumes(['db'], { onDelete: 'delete' });
+    await l.fs.writeFile('db/data', 'precious');
+    const h1 = l.host(1);
+    const exec = h1.exec.bind(h1);
+    let recordedFirst: boolean | undefined;
+    h1.exec = (name, argv) => {
+      if (argv[0] === 'mount') recordedFirst = l.fs.has('.nfsvol/mounts/db@h1.json');
+      return exec(name, argv);
+    };
+    await l.cluster.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/db' });
+    expect(recordedFirst).toBe(true);
+    // A mount the host refuses takes its record back with it.
+    await l.cluster.unmountVolume({ volume: 'db', host: 'h1' });
+    h1.exec = (name, argv) =>
+      argv[0] === 'mount'
+        ? { stdout: '', stderr: 'mount.nfs: access denied', exitCode: 32, truncated: false }
+        : exec(name, argv);
+    await expect(l.cluster.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/db' })).rejects.toThrow();
+    expect(l.fs.has('.nfsvol/mounts/db@h1.json')).toBe(false);
+    // A record left by a killed mount (nothing mounted): rm refuses, the data stays.
+    l.fs.put('.nfsvol/mounts/db@h1.json', mountRecord('db', 'h1', '/mnt/db'));
+    const res = await l.cluster.removeVolumes(['db']);
+    expect(res.volumes[0]).toMatchObject({ status: 'refused', error: { code: 'VOLUME_IN_USE' } });
+    expect(l.fs.peek('db/data')?.toString()).toBe('precious');
+  });
+
   it('create racing rm: a create that finds the tombstone is refused, retriable; one that runs after gets a directory', async () => {
     const l = await initialisedFakeCluster({ ...NFS3, added: 1 });
     await l.cluster.createVolumes(['cache'], { onDelete: 'delete' });
