@@ -6,11 +6,13 @@
  * stream, `createReadStream` into a local file) are shown too. nfsvol's side runs as a process per
  * operation too (bench/_nfs-op.ts, bundled), so both pay start, mount and connect; every copy is
  * checked against the source's SHA-256 and every listing's count against what was made.
- * Run: npm run bench -- nfs-client [--runs N] [--mb N]
+ * With `--against REV`, REV's bench/_nfs-op.ts (REV's client) runs the same downloads, uploads and
+ * listings in turns, so one run shows whether this tree's client got slower.
+ * Run: npm run bench -- nfs-client [--runs N] [--mb N] [--against REV]
  */
 import { execFile } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +23,7 @@ import { NfsClient } from '../driver/nfs/index.js';
 import { startNfsServer } from '../deploy/lab/index.js';
 import { median, table, timed, writeSection, type Row } from './_report.js';
 import { load } from './_lab.js';
+import { argString } from './_cli.js';
 
 const execFileP = promisify(execFile);
 // Children (nfs-cp spins when its server goes away) die with the bench on Ctrl-C.
@@ -59,16 +62,37 @@ const libnfs = (path: string): string => `nfs://127.0.0.1/export/${path}?${q}`;
 await using nfs = await NfsClient.connect(`nfs://127.0.0.1/export?${q}`);
 await nfs.mkdir('bench');
 
-// nfsvol's operations as processes: a bundle of bench/_nfs-op.ts, built once.
+// nfsvol's operations as processes: a bundle of bench/_nfs-op.ts, built once (and REV's).
 const opDir = await mkdtemp(join(tmpdir(), 'nfsvol-bench-op-'));
+const esbuild = fileURLToPath(new URL('../node_modules/.bin/esbuild', import.meta.url));
+async function bundleOp(entry: string, outfile: string, cwd?: string): Promise<void> {
+  await run(esbuild, [
+    entry,
+    ...['--bundle', '--platform=node', '--format=esm', '--target=node20', '--external:ssh2'],
+    ...['--log-level=warning', `--outfile=${outfile}`],
+  ]).catch((err: unknown) => {
+    throw new Error(`bundling ${entry}${cwd ? ` in ${cwd}` : ''}: ${String(err)}`);
+  });
+}
 const opMain = join(opDir, 'nfs-op.mjs');
-await run(fileURLToPath(new URL('../node_modules/.bin/esbuild', import.meta.url)), [
-  fileURLToPath(new URL('./_nfs-op.ts', import.meta.url)),
-  ...['--bundle', '--platform=node', '--format=esm', '--target=node20', '--external:ssh2'],
-  ...['--log-level=warning', `--outfile=${opMain}`],
-]);
+await bundleOp(fileURLToPath(new URL('./_nfs-op.ts', import.meta.url)), opMain);
+const AGAINST = argString('against');
+const theirs = AGAINST ? `nfsvol@${AGAINST}` : undefined;
+let theirMain: string | undefined;
+if (AGAINST) {
+  // REV's tree from `git archive` (no worktree or ref left behind), bundled the same way.
+  const root = fileURLToPath(new URL('../', import.meta.url));
+  const src = join(opDir, 'src');
+  await mkdir(src);
+  await run('sh', ['-c', 'git -C "$1" archive "$2" | tar -x -C "$3"', 'sh', root, AGAINST, src]);
+  await symlink(join(root, 'node_modules'), join(src, 'node_modules'));
+  theirMain = join(opDir, 'nfs-op-theirs.mjs');
+  await bundleOp(join(src, 'bench', '_nfs-op.ts'), theirMain, src);
+}
 const op = (...args: string[]) =>
   run(process.execPath, [opMain, `nfs://127.0.0.1/export?${q}`, ...args], { maxBuffer: 64 << 20 });
+const opTheirs = (...args: string[]) =>
+  run(process.execPath, [theirMain!, `nfs://127.0.0.1/export?${q}`, ...args], { maxBuffer: 64 << 20 });
 
 const sha256 = (file: string): Promise<string> =>
   new Promise((resolve, reject) => {
@@ -101,6 +125,7 @@ const readers: Record<string, string[]> = {
   // Like nfs-cp: the file on the export to a local file.
   'read-nfsvol': ['download', 'bench/read-src.bin', `${scratch}/out-nfsvol`],
   'stream-nfsvol': ['rstream', 'bench/read-src.bin', `${scratch}/out-stream`],
+  ...(theirs ? { 'read-theirs': ['download', 'bench/read-src.bin', `${scratch}/out-theirs`] } : {}),
 };
 const readerNames = Object.keys(readers);
 for (let r = 0; r < RUNS; r++) {
@@ -110,7 +135,13 @@ for (let r = 0; r < RUNS; r++) {
     const [first, ...rest] = readers[name]!;
     const out = rest[rest.length - 1]!;
     await rm(out, { force: true }); // nfs-cp will not overwrite
-    add(name, (await timed(() => (first === 'nfs-cp' ? run('nfs-cp', rest) : op(first!, ...rest))))[0]);
+    const go =
+      first === 'nfs-cp'
+        ? () => run('nfs-cp', rest)
+        : name === 'read-theirs'
+          ? () => opTheirs(first!, ...rest)
+          : () => op(first!, ...rest);
+    add(name, (await timed(go))[0]);
     await checkCopy(out);
     await rm(out, { force: true });
   }
@@ -120,9 +151,16 @@ for (let r = 0; r < RUNS; r++) {
 // that write's writeback on the server's disk (both read columns swung).
 for (let r = 0; r < RUNS; r++) {
   // Alternate who goes first so neither always meets a warm cache.
-  const order = r % 2 === 0 ? ['libnfs', 'nfsvol'] : ['nfsvol', 'libnfs'];
+  const order = [
+    ...(r % 2 === 0 ? ['libnfs', 'nfsvol'] : ['nfsvol', 'libnfs']),
+    ...(theirs ? ['theirs'] : []),
+  ];
+  if (theirs && r % 2 === 1) order.reverse();
   for (const who of order) {
-    if (who === 'libnfs') {
+    if (who === 'theirs') {
+      add('write-theirs', (await timed(() => opTheirs('upload', local, `bench/theirs-${r}.bin`)))[0]);
+      await checkCopy(join(server.exportDir, `bench/theirs-${r}.bin`));
+    } else if (who === 'libnfs') {
       add('write-libnfs', (await timed(() => run('nfs-cp', [local, libnfs(`bench/libnfs-${r}.bin`)])))[0]);
       await checkCopy(join(server.exportDir, `bench/libnfs-${r}.bin`));
     } else {
@@ -143,16 +181,22 @@ const entries = (stdout: string): number => stdout.split('\n').filter((l) => l.i
 let listed = 0;
 let ours = 0;
 for (let r = 0; r < RUNS; r++) {
-  const order = r % 2 === 0 ? ['libnfs', 'nfsvol'] : ['nfsvol', 'libnfs'];
+  const order = [
+    ...(r % 2 === 0 ? ['libnfs', 'nfsvol'] : ['nfsvol', 'libnfs']),
+    ...(theirs ? ['theirs'] : []),
+  ];
+  if (theirs && r % 2 === 1) order.reverse();
   for (const who of order) {
     const [tl, out] = await timed(() =>
       who === 'libnfs'
         ? run('nfs-ls', [libnfs('bench/dir10k')], { maxBuffer: 64 << 20 })
-        : op('ls', 'bench/dir10k'),
+        : who === 'theirs'
+          ? opTheirs('ls', 'bench/dir10k')
+          : op('ls', 'bench/dir10k'),
     );
     add(`ls-${who}`, tl);
     if (who === 'libnfs') listed = entries(out.stdout);
-    else ours = entries(out.stdout);
+    else if (who === 'nfsvol') ours = entries(out.stdout);
     if (entries(out.stdout) !== names.length) throw new Error(`${who} listed ${entries(out.stdout)} entries`);
     checks++;
   }
@@ -215,6 +259,22 @@ const rows: Row[] = [
     target: '< 1 s',
     targetMet: m('mkdir-nfsvol') < 1,
   },
+  ...(theirs
+    ? (
+        [
+          ['read-nfsvol', 'read-theirs', `read ${MB} MB to a local file (download)`],
+          ['write-nfsvol', 'write-theirs', `write ${MB} MB from a local file (upload)`],
+          ['ls-nfsvol', 'ls-theirs', 'list 10,000 entries (with attributes)'],
+        ] as const
+      ).map(([o, t, what]) => ({
+        what: `${what}: this tree against ${theirs}`,
+        ours: m(o),
+        baseline: m(t),
+        baselineName: theirs,
+        target: 'no more than 10% slower',
+        targetMet: m(o) <= m(t) * 1.1,
+      }))
+    : []),
 ];
 const out = table(rows);
 const detail = `Medians of ${RUNS} runs; every figure but the last row is a process from start to exit (nfs-cp and nfs-ls; nfsvol's client as bench/_nfs-op.ts, bundled), each followed by a check: ${checks} passed (every copy's SHA-256 equal to the source's; nfs-ls listed ${listed} entries, nfsvol ${ours}). Load average (1/5/15 min) before: ${loadBefore}; after: ${load()}. libnfs ${(await run('dpkg-query', ['-W', '-f=${Version}', 'libnfs13']).catch(() => ({ stdout: '?' }))).stdout} over NFSv3; nfsvol's calls move 1 MiB each, 4 in flight for upload and download (their default), 8 for the streams; upload and download reuse one buffer per call in flight, the streams get a new buffer per chunk. Reads run before writes, each reader first in turn; the server's disk is synced after the writes. Samples (s): ${JSON.stringify(Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.map((x) => +x.toFixed(3))])))}`;
