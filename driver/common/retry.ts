@@ -12,9 +12,14 @@ import { isRetriable, markRetriesSpent } from './errors.js';
 export interface RetryPolicy {
   /** Attempts after the first. */
   readonly retries: number;
-  /** Backoff: first delay, doubling up to `maxTimeoutMs`, randomised. */
+  /** Backoff: first delay, doubling up to `maxTimeoutMs`. */
   readonly minTimeoutMs: number;
   readonly maxTimeoutMs: number;
+  /**
+   * Spreads each delay over up to twice its length, so many clients that failed together do not
+   * retry together. @default false
+   */
+  readonly randomize?: boolean;
   /** No retry starts after this long from the first attempt. */
   readonly maxRetryTimeMs?: number;
   /** Abandons the loop at once when aborted: the attempt in flight is no longer waited for. */
@@ -32,7 +37,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, p: Retry
       minTimeout: p.minTimeoutMs,
       maxTimeout: p.maxTimeoutMs,
       factor: 2,
-      randomize: true,
+      randomize: p.randomize ?? false,
       ...(p.maxRetryTimeMs === undefined ? {} : { maxRetryTime: p.maxRetryTimeMs }),
       ...(p.signal ? { signal: p.signal } : {}),
       shouldRetry: ({ error, attemptNumber }) =>

@@ -163,6 +163,7 @@ export class RpcConnection implements AsyncDisposable {
       retries: this.opts.retries,
       minTimeoutMs: 100,
       maxTimeoutMs: 5000,
+      randomize: true,
       // Keeps a backoff delay from running past the budget. The count starts here, queue wait
       // included, so a call that waited for a slot may stop retrying early, never late.
       maxRetryTimeMs: budget.ms,
