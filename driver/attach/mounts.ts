@@ -71,10 +71,12 @@ export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise
         await reg.mounts.create(key, rec);
       }
       let mountedNow = false;
+      let triedMount = false;
       try {
         await remote.run(['mkdir', '-p', '--', path], { signal });
         const probe = await remote.run(['mountpoint', '-q', '--', path], { check: false, signal });
         if (probe.exitCode !== 0) {
+          triedMount = true;
           await remote.run(hostMountArgv(mountTargetOf(ctx, host), volume, path, vol.mountOptions), {
             signal,
             timeoutMs: 60_000,
@@ -86,10 +88,17 @@ export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise
         // Not mounted, or mounted after the lease was lost (a removal may be under way): take
         // back what this command did. The record it wrote goes only once nothing is mounted;
         // if that cannot be made sure of, the record stays, on the safe side.
-        let clean = !mountedNow;
-        if (mountedNow) {
-          const u = await remote.run(['umount', '--', path], { check: false }).catch(() => undefined);
-          clean = u?.exitCode === 0;
+        // A mount whose answer was lost (a timeout, a cut link) may have happened all the same:
+        // the host is asked before the record goes.
+        const umount = async (): Promise<boolean> =>
+          (await remote.run(['umount', '--', path], { check: false }).catch(() => undefined))?.exitCode === 0;
+        let clean = true;
+        if (mountedNow) clean = await umount();
+        else if (triedMount) {
+          const p = await remote
+            .run(['mountpoint', '-q', '--', path], { check: false })
+            .catch(() => undefined);
+          clean = p !== undefined && (p.exitCode !== 0 || (await umount()));
         }
         if (!existing && clean) await reg.mounts.remove(key).catch(() => undefined);
         throw err;
@@ -118,13 +127,24 @@ export async function unmountVolume(ctx: ClusterContext, o: UnmountOptions): Pro
   if (!volume || !hostName) throw new ValidationError('volume', 'missing');
   const reg = ctx.registry;
   const key = mountKey(volume, hostName);
-  const rec = await reg.mounts.tryGet(key);
-  if (!rec) throw new NfsvolError('NOT_MOUNTED', `${volume} is not mounted on ${hostName} (no record)`);
-  const host = await reg.hosts.get(hostName);
-  await unmountOnHost(ctx, host, rec, o.signal);
-  await reg.mounts.remove(key);
-  ctx.progress({ host: hostName, volume, message: `unmounted from ${rec.path}` });
-  return rec;
+  // Under the volume's lease, as `volume mount` is: otherwise a mount that found this record
+  // (and the path still mounted) could return while this unmount goes on to drop the record,
+  // leaving a mount no record knows of.
+  return reg.withLock(
+    volumeLeaseKey(volume),
+    async (lease) => {
+      const rec = await reg.mounts.tryGet(key);
+      if (!rec) throw new NfsvolError('NOT_MOUNTED', `${volume} is not mounted on ${hostName} (no record)`);
+      const host = await reg.hosts.get(hostName);
+      const signal = o.signal ? AbortSignal.any([o.signal, lease.signal]) : lease.signal;
+      await unmountOnHost(ctx, host, rec, signal);
+      lease.assertHeld();
+      await reg.mounts.remove(key);
+      ctx.progress({ host: hostName, volume, message: `unmounted from ${rec.path}` });
+      return rec;
+    },
+    o.signal,
+  );
 }
 
 /** The mount records of a volume, on any host. */

@@ -160,6 +160,20 @@ describe('commands that race', () => {
     expect(l.fs.peek('db/data')?.toString()).toBe('precious');
   });
 
+  it('mount racing unmount of the same volume and host: never a mount without its record', async () => {
+    const l = await initialisedFakeCluster({ ...NFS3, added: 1 });
+    await l.cluster.createVolumes(['db']);
+    await l.cluster.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/db' });
+    l.host(1).delayMs.set('umount', 400);
+    const other = await l.open();
+    const unmounting = l.cluster.unmountVolume({ volume: 'db', host: 'h1' });
+    await new Promise((r) => setTimeout(r, 100));
+    await other.mountVolume({ volume: 'db', host: 'h1', path: '/mnt/db' });
+    await unmounting;
+    expect(l.host(1).mounts.has('/mnt/db')).toBe(true);
+    expect(l.fs.has('.nfsvol/mounts/db@h1.json')).toBe(true);
+  });
+
   it('create racing rm: a create that finds the tombstone is refused, retriable; one that runs after gets a directory', async () => {
     const l = await initialisedFakeCluster({ ...NFS3, added: 1 });
     await l.cluster.createVolumes(['cache'], { onDelete: 'delete' });
