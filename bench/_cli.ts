@@ -46,7 +46,10 @@ async function bundleAt(rev: string): Promise<string> {
     const [tool, ...args] = script.split(' ');
     const main = join(out, 'nfsvol.js');
     const argv = args.map((a) => (a.startsWith('--outfile=') ? `--outfile=${main}` : a));
-    await run(join(ROOT, 'node_modules', '.bin', tool!), argv, { cwd: src });
+    // `node script.mjs` runs on this node; any other tool is one of node_modules/.bin.
+    await run(tool === 'node' ? process.execPath : join(ROOT, 'node_modules', '.bin', tool!), argv, {
+      cwd: src,
+    });
     await writeFile(join(out, 'package.json'), JSON.stringify({ type: 'module' }));
     await symlink(join(ROOT, 'node_modules'), join(out, 'node_modules'));
     return main;
