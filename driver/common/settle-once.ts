@@ -15,7 +15,6 @@ export interface SettleOnceOptions {
 export interface SettleOnce {
   /** Runs `fn` (which resolves or rejects) unless the operation has settled already. */
   finish(fn: () => void): void;
-  readonly settled: boolean;
 }
 
 export function settleOnce(o: SettleOnceOptions): SettleOnce {
@@ -30,9 +29,6 @@ export function settleOnce(o: SettleOnceOptions): SettleOnce {
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
       fn();
-    },
-    get settled() {
-      return settled;
     },
   };
 }
