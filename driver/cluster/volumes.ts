@@ -1,4 +1,5 @@
 import { mapSettled, sleep } from '../common/concurrency.js';
+import { debug } from '../common/debug.js';
 import type { ClusterContext } from '../attach/cluster-context.js';
 import { dockerVolumeOptions } from '../attach/docker/volume-options.js';
 import { exportPathOf } from '../attach/mount-argv.js';
@@ -350,6 +351,11 @@ export interface RemoveOutcome {
   /** Where the data went with the archive policy, relative to the export. */
   readonly archivedAs?: string;
   readonly error?: ErrorInfo;
+  /**
+   * On a removal that failed after its definitions had left the hosts: the volume stays marked
+   * `removing` (nothing attaches it), and running `volume rm` again finishes it.
+   */
+  readonly state?: 'removing';
 }
 
 export interface RemoveVolumesResult {
@@ -509,12 +515,25 @@ export async function removeVolumes(
 
   // 3. Data, then records.
   const final = [...tombs.values()];
-  const applied = await mapSettled(final, ctx.nfsConcurrency, (rec) => applyPolicy(ctx, rec));
+  const applied = await mapSettled(final, ctx.nfsConcurrency, (rec) => applyPolicyAgain(ctx, rec, signal));
   applied.forEach((r, i) => {
     const rec = final[i];
     if (!rec) return;
     if (r.status === 'fulfilled') outcomes.set(rec.name, r.value);
-    else failed(rec.name, r.reason);
+    else {
+      // Past step 2 there is no going back (the data may be half deleted): the tombstone stays,
+      // so nothing attaches the volume, and the next `volume rm` completes the removal.
+      const info = errorInfo(r.reason);
+      outcomes.set(rec.name, {
+        name: rec.name,
+        status: 'failed',
+        state: 'removing',
+        error: {
+          code: info.code,
+          message: `${info.message}; ${rec.name} stays marked for removal: run volume rm ${rec.name} again to finish`,
+        },
+      });
+    }
   });
 
   // Hosts owe the removals they could not do; only removed volumes count.
@@ -553,6 +572,31 @@ async function revertTombstone(ctx: ClusterContext, name: string): Promise<void>
     lease.assertHeld();
     await reg.volumes.replace(name, live);
   });
+}
+
+/** Attempts at step 3 when the server forgets handles mid-way (a restart, a handle it dropped). */
+const POLICY_ATTEMPTS = 3;
+
+/**
+ * Step 3, again after NFS3ERR_STALE: the client forgets its handles on STALE, so the next
+ * attempt resolves every path afresh, and the step is idempotent. Other errors were already
+ * retried where they happened (the RPC layer), so they end the removal.
+ */
+async function applyPolicyAgain(
+  ctx: ClusterContext,
+  rec: VolumeRecord,
+  signal: AbortSignal | undefined,
+): Promise<RemoveOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await applyPolicy(ctx, rec);
+    } catch (err) {
+      if (attempt >= POLICY_ATTEMPTS || !hasNfsStatus(err, 'STALE') || signal?.aborted === true) throw err;
+      debug(
+        () => `volume ${rec.name}: removal got NFS3ERR_STALE (attempt ${attempt}); resolving paths afresh`,
+      );
+    }
+  }
 }
 
 /** Step 3 of a removal: the data by the volume's policy, then the record. Idempotent. */

@@ -419,7 +419,9 @@ export function checkMounts(
 /**
  * I1 as the commands saw it: an rm that failed for a volume (its record stays) after it had
  * already removed that volume's definition from some host, with nothing recorded as pending,
- * leaves the volume without its definition there until someone runs sync.
+ * leaves the volume without its definition there until someone runs sync. Unless the rm said
+ * the volume stays marked `removing` (the next rm finishes it, and the soak runs that rm as
+ * a user would; the final state then shows whether it did).
  */
 export function checkRemovals(history: readonly CommandRecord[], counts: CheckCounts): Violation[] {
   const out: Violation[] = [];
@@ -429,6 +431,7 @@ export function checkRemovals(history: readonly CommandRecord[], counts: CheckCo
     for (const e of volumeEffects(c)) {
       if (e.claim !== 'unknown' || e.errorCode === undefined) continue;
       counts.checks++;
+      if (e.leftRemoving) continue;
       const on = (report?.hosts ?? []).filter((h) => h.removed?.includes(e.volume)).map((h) => h.host);
       if (on.length > 0) {
         out.push({

@@ -35,7 +35,7 @@ import {
   type FinalState,
   type FinalStateJson,
 } from './final-state.js';
-import { describeCommand, parseJson, type CommandRecord } from './history.js';
+import { describeCommand, parseJson, volumeEffects, type CommandRecord } from './history.js';
 import { checkLockTrace, type LockTraceResult } from './lock-trace.js';
 import { HOST_NAME, planSoak, type OpKind, type PlannedCommand, type SoakPlan } from './schedule.js';
 
@@ -504,6 +504,19 @@ class Soak {
     this.log(`[soak] re-running ${killed.length} killed command(s)`);
     for (const k of killed) {
       await this.cli('rerun', k.kind, k.args, { rerunOf: k.id });
+    }
+    // A failed rm that left a volume marked `removing` told its user to run rm again: do so.
+    const unfinished = this.history.flatMap((c) =>
+      c.kind === 'rm' && !c.killed && c.actor !== 'rerun'
+        ? volumeEffects(c)
+            .filter((e) => e.leftRemoving)
+            .map((e) => ({ id: c.id, volume: e.volume }))
+        : [],
+    );
+    if (unfinished.length > 0)
+      this.log(`[soak] finishing ${unfinished.length} removal(s) left marked removing`);
+    for (const u of unfinished) {
+      await this.cli('rerun', 'rm', ['volume', 'rm', u.volume], { rerunOf: u.id });
     }
   }
 

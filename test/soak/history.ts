@@ -46,6 +46,8 @@ export interface VolumeEffect {
   /** create: the policy the command asked for. */
   readonly requestedPolicy?: string;
   readonly errorCode?: string;
+  /** rm failed past the hosts: it says the volume stays marked `removing` for the next rm. */
+  readonly leftRemoving?: true;
 }
 
 interface JsonVolumeOutcome {
@@ -53,6 +55,7 @@ interface JsonVolumeOutcome {
   readonly status?: unknown;
   readonly policy?: unknown;
   readonly archivedAs?: unknown;
+  readonly state?: unknown;
   readonly error?: { readonly code?: unknown };
 }
 
@@ -122,7 +125,13 @@ export function volumeEffects(c: CommandRecord): VolumeEffect[] {
       case 'failed':
         // A removal of a volume with no record did nothing; an interrupted one was never started.
         if (errorCode === 'NOT_FOUND') return { volume, claim: 'absent', ...err };
-        return { volume, claim: 'unknown', ...extra, ...err };
+        return {
+          volume,
+          claim: 'unknown',
+          ...extra,
+          ...err,
+          ...(o.state === 'removing' ? { leftRemoving: true as const } : {}),
+        };
       default:
         return { volume, claim: 'unknown', ...extra, ...err };
     }

@@ -207,12 +207,31 @@ describe('a crash at any step leaves what the next command completes', () => {
     await l.fs.writeFile('tmp1/f', 'x');
     l.fs.inject('rm', () => new FakeNfsError('NFS3ERR_IO', 'io', false), { path: /^tmp1$/ });
     const first = await l.cluster.removeVolumes(['tmp1']);
-    expect(first.volumes[0]?.status).toBe('failed');
+    expect(first.volumes[0]).toMatchObject({ status: 'failed', state: 'removing' });
+    expect(first.volumes[0]?.error?.message).toMatch(/run volume rm tmp1 again to finish/);
     expect((await l.cluster.listVolumes()).map((v) => v.name)).toEqual(['tmp1']);
+    // Marked for removal: nothing attaches it meanwhile.
+    await expect(l.cluster.mountVolume({ volume: 'tmp1', host: 'h1', path: '/mnt/tmp1' })).rejects.toThrow(
+      /removed|removing/,
+    );
     const again = await l.cluster.removeVolumes(['tmp1']);
     expect(again.volumes[0]?.status).toBe('removed');
     expect(l.fs.has('tmp1')).toBe(false);
     expect(l.fs.has('.nfsvol/volumes/tmp1.json')).toBe(false);
+  });
+
+  it('rm whose handles go stale mid-delete (the server restarted) resolves them afresh and finishes', async () => {
+    const l = await initialisedFakeCluster({ ...NFS3, added: 1 });
+    await l.cluster.createVolumes(['tmp2', 'tmp3'], { onDelete: 'delete' });
+    await l.fs.writeFile('tmp2/f', 'x');
+    l.fs.inject('rm', () => new FakeNfsError('NFS3ERR_STALE', 'stale handle', false), { path: /^tmp2$/ });
+    l.fs.inject('rm', () => new FakeNfsError('NFS3ERR_STALE', 'stale handle', false), {
+      path: /^\.nfsvol\/volumes\/tmp3/,
+    });
+    const res = await l.cluster.removeVolumes(['tmp2', 'tmp3']);
+    expect(res.volumes.map((v) => v.status)).toEqual(['removed', 'removed']);
+    expect(l.fs.has('tmp2')).toBe(false);
+    expect((await l.cluster.listVolumes()).map((v) => v.name)).toEqual([]);
   });
 
   it('an init interrupted between CREATE and WRITE is completed by the next init; other commands say so', async () => {

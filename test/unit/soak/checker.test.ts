@@ -223,6 +223,18 @@ describe('soak checker: what the commands themselves show', () => {
     expect(checkRemovals([cmd(['volume', 'rm', 'a'], 0, 10, notFound)], counts())).toEqual([]);
   });
 
+  it('an rm that failed past the hosts and says the volume stays marked removing is not (the next rm finishes it)', () => {
+    const out = {
+      volumes: [
+        { name: 'a', status: 'failed', state: 'removing', error: { code: 'NFS3ERR_IO', message: 'x' } },
+      ],
+      hosts: [{ host: 'h2', ok: true, removed: ['a'] }],
+    };
+    const c = counts();
+    expect(checkRemovals([cmd(['volume', 'rm', 'a'], 0, 10, out, { exitCode: 1 })], c)).toEqual([]);
+    expect(c.checks).toBe(1);
+  });
+
   it('a lock whose holder was killed long before must not keep failing commands (liveness)', () => {
     const holder = cmd(
       ['volume', 'mount', 'a', '--host', 'h1', '--path', '/mnt/soak/a'],
