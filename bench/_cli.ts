@@ -60,14 +60,15 @@ async function bundleAt(rev: string): Promise<string> {
 
 let variants: Promise<CliVariant[]> | undefined;
 
-/** This tree's CLI, then (with `--against REV`) REV's; each built once per process. */
+/** This tree's CLI, then (with `--against REV[,REV...]`) each REV's; each built once per process. */
 export function cliVariants(): Promise<CliVariant[]> {
   variants ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'nfsvol-bench-dist-'));
     await mkdir(dir, { recursive: true });
     const list: CliVariant[] = [{ label: 'nfsvol', main: await bundleCli(dir) }];
-    const rev = argString('against');
-    if (rev) list.push({ label: `nfsvol@${rev}`, main: await bundleAt(rev) });
+    // `--against A,B`: several revisions in one run, so each comparison shares its load.
+    const revs = (argString('against') ?? '').split(',').filter((r) => r !== '');
+    for (const rev of revs) list.push({ label: `nfsvol@${rev}`, main: await bundleAt(rev) });
     return list;
   })();
   return variants;

@@ -2,7 +2,8 @@
  * Runs one benchmark by name: `npm run bench -- NAME [args]`. Each benchmark is bench/NAME.ts;
  * it prints its table and writes its section of BENCHMARKS.md with the command that produced it.
  * `--against REV` (provision, listing, fanout) also times the CLI built from commit REV, in turns
- * with this tree's, to show whether a change made a benchmark slower.
+ * with this tree's, to show whether a change made a benchmark slower; `--against A,B` times
+ * several revisions in the same run.
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
