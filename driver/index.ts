@@ -65,7 +65,7 @@ export type {
   UpdateVolumeResult,
 } from './cluster/volumes.js';
 export type { SetClusterOptions, SetClusterResult } from './cluster/settings.js';
-export type { MountOptions, UnmountOptions } from './attach/mounts.js';
+export type { MountOptions, UnmountOptions, ReleaseOptions } from './attach/mounts.js';
 export type { SyncOptions } from './attach/reconcile.js';
 export type { HostSyncResult, SyncReport } from './attach/sync-result.js';
 export {

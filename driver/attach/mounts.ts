@@ -3,6 +3,7 @@ import {
   mountKey,
   isMountKeyOf,
   volumeLeaseKey,
+  MOUNT_USER_PATTERN,
   SCHEMA_VERSION,
   type HostRecord,
   type MountRecord,
@@ -11,6 +12,7 @@ import { validateMountPath } from '../core/mount-options.js';
 import { validateNames } from '../core/names.js';
 import { mountTargetOf, type ClusterContext } from './cluster-context.js';
 import { exportPathOf, hostMountArgv } from './mount-argv.js';
+import type { RemoteHost } from './ssh/remote-host.js';
 
 /*
  * Host mounts (`volume mount`): a volume mounted on a host with the kernel NFS client, apart
@@ -22,8 +24,17 @@ export interface MountOptions {
   readonly host: string;
   /** Absolute path on the host; created if missing. */
   readonly path: string;
+  /**
+   * A Docker mount ID (the volume plugin's): counted in the record, so the mount stays until
+   * the last user releases it (`releaseMount`). A mount found there whose server no longer
+   * answers for it (a stale handle) is mounted again, so no container gets a dead mount.
+   */
+  readonly user?: string;
   readonly signal?: AbortSignal;
 }
+
+/** How long a mount found in place may take to answer `stat` before it counts as dead. */
+const STAT_TIMEOUT_MS = 10_000;
 
 /**
  * Mounts a volume on a host with the kernel NFS client (`mount -t nfs...`) and records it, under
@@ -34,6 +45,10 @@ export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise
   const [volume] = validateNames([o.volume], 'volume');
   const [hostName] = validateNames([o.host], 'host');
   const path = validateMountPath(o.path);
+  const user = o.user;
+  if (user !== undefined && !MOUNT_USER_PATTERN.test(user)) {
+    throw new ValidationError('user', 'a Docker mount ID (letters, digits, _ . -)');
+  }
   const reg = ctx.registry;
   if (!volume || !hostName) throw new ValidationError('volume', 'missing');
   const host = await reg.hosts.get(hostName);
@@ -54,7 +69,7 @@ export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise
       }
       const signal = o.signal ? AbortSignal.any([o.signal, lease.signal]) : lease.signal;
       const remote = ctx.hosts.get(host);
-      const rec: MountRecord = existing ?? {
+      const base: MountRecord = existing ?? {
         schema: SCHEMA_VERSION,
         kind: 'mount',
         volume,
@@ -62,6 +77,8 @@ export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise
         path,
         mountedAt: reg.isoNow(),
       };
+      const addsUser = user !== undefined && !(base.users ?? []).includes(user);
+      const rec: MountRecord = addsUser ? { ...base, users: [...(base.users ?? []), user] } : base;
       // The record first, then the mount: a command that dies in between leaves a record of a
       // mount that may not exist (a removal refuses the volume until `volume unmount` or a
       // re-run settles it), never a mount no record knows of (a removal would delete the data
@@ -69,12 +86,21 @@ export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise
       if (!existing) {
         lease.assertHeld();
         await reg.mounts.create(key, rec);
+      } else if (addsUser) {
+        lease.assertHeld();
+        await reg.mounts.replace(key, rec);
       }
       let mountedNow = false;
       let triedMount = false;
       try {
         await remote.run(['mkdir', '-p', '--', path], { signal });
-        const probe = await remote.run(['mountpoint', '-q', '--', path], { check: false, signal });
+        let probe = await remote.run(['mountpoint', '-q', '--', path], { check: false, signal });
+        if (probe.exitCode === 0 && user !== undefined && !(await answers(remote, path, signal))) {
+          // A mount whose server no longer knows its handle (the export restarted with a new
+          // file-system id, or was recreated) would hand the container a dead directory.
+          await remote.run(['umount', '-l', '--', path], { signal });
+          probe = await remote.run(['mountpoint', '-q', '--', path], { check: false, signal });
+        }
         if (probe.exitCode !== 0) {
           triedMount = true;
           await remote.run(hostMountArgv(mountTargetOf(ctx, host), volume, path, vol.mountOptions), {
@@ -101,6 +127,7 @@ export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise
           clean = p !== undefined && (p.exitCode !== 0 || (await umount()));
         }
         if (!existing && clean) await reg.mounts.remove(key).catch(() => undefined);
+        else if (existing && addsUser) await reg.mounts.replace(key, existing).catch(() => undefined);
         throw err;
       }
       ctx.progress({ host: hostName, volume, message: `mounted at ${path}` });
@@ -135,6 +162,12 @@ export async function unmountVolume(ctx: ClusterContext, o: UnmountOptions): Pro
     async (lease) => {
       const rec = await reg.mounts.tryGet(key);
       if (!rec) throw new NfsvolError('NOT_MOUNTED', `${volume} is not mounted on ${hostName} (no record)`);
+      if ((rec.users ?? []).length > 0) {
+        throw new NfsvolError(
+          'VOLUME_IN_USE',
+          `${volume} on ${hostName} is mounted for ${rec.users?.length ?? 0} Docker container mount(s); stop those containers first`,
+        );
+      }
       const host = await reg.hosts.get(hostName);
       const signal = o.signal ? AbortSignal.any([o.signal, lease.signal]) : lease.signal;
       await unmountOnHost(ctx, host, rec, signal);
@@ -145,6 +178,59 @@ export async function unmountVolume(ctx: ClusterContext, o: UnmountOptions): Pro
     },
     o.signal,
   );
+}
+
+export interface ReleaseOptions {
+  readonly volume: string;
+  readonly host: string;
+  /** The Docker mount ID that no longer uses the mount. */
+  readonly user: string;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Forgets one Docker mount ID of a host mount; the last one unmounts it and drops the record.
+ * An ID the record does not hold (Docker asked twice, or after a restart) is nothing to do.
+ */
+export async function releaseMount(
+  ctx: ClusterContext,
+  o: ReleaseOptions,
+): Promise<'released' | 'unmounted' | 'not-held'> {
+  const [volume] = validateNames([o.volume], 'volume');
+  const [hostName] = validateNames([o.host], 'host');
+  if (!volume || !hostName) throw new ValidationError('volume', 'missing');
+  const reg = ctx.registry;
+  const key = mountKey(volume, hostName);
+  return reg.withLock(
+    volumeLeaseKey(volume),
+    async (lease) => {
+      const rec = await reg.mounts.tryGet(key);
+      if (!rec?.users?.includes(o.user)) return 'not-held';
+      const users = rec.users.filter((u) => u !== o.user);
+      lease.assertHeld();
+      if (users.length > 0) {
+        await reg.mounts.replace(key, { ...rec, users });
+        return 'released';
+      }
+      const host = await reg.hosts.get(hostName);
+      const signal = o.signal ? AbortSignal.any([o.signal, lease.signal]) : lease.signal;
+      // The record goes only after the kernel's mount: a failure keeps both, on the safe side.
+      await unmountOnHost(ctx, host, rec, signal);
+      lease.assertHeld();
+      await reg.mounts.remove(key);
+      ctx.progress({ host: hostName, volume, message: `unmounted from ${rec.path} (last user gone)` });
+      return 'unmounted';
+    },
+    o.signal,
+  );
+}
+
+/** Whether a mounted path answers `stat` in time (a stale NFS handle fails or hangs). */
+async function answers(remote: RemoteHost, path: string, signal: AbortSignal): Promise<boolean> {
+  const r = await remote
+    .run(['stat', '-f', '--', path], { check: false, timeoutMs: STAT_TIMEOUT_MS, signal })
+    .catch(() => undefined);
+  return r?.exitCode === 0;
 }
 
 /** The mount records of a volume, on any host. */

@@ -50,7 +50,14 @@ import {
   type VolumeSummary,
   type StreamVolumesOptions,
 } from './volumes.js';
-import { mountVolume, unmountVolume, type MountOptions, type UnmountOptions } from '../attach/mounts.js';
+import {
+  mountVolume,
+  releaseMount,
+  unmountVolume,
+  type MountOptions,
+  type ReleaseOptions,
+  type UnmountOptions,
+} from '../attach/mounts.js';
 
 /** Opens the export at an `nfs://` URL. */
 export type NfsConnector = (url: string) => Promise<NfsFs>;
@@ -183,6 +190,11 @@ export class Cluster implements AsyncDisposable {
   }
   unmountVolume(options: UnmountOptions): Promise<MountRecord> {
     return unmountVolume(this.ctx, options);
+  }
+
+  /** Forgets one Docker mount ID of a host mount (`mountVolume` with `user`); the last unmounts. */
+  releaseMount(options: ReleaseOptions): Promise<'released' | 'unmounted' | 'not-held'> {
+    return releaseMount(this.ctx, options);
   }
   /** Changes a volume's owner, mode, labels, delete policy or mount options. */
   updateVolume(name: string, options: UpdateVolumeOptions): Promise<UpdateVolumeResult> {

@@ -81,6 +81,8 @@ export const ERRORS = {
   SSH_CHANNEL_REFUSED: spec('unavailable'),
   SSH_CHANNEL_TIMEOUT: spec('unavailable'),
   SSH_COMMAND_FAILED: spec('unavailable'),
+  LOCAL_COMMAND_FAILED: spec('unavailable'),
+  LOCAL_COMMAND_TIMEOUT: spec('unavailable'),
   DOCKER_API_ERROR: spec('unavailable'),
   NFS_CONNECT: spec('unavailable'),
   RPCBIND_UNREACHABLE: spec('unavailable'),

@@ -85,7 +85,17 @@ export interface MountRecord {
   readonly host: string;
   readonly path: string;
   readonly mountedAt: string;
+  /**
+   * The Docker mount IDs using this mount (the volume plugin's count): the last one to go
+   * unmounts. Absent for a mount made with `volume mount`.
+   */
+  readonly users?: readonly string[];
 }
+
+/** A Docker mount ID as the volume plugin records it. */
+export const MOUNT_USER_PATTERN = /^[\w.-]{1,128}$/;
+/** More containers than any host runs on one volume: a bound on what a record may hold. */
+export const MAX_MOUNT_USERS = 10_000;
 
 export interface PendingOperation {
   readonly op: 'define' | 'remove' | 'sync';
@@ -259,6 +269,10 @@ function checkValues(rec: AnyRecord): AnyRecord {
       validateName(rec.host, 'host name');
       validateMountPath(rec.path);
       check(ISO_TIME.test(rec.mountedAt), 'mountedAt', 'a UTC time');
+      if (rec.users !== undefined) {
+        check(rec.users.length <= MAX_MOUNT_USERS, 'users', `at most ${MAX_MOUNT_USERS} entries`);
+        for (const u of rec.users) check(MOUNT_USER_PATTERN.test(u), 'users', 'Docker mount IDs');
+      }
       break;
     case 'pending':
       validateName(rec.host, 'host name');
@@ -332,6 +346,7 @@ function decode(f: Fields, kind: AnyRecord['kind']): AnyRecord {
         host: f.str('host'),
         path: f.str('path'),
         mountedAt: f.str('mountedAt'),
+        ...(f.obj['users'] === undefined ? {} : { users: f.strArray('users') }),
       };
     case 'pending':
       return {

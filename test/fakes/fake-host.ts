@@ -30,6 +30,8 @@ export function fakeKeyBlob(seed: string): Buffer {
 export class FakeDockerHost {
   readonly volumes = new Map<string, DockerVolume>();
   readonly mounts = new Map<string, string>();
+  /** Mounted paths whose server no longer knows the handle: `stat -f` fails on them. */
+  readonly stale = new Set<string>();
   readonly commands: string[][] = [];
   reachable = true;
   hostKey: Buffer;
@@ -147,7 +149,15 @@ export class FakeDockerHost {
     if (cmd === 'umount') {
       const path = argv[argv.length - 1] ?? '';
       if (!this.mounts.delete(path)) return fail(32, `umount: ${path}: not mounted.`);
+      this.stale.delete(path);
       return this.ok();
+    }
+    if (cmd === 'stat' && sub === '-f') {
+      const path = argv[argv.length - 1] ?? '';
+      if (this.stale.has(path)) {
+        return fail(1, `stat: cannot read file system information for '${path}': Stale file handle`);
+      }
+      return this.ok(`  File: "${path}"\n`);
     }
     return fail(127, `${cmd ?? ''}: command not found`);
   }

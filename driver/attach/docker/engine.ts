@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NfsvolError } from '../../common/errors.js';
 import { settleOnce } from '../../common/settle-once.js';
-import { SshCommandError } from '../ssh/errors.js';
+import { HostCommandError } from '../ssh/errors.js';
 import type { RemoteHost } from '../ssh/remote-host.js';
 import type { VolumeDefinition } from './volume-options.js';
 import { DockerOutputError, parseVolumeInspect, parseVolumeLs, type DockerVolumeInfo } from './inspect.js';
@@ -111,7 +111,7 @@ export class DockerCli implements DockerEngine {
     try {
       await this.remote.run(dockerVolumeRmArgv([name]), { signal });
     } catch (err) {
-      if (!(err instanceof SshCommandError)) throw err;
+      if (!(err instanceof HostCommandError)) throw err;
       // The docker CLI gives no status to classify and its messages are not an interface: what
       // happened is read back from the daemon's state instead.
       const all = parseVolumeLs(

@@ -1,21 +1,44 @@
 import { NfsvolError } from '../../common/errors.js';
 
-/** A remote command ran and exited non-zero. */
-export class SshCommandError extends NfsvolError {
+/**
+ * A command on a host ran and exited non-zero, however it was run (over SSH, or on this
+ * machine): callers that judge a command's failure catch this.
+ */
+export class HostCommandError extends NfsvolError {
   readonly host: string;
   readonly exitCode: number;
   readonly stderr: string;
   readonly argv: readonly string[];
-  constructor(host: string, argv: readonly string[], exitCode: number, stderr: string) {
+  constructor(
+    code: 'SSH_COMMAND_FAILED' | 'LOCAL_COMMAND_FAILED',
+    host: string,
+    argv: readonly string[],
+    exitCode: number,
+    stderr: string,
+  ) {
     const detail = stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 500);
     super(
-      'SSH_COMMAND_FAILED',
+      code,
       `${host}: '${argv.slice(0, 3).join(' ')}' exited with ${exitCode}${detail ? `: ${detail}` : ''}`,
     );
     this.host = host;
     this.exitCode = exitCode;
     this.stderr = stderr;
     this.argv = argv;
+  }
+}
+
+/** A remote command ran over SSH and exited non-zero. */
+export class SshCommandError extends HostCommandError {
+  constructor(host: string, argv: readonly string[], exitCode: number, stderr: string) {
+    super('SSH_COMMAND_FAILED', host, argv, exitCode, stderr);
+  }
+}
+
+/** A command run on this machine (a host-local attacher) exited non-zero. */
+export class LocalCommandError extends HostCommandError {
+  constructor(host: string, argv: readonly string[], exitCode: number, stderr: string) {
+    super('LOCAL_COMMAND_FAILED', host, argv, exitCode, stderr);
   }
 }
 
