@@ -12,6 +12,7 @@ import {
 import { debugSectionEnabled, setDebug } from '../driver/index.js';
 import { COMPLETION_HOOK, completionCommand } from './commands/completion.js';
 import { clusterCommand } from './commands/cluster.js';
+import { pluginCommand } from './commands/plugin.js';
 import { hostCommand } from './commands/host.js';
 import { initCommand } from './commands/init.js';
 import { syncCommand } from './commands/sync.js';
@@ -38,6 +39,8 @@ export const COMMANDS: readonly (readonly string[])[] = [
   ['sync'],
   ['cluster'],
   ['cluster', 'set'],
+  ['plugin'],
+  ['plugin', 'serve'],
   ['completion'],
 ];
 
@@ -100,6 +103,7 @@ export function buildCli(deps: CliDeps, outcome: Outcome = { code: 0 }): Argv<Gl
       .command(volumeCommand(run))
       .command(syncCommand(run))
       .command(clusterCommand(run))
+      .command(pluginCommand(run))
       .command(completionCommand(run))
       // Hidden: answers `--get-yargs-completions`, which the completion scripts run.
       .completion(COMPLETION_HOOK, false)

@@ -196,12 +196,16 @@ export class CommandRun {
   }
 
   /** Opens the configured cluster, runs `fn`, closes it. */
-  async withCluster<T>(fn: (cluster: Cluster, config: LocalConfig) => Promise<T>): Promise<T> {
+  async withCluster<T>(
+    fn: (cluster: Cluster, config: LocalConfig) => Promise<T>,
+    more: Pick<ClusterOptions, 'self'> = {},
+  ): Promise<T> {
     const config = await this.loadConfig();
     const cluster = await Cluster.open(config.url, {
       ...this.deps.cluster,
       ssh: this.sshOptions(config),
       progress: this.progress,
+      ...more,
     });
     try {
       if (cluster.id !== config.clusterId) {

@@ -82,6 +82,11 @@ export {
   type TrustQuestion,
 } from './attach/hosts.js';
 export type { HostOpener } from './attach/cluster-context.js';
+// A host-local front end (the Docker volume plugin): this machine as a host, and the volumes as
+// one host's plugin serves them.
+export { LocalHost } from './attach/local-host.js';
+export { HostCommandError, LocalCommandError } from './attach/ssh/errors.js';
+export { HostVolumes, type HostVolume, type HostVolumeSpec } from './cluster/host-volumes.js';
 export type { ProgressEvent, ProgressListener, ErrorInfo } from './common/events.js';
 
 // What a volume is: names, labels, modes, mount options, and the records on the export.

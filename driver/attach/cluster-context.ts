@@ -30,6 +30,12 @@ export class HostPool implements AsyncDisposable {
   constructor(
     private readonly opener: HostOpener,
     readonly local: SshLocalOptions = {},
+    /**
+     * This machine, when it is itself a registered host (a host-local front end such as the
+     * Docker plugin): commands for the host of its name run here, with no SSH. Only the name
+     * the front end was started with, never one a record names, makes a host local.
+     */
+    private readonly self?: RemoteHost,
   ) {}
 
   /** How this machine reaches an endpoint (its ~/.ssh/config and /etc/ssh/ssh_config applied). */
@@ -74,6 +80,7 @@ export class HostPool implements AsyncDisposable {
 
   /** The connection to a registered host; it must present the key pinned in its record, and this machine must vouch for that key. */
   get(host: HostRecord): RemoteHost {
+    if (this.self?.name === host.name) return this.self;
     let h = this.open.get(host.name);
     if (!h) {
       h = new DeferredHost(host.name, async () => {

@@ -1,5 +1,6 @@
 import { HostPool, type ClusterContext, type HostOpener } from '../attach/cluster-context.js';
 import { parseMountOptions } from '../core/mount-options.js';
+import { validateName } from '../core/names.js';
 import { ValidationError } from '../common/errors.js';
 import type { ProgressListener } from '../common/events.js';
 import {
@@ -29,12 +30,14 @@ import {
 } from '../core/records.js';
 import { Registry, type RegistryOptions } from '../core/registry/registry.js';
 import type { SshLocalOptions } from '../attach/ssh/ssh-config.js';
+import type { RemoteHost } from '../attach/ssh/remote-host.js';
 import { SshHost } from '../attach/ssh/ssh-host.js';
 import { syncHosts, type SyncOptions } from '../attach/reconcile.js';
 import { type SyncReport } from '../attach/sync-result.js';
 import { setCluster, type SetClusterOptions, type SetClusterResult } from './settings.js';
 import {
   createVolumes,
+  getVolume,
   inspectVolume,
   listVolumes,
   streamVolumes,
@@ -51,6 +54,7 @@ import {
   type StreamVolumesOptions,
 } from './volumes.js';
 import {
+  mountsOf,
   mountVolume,
   releaseMount,
   unmountVolume,
@@ -84,6 +88,11 @@ export interface ClusterOptions {
   /** Docker operations in flight per host. @default 8 */
   readonly perHostConcurrency?: number;
   readonly registry?: RegistryOptions;
+  /**
+   * This machine as the registered host of its name (`LocalHost`): a host-local front end, such
+   * as the Docker plugin, mounts on its own host without SSH. @default none
+   */
+  readonly self?: RemoteHost;
 }
 
 export interface InitOptions extends ClusterOptions {
@@ -110,7 +119,7 @@ export class Cluster implements AsyncDisposable {
   ) {
     this.ctx = {
       registry,
-      hosts: new HostPool(options.openHost ?? openSshHost, options.ssh),
+      hosts: new HostPool(options.openHost ?? openSshHost, options.ssh, options.self),
       progress: options.progress ?? (() => undefined),
       nfsConcurrency: positive(options.nfsConcurrency, 32, 'nfsConcurrency'),
       hostConcurrency: positive(options.hostConcurrency, 8, 'hostConcurrency'),
@@ -178,6 +187,14 @@ export class Cluster implements AsyncDisposable {
   /** Like listVolumes, one volume at a time in name order, without holding them all. */
   streamVolumes(options?: StreamVolumesOptions): AsyncGenerator<VolumeSummary> {
     return streamVolumes(this.ctx, options);
+  }
+  /** One volume's record (no usage walk: `inspectVolume` has that). */
+  getVolume(name: string): Promise<VolumeSummary> {
+    return getVolume(this.ctx, name);
+  }
+  /** The host mounts of a volume, as their records say. */
+  mountsOf(volume: string): Promise<MountRecord[]> {
+    return mountsOf(this.ctx, validateName(volume, 'volume'));
   }
   inspectVolume(name: string): Promise<VolumeDetails> {
     return inspectVolume(this.ctx, name);

@@ -33,6 +33,12 @@ export interface CreateVolumeOptions {
   readonly onDelete?: DeletePolicy;
   /** Mount options for this volume, after the cluster's, e.g. `['soft', 'timeo=100']`. @default none */
   readonly mountOptions?: string | readonly string[];
+  /**
+   * `define`: define the volumes on every registered host now. `owe`: only record that each
+   * host owes the definitions, for the next `sync` (a front end with no SSH credentials, such
+   * as the Docker plugin on one host). @default 'define'
+   */
+  readonly hosts?: 'define' | 'owe';
   readonly signal?: AbortSignal;
 }
 
@@ -105,8 +111,32 @@ export async function createVolumes(
   const created = volumes
     .filter((v) => v.status !== 'failed')
     .map((v) => ({ name: v.name, ...(mountOptions.length > 0 ? { mountOptions } : {}) }));
-  const hosts = created.length > 0 ? await defineEverywhere(ctx, created, signal) : [];
+  if (created.length === 0) return { volumes, hosts: [] };
+  const hosts =
+    options.hosts === 'owe'
+      ? await oweEverywhere(ctx, created)
+      : await defineEverywhere(ctx, created, signal);
   return { volumes, hosts };
+}
+
+/** Every registered host owes the definitions, recorded as pending for the next `sync`. */
+async function oweEverywhere(ctx: ClusterContext, volumes: readonly VolumeRef[]): Promise<HostSyncResult[]> {
+  const hosts = await ctx.registry.hosts.list();
+  const why: ErrorInfo = {
+    code: 'HOST_UNREACHABLE',
+    message: 'defined by the next sync (created without SSH)',
+  };
+  const results = hosts.map((h) => unreachableResult(h.name, why));
+  await mapSettled(results, ctx.hostConcurrency, (r) =>
+    settlePending(
+      ctx,
+      r.host,
+      r,
+      volumes.map((v) => ({ op: 'define' as const, volume: v.name })),
+      false,
+    ),
+  );
+  return results;
 }
 
 async function createOne(
@@ -269,6 +299,14 @@ function summary(v: VolumeRecord): VolumeSummary {
     labels: v.labels,
     createdAt: v.createdAt,
   };
+}
+
+/** One volume's record, without walking its data (`inspectVolume` does); NOT_FOUND if none. */
+export async function getVolume(ctx: ClusterContext, name: string): Promise<VolumeSummary> {
+  const [valid] = validateNames([name]);
+  const rec = valid === undefined ? undefined : await ctx.registry.volumes.tryGet(valid);
+  if (!rec) throw new NfsvolError('NOT_FOUND', `no volume named ${name}`);
+  return summary(rec);
 }
 
 export async function listVolumes(ctx: ClusterContext): Promise<VolumeSummary[]> {

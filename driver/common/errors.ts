@@ -50,6 +50,7 @@ export const ERRORS = {
   SSH_CONFIG_UNSUPPORTED: spec('unsupported'),
   NFS_VERSION_UNSUPPORTED: spec('unsupported'),
   NFS4_UNSUPPORTED: spec('unsupported'),
+  ACCESS_MODE_UNSUPPORTED: spec('unsupported'),
   NFS4_MINOR_VERSION: spec('unsupported'),
   // Missing.
   NFS_BAD_PATH: spec('not-found'),
@@ -64,6 +65,7 @@ export const ERRORS = {
   HOST_EXISTS: spec('conflict'),
   ALREADY_MOUNTED: spec('conflict'),
   VOLUME_IN_USE: spec('conflict'),
+  VOLUME_OPTIONS_DIFFER: spec('conflict'),
   VOLUME_BEING_REMOVED: spec('conflict'),
   VOLUME_USE_UNKNOWN: spec('conflict'),
   VOLUME_PATH_TAKEN: spec('conflict'),

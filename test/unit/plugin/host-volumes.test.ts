@@ -1,0 +1,184 @@
+// The plugin as dockerd on host h1 uses it: requests on its socket, served by the library's
+// HostVolumes on a fake export and fake hosts. What Docker sees (Err, Mountpoint), what the
+// export holds (records, pending work) and what h1's kernel mounts are asserted together.
+import { request } from 'node:http';
+import { mkdtemp, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HostVolumes, LocalCommandError, type RemoteHost, type RunResult } from '../../../driver/index.js';
+import { hostVolumesBackend } from '../../../cli/plugin/backend.js';
+import { startPluginServer, type PluginServer } from '../../../cli/plugin/server.js';
+import { closeFakeClusters, initialisedFakeCluster } from '../../fakes/fake-cluster.js';
+import type { FakeDockerHost } from '../../fakes/fake-host.js';
+import { initialisedCli } from '../../support/cli.js';
+
+const ROOT = '/var/lib/nfsvol/mnt';
+let server: PluginServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  await closeFakeClusters();
+});
+
+/** h1 as the plugin sees its own machine: commands run "here", no SSH. */
+function selfOf(h: FakeDockerHost, name: string): RemoteHost {
+  return {
+    name,
+    run: (argv, options = {}): Promise<RunResult> => {
+      const r = h.exec(name, argv);
+      if (r.exitCode !== 0 && options.check !== false) {
+        return Promise.reject(new LocalCommandError(name, argv, r.exitCode, r.stderr));
+      }
+      return Promise.resolve(r);
+    },
+    close: () => Promise.resolve(),
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  };
+}
+
+async function pluginOnH1() {
+  const l = await initialisedFakeCluster({ hosts: 2, nfsVersion: '3', added: 2 });
+  const cluster = await l.open(undefined, { self: selfOf(l.host(1), 'h1') });
+  const dir = await mkdtemp(join(tmpdir(), 'nfsvol-plugin-'));
+  server = await startPluginServer({
+    socketPath: join(dir, 'nfsvol.sock'),
+    backend: hostVolumesBackend(new HostVolumes(cluster, 'h1', ROOT)),
+  });
+  const socketPath = server.socketPath;
+  const docker = (endpoint: string, body: unknown = {}): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      const req = request({ socketPath, path: `/VolumeDriver.${endpoint}`, method: 'POST' }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>),
+        );
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+  return { l, docker };
+}
+
+describe('the plugin on a host, over the registry', () => {
+  it('docker volume create -d nfsvol: the same volume as the CLI makes; asked again it is the same, other options are refused', async () => {
+    const { l, docker } = await pluginOnH1();
+    const opts = { uid: '999', gid: '999', mode: '0700', 'on-delete': 'delete', 'label.team': 'db' };
+    expect(await docker('Create', { Name: 'pgdata', Opts: opts })).toEqual({ Err: '' });
+    expect(await l.cluster.getVolume('pgdata')).toMatchObject({
+      uid: 999,
+      gid: 999,
+      mode: 0o700,
+      onDelete: 'delete',
+      labels: { team: 'db' },
+    });
+    expect(l.fs.has('pgdata')).toBe(true);
+    // No SSH from the plugin: the registered hosts owe the local-driver definition to `sync`.
+    expect((await l.cluster.listHosts()).map((h) => h.pending)).toEqual([
+      ['define pgdata'],
+      ['define pgdata'],
+    ]);
+    expect(l.host(1).volumes.size + l.host(2).volumes.size).toBe(0);
+    // Swarm sends Create on every node: the same options again are success.
+    expect(await docker('Create', { Name: 'pgdata', Opts: opts })).toEqual({ Err: '' });
+    expect(await docker('Create', { Name: 'pgdata', Opts: { ...opts, uid: '70' } })).toEqual({
+      Err: "VOLUME_OPTIONS_DIFFER: pgdata exists with other options: uid 999 (asked 70); use 'nfsvol volume update' to change them",
+    });
+    expect(await docker('Create', { Name: 'db2', Opts: { access: 'single-writer' } })).toMatchObject({
+      Err: expect.stringMatching(
+        /^ACCESS_MODE_UNSUPPORTED: db2: access=single-writer is not available/,
+      ) as unknown,
+    });
+    expect(l.fs.has('db2')).toBe(false);
+  });
+
+  it('two containers on h1 share one mount; Remove waits for the last Unmount; then the policy applies', async () => {
+    const { l, docker } = await pluginOnH1();
+    await l.cluster.createVolumes(['cache'], { onDelete: 'delete' });
+    const h1 = l.host(1);
+    expect(await docker('Mount', { Name: 'cache', ID: 'c1' })).toEqual({
+      Mountpoint: `${ROOT}/cache`,
+      Err: '',
+    });
+    expect(await docker('Mount', { Name: 'cache', ID: 'c2' })).toEqual({
+      Mountpoint: `${ROOT}/cache`,
+      Err: '',
+    });
+    expect(h1.commands.filter((c) => c[0] === 'mount')).toHaveLength(1);
+    expect(l.host(2).commands.filter((c) => c[0] === 'mount')).toHaveLength(0);
+    expect(await docker('Path', { Name: 'cache' })).toEqual({ Mountpoint: `${ROOT}/cache`, Err: '' });
+    expect(await docker('Get', { Name: 'cache' })).toMatchObject({
+      Volume: { Name: 'cache', Mountpoint: `${ROOT}/cache` },
+      Err: '',
+    });
+    expect(await docker('List')).toMatchObject({ Volumes: [{ Name: 'cache' }], Err: '' });
+    expect(String((await docker('Remove', { Name: 'cache' }))['Err'])).toMatch(
+      /^VOLUME_IN_USE: cache is mounted on h1/,
+    );
+    expect(l.fs.has('cache')).toBe(true);
+
+    expect(await docker('Unmount', { Name: 'cache', ID: 'c1' })).toEqual({ Err: '' });
+    expect(h1.mounts.has(`${ROOT}/cache`)).toBe(true);
+    expect(await docker('Unmount', { Name: 'cache', ID: 'c2' })).toEqual({ Err: '' });
+    expect(h1.mounts.has(`${ROOT}/cache`)).toBe(false);
+    expect(await docker('Path', { Name: 'cache' })).toEqual({ Mountpoint: '', Err: '' });
+    expect(await docker('Remove', { Name: 'cache' })).toEqual({ Err: '' });
+    expect(l.fs.has('cache')).toBe(false);
+    expect(await docker('Get', { Name: 'cache' })).toEqual({ Err: 'NOT_FOUND: no volume named cache' });
+  });
+});
+
+describe('nfsvol plugin serve', () => {
+  it('serves Docker on its socket until stopped, then removes the socket; an unregistered host is refused at start', async () => {
+    const s = await initialisedCli({ hosts: 1 });
+    const dir = await mkdtemp(join(tmpdir(), 'nfsvol-plugin-'));
+    const socketPath = join(dir, 'nfsvol.sock');
+    const stop = new AbortController();
+    const serving = s.cliWith(
+      { signal: stop.signal },
+      'plugin',
+      'serve',
+      '--host',
+      'h1',
+      '--socket',
+      socketPath,
+      '--mount-root',
+      ROOT,
+    );
+    const post = (endpoint: string, body: unknown): Promise<Record<string, unknown>> =>
+      new Promise((resolve, reject) => {
+        const req = request({ socketPath, path: `/VolumeDriver.${endpoint}`, method: 'POST' }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>),
+          );
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
+      });
+    let created: Record<string, unknown> | undefined;
+    for (let i = 0; i < 200 && !created; i++) {
+      created = await post('Create', { Name: 'web', Opts: { 'label.team': 'web' } }).catch(async () => {
+        await new Promise((r) => setTimeout(r, 25));
+        return undefined;
+      });
+    }
+    expect(created).toEqual({ Err: '' });
+    expect(await post('List', {})).toMatchObject({ Volumes: [{ Name: 'web' }], Err: '' });
+    expect((await s.cli('volume', 'ls', '-q')).stdout).toBe('web\n');
+    stop.abort();
+    const r = await serving;
+    expect(r.stderr).toContain(`nfsvol plugin: serving h1 on ${socketPath}, mounts under ${ROOT}`);
+    await expect(stat(socketPath)).rejects.toMatchObject({ code: 'ENOENT' });
+
+    const unknown = await s.cli('plugin', 'serve', '--host', 'h9', '--socket', socketPath);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(
+      /h9 is not a registered host: run 'nfsvol host add h9 --ssh \.\.\.' first/,
+    );
+    const bad = await s.cli('plugin', 'serve', '--host', 'h1', '--socket', 'relative.sock');
+    expect(bad.code).toBe(2);
+  });
+});
