@@ -42,15 +42,13 @@ const STAT_TIMEOUT_MS = 10_000;
  * runs and checked again before the record is written.
  */
 export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise<MountRecord> {
-  const [volume] = validateNames([o.volume], 'volume');
-  const [hostName] = validateNames([o.host], 'host');
+  const { volume, hostName } = namesOf(o);
   const path = validateMountPath(o.path);
   const user = o.user;
   if (user !== undefined && !MOUNT_USER_PATTERN.test(user)) {
     throw new ValidationError('user', 'a Docker mount ID (letters, digits, _ . -)');
   }
   const reg = ctx.registry;
-  if (!volume || !hostName) throw new ValidationError('volume', 'missing');
   const host = await reg.hosts.get(hostName);
   return reg.withLock(
     volumeLeaseKey(volume),
@@ -149,9 +147,7 @@ export interface UnmountOptions {
  * "not mounted" counts as done.
  */
 export async function unmountVolume(ctx: ClusterContext, o: UnmountOptions): Promise<MountRecord> {
-  const [volume] = validateNames([o.volume], 'volume');
-  const [hostName] = validateNames([o.host], 'host');
-  if (!volume || !hostName) throw new ValidationError('volume', 'missing');
+  const { volume, hostName } = namesOf(o);
   const reg = ctx.registry;
   const key = mountKey(volume, hostName);
   // Under the volume's lease, as `volume mount` is: otherwise a mount that found this record
@@ -168,12 +164,7 @@ export async function unmountVolume(ctx: ClusterContext, o: UnmountOptions): Pro
           `${volume} on ${hostName} is mounted for ${rec.users?.length ?? 0} Docker container mount(s); stop those containers first`,
         );
       }
-      const host = await reg.hosts.get(hostName);
-      const signal = o.signal ? AbortSignal.any([o.signal, lease.signal]) : lease.signal;
-      await unmountOnHost(ctx, host, rec, signal);
-      lease.assertHeld();
-      await reg.mounts.remove(key);
-      ctx.progress({ host: hostName, volume, message: `unmounted from ${rec.path}` });
+      await dropMount(ctx, lease, rec, o.signal, `unmounted from ${rec.path}`);
       return rec;
     },
     o.signal,
@@ -196,9 +187,7 @@ export async function releaseMount(
   ctx: ClusterContext,
   o: ReleaseOptions,
 ): Promise<'released' | 'unmounted' | 'not-held'> {
-  const [volume] = validateNames([o.volume], 'volume');
-  const [hostName] = validateNames([o.host], 'host');
-  if (!volume || !hostName) throw new ValidationError('volume', 'missing');
+  const { volume, hostName } = namesOf(o);
   const reg = ctx.registry;
   const key = mountKey(volume, hostName);
   return reg.withLock(
@@ -212,17 +201,51 @@ export async function releaseMount(
         await reg.mounts.replace(key, { ...rec, users });
         return 'released';
       }
-      const host = await reg.hosts.get(hostName);
-      const signal = o.signal ? AbortSignal.any([o.signal, lease.signal]) : lease.signal;
-      // The record goes only after the kernel's mount: a failure keeps both, on the safe side.
-      await unmountOnHost(ctx, host, rec, signal);
-      lease.assertHeld();
-      await reg.mounts.remove(key);
-      ctx.progress({ host: hostName, volume, message: `unmounted from ${rec.path} (last user gone)` });
+      await dropMount(ctx, lease, rec, o.signal, `unmounted from ${rec.path} (last user gone)`);
       return 'unmounted';
     },
     o.signal,
   );
+}
+
+/** The volume and host names every mount operation takes, checked. */
+function namesOf(o: { readonly volume: string; readonly host: string }): {
+  volume: string;
+  hostName: string;
+} {
+  const [volume] = validateNames([o.volume], 'volume');
+  const [hostName] = validateNames([o.host], 'host');
+  if (!volume || !hostName) throw new ValidationError('volume', 'missing');
+  return { volume, hostName };
+}
+
+/**
+ * Under the volume's lease: unmounts a recorded mount on its host, then drops the record. The
+ * record goes only after the kernel's mount: a failure keeps both, on the safe side.
+ */
+async function dropMount(
+  ctx: ClusterContext,
+  lease: { readonly signal: AbortSignal; assertHeld(): void },
+  rec: MountRecord,
+  outer: AbortSignal | undefined,
+  message: string,
+): Promise<void> {
+  const host = await ctx.registry.hosts.get(rec.host);
+  const signal = outer ? AbortSignal.any([outer, lease.signal]) : lease.signal;
+  await unmountOnHost(ctx, host, rec, signal);
+  lease.assertHeld();
+  await ctx.registry.mounts.remove(mountKey(rec.volume, rec.host));
+  ctx.progress({ host: rec.host, volume: rec.volume, message });
+}
+
+/** One host's mount record of a volume, if there is one (a single read, no listing). */
+export async function mountOn(
+  ctx: ClusterContext,
+  volume: string,
+  host: string,
+): Promise<MountRecord | undefined> {
+  const names = namesOf({ volume, host });
+  return ctx.registry.mounts.tryGet(mountKey(names.volume, names.hostName));
 }
 
 /** Whether a mounted path answers `stat` in time (a stale NFS handle fails or hangs). */

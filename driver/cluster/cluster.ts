@@ -1,6 +1,5 @@
 import { HostPool, type ClusterContext, type HostOpener } from '../attach/cluster-context.js';
 import { parseMountOptions } from '../core/mount-options.js';
-import { validateName } from '../core/names.js';
 import { ValidationError } from '../common/errors.js';
 import type { ProgressListener } from '../common/events.js';
 import {
@@ -54,7 +53,7 @@ import {
   type StreamVolumesOptions,
 } from './volumes.js';
 import {
-  mountsOf,
+  mountOn,
   mountVolume,
   releaseMount,
   unmountVolume,
@@ -192,9 +191,9 @@ export class Cluster implements AsyncDisposable {
   getVolume(name: string): Promise<VolumeSummary> {
     return getVolume(this.ctx, name);
   }
-  /** The host mounts of a volume, as their records say. */
-  mountsOf(volume: string): Promise<MountRecord[]> {
-    return mountsOf(this.ctx, validateName(volume, 'volume'));
+  /** One host's mount of a volume, as its record says; undefined if there is none. */
+  mountOn(volume: string, host: string): Promise<MountRecord | undefined> {
+    return mountOn(this.ctx, volume, host);
   }
   inspectVolume(name: string): Promise<VolumeDetails> {
     return inspectVolume(this.ctx, name);

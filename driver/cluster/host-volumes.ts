@@ -100,7 +100,7 @@ export class HostVolumes {
 
   /** Where the volume is mounted here for Docker, as this host's mount record says. */
   async path(name: string): Promise<string | undefined> {
-    const mine = (await this.cluster.mountsOf(name)).find((m) => m.host === this.host);
+    const mine = await this.cluster.mountOn(name, this.host);
     return mine && (mine.users ?? []).length > 0 ? mine.path : undefined;
   }
 
