@@ -3,6 +3,7 @@
  * makes the package's `bin`, so no TypeScript loader is timed), its peak RSS, and the OpenSSH client
  * a user's baseline script calls.
  */
+import { labHostAddArgs } from '../test/support/lab-host.js';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -116,22 +117,8 @@ export async function cliOk(
 }
 
 /** Arguments for `nfsvol host add` of a lab host, its key pinned from a known_hosts file. */
-export async function hostAddArgs(user: BenchUser, name: string, h: LabHost): Promise<string[]> {
-  const kh = join(user.home, `known_hosts-${name}`);
-  await writeFile(kh, `${h.knownHostsLine}\n`);
-  return [
-    'host',
-    'add',
-    name,
-    '--ssh',
-    `${h.user}@${h.sshHost}:${h.sshPort}`,
-    '--identity',
-    h.privateKeyPath,
-    '--known-hosts',
-    kh,
-    '--nfs-address',
-    h.nfsAddress,
-  ];
+export function hostAddArgs(user: BenchUser, name: string, h: LabHost): Promise<string[]> {
+  return labHostAddArgs(user.home, name, h);
 }
 
 /**

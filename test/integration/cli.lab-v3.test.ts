@@ -1,11 +1,12 @@
 // NFSv3 end to end on the lab: host mounts go through mount.nfs (which must not need the
 // server's rpcbind on port 111) and Docker definitions through mount(2).
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHosts, startNfsServer, type LabHost, type NfsServer } from '../../deploy/lab/index.js';
 import { HOSTILE_NAMES } from '../fakes/hostile-inputs.js';
 import { cliUser, expectCode, type CliUser } from '../support/cli.js';
+import { labHostAddArgs } from '../support/lab-host.js';
 
 describe('nfsvol CLI on the lab with NFSv3', () => {
   let server: NfsServer;
@@ -38,26 +39,7 @@ describe('nfsvol CLI on the lab with NFSv3', () => {
       0,
       'init',
     );
-    const kh = join(user.home, 'known_hosts');
-    await writeFile(kh, `${host.knownHostsLine}\n`);
-    expectCode(
-      await user.run([
-        'host',
-        'add',
-        'v3host',
-        '--ssh',
-        `root@127.0.0.1:${host.sshPort}`,
-        '--identity',
-        host.privateKeyPath,
-        '--known-hosts',
-        kh,
-        '--nfs-address',
-        host.nfsAddress,
-        '-q',
-      ]),
-      0,
-      'host add',
-    );
+    expectCode(await user.run([...(await labHostAddArgs(user.home, 'v3host', host)), '-q']), 0, 'host add');
     const check = await user.run(['host', 'check', 'v3host', '--json']);
     expectCode(check, 0, 'host check');
     expect((JSON.parse(check.stdout) as { checks: { check: string; ok: boolean }[] }).checks).toEqual([

@@ -2,10 +2,10 @@
 // own NFSv4.1 client (`?version=4.1` in the URL) and a lab host mounts the volume with NFSv4.1.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHosts, startNfsServer, type LabHost, type NfsServer } from '../../deploy/lab/index.js';
 import { cliUser, expectCode, type CliUser } from '../support/cli.js';
+import { labHostAddArgs } from '../support/lab-host.js';
 
 describe('nfsvol CLI on a v4.1-only server', () => {
   let server: NfsServer;
@@ -27,26 +27,7 @@ describe('nfsvol CLI on a v4.1-only server', () => {
   it('init, volume create, ls, inspect and rm over NFSv4.1; a container on a host uses the volume', async () => {
     expectCode(await user.run(['init', server.url(4.1), '-q']), 0, 'init');
     expect((await stat(join(server.exportDir, '.nfsvol'))).isDirectory()).toBe(true);
-    const kh = join(user.home, 'known_hosts');
-    await writeFile(kh, `${host.knownHostsLine}\n`);
-    expectCode(
-      await user.run([
-        'host',
-        'add',
-        'v41host',
-        '--ssh',
-        `root@127.0.0.1:${host.sshPort}`,
-        '--identity',
-        host.privateKeyPath,
-        '--known-hosts',
-        kh,
-        '--nfs-address',
-        host.nfsAddress,
-        '-q',
-      ]),
-      0,
-      'host add',
-    );
+    expectCode(await user.run([...(await labHostAddArgs(user.home, 'v41host', host)), '-q']), 0, 'host add');
 
     expectCode(
       await user.run([

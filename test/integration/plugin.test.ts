@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHosts, startNfsServer, type LabHost, type NfsServer } from '../../deploy/lab/index.js';
 import { bundleCli } from '../support/bundle-cli.js';
 import { cliUser, expectCode, type CliUser } from '../support/cli.js';
+import { labHostAddArgs } from '../support/lab-host.js';
 
 const run = promisify(execFile);
 const ROOT = '/var/lib/nfsvol/mnt';
@@ -29,26 +30,7 @@ describe('nfsvol plugin serve on a lab host, driven by dockerd', () => {
     host = hosts[0]!;
     user = await cliUser();
     expectCode(await user.run(['init', server.url(4.1), '-q']), 0, 'init');
-    const kh = join(user.home, 'known_hosts');
-    await run('sh', ['-c', 'printf "%s\\n" "$1" > "$2"', 'sh', host.knownHostsLine, kh]);
-    expectCode(
-      await user.run([
-        'host',
-        'add',
-        'h1',
-        '--ssh',
-        `root@127.0.0.1:${host.sshPort}`,
-        '--identity',
-        host.privateKeyPath,
-        '--known-hosts',
-        kh,
-        '--nfs-address',
-        host.nfsAddress,
-        '-q',
-      ]),
-      0,
-      'host add',
-    );
+    expectCode(await user.run([...(await labHostAddArgs(user.home, 'h1', host)), '-q']), 0, 'host add');
     // This machine's node and the CLI bundle, into the VM (it has no node of its own).
     const dist = await mkdtemp(join(tmpdir(), 'nfsvol-plugin-dist-'));
     await bundleCli(dist);

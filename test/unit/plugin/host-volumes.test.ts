@@ -1,7 +1,6 @@
 // The plugin as dockerd on host h1 uses it: requests on its socket, served by the library's
 // HostVolumes on a fake export and fake hosts. What Docker sees (Err, Mountpoint), what the
 // export holds (records, pending work) and what h1's kernel mounts are asserted together.
-import { request } from 'node:http';
 import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { startPluginServer, type PluginServer } from '../../../cli/plugin/server
 import { closeFakeClusters, initialisedFakeCluster } from '../../fakes/fake-cluster.js';
 import type { FakeDockerHost } from '../../fakes/fake-host.js';
 import { initialisedCli } from '../../support/cli.js';
+import { askPlugin } from '../../support/plugin-socket.js';
 
 const ROOT = '/var/lib/nfsvol/mnt';
 let server: PluginServer | undefined;
@@ -47,17 +47,7 @@ async function pluginOnH1() {
   });
   const socketPath = server.socketPath;
   const docker = (endpoint: string, body: unknown = {}): Promise<Record<string, unknown>> =>
-    new Promise((resolve, reject) => {
-      const req = request({ socketPath, path: `/VolumeDriver.${endpoint}`, method: 'POST' }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>),
-        );
-      });
-      req.on('error', reject);
-      req.end(JSON.stringify(body));
-    });
+    askPlugin(socketPath, endpoint, body);
   return { l, docker };
 }
 
@@ -147,17 +137,7 @@ describe('nfsvol plugin serve', () => {
       ROOT,
     );
     const post = (endpoint: string, body: unknown): Promise<Record<string, unknown>> =>
-      new Promise((resolve, reject) => {
-        const req = request({ socketPath, path: `/VolumeDriver.${endpoint}`, method: 'POST' }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>),
-          );
-        });
-        req.on('error', reject);
-        req.end(JSON.stringify(body));
-      });
+      askPlugin(socketPath, endpoint, body);
     let created: Record<string, unknown> | undefined;
     for (let i = 0; i < 200 && !created; i++) {
       created = await post('Create', { Name: 'web', Opts: { 'label.team': 'web' } }).catch(async () => {

@@ -1,7 +1,6 @@
 // The Docker volume plugin's front end as dockerd sees it: requests over HTTP on a unix socket,
 // answers with `Err` that Docker prints to its user. The backend here is a stand-in that records
 // what it was asked; what a backend must do is docs/plugin.md's.
-import { request } from 'node:http';
 import { mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { NfsvolError } from '../../../driver/index.js';
 import { handle, type VolumeDriverBackend } from '../../../cli/plugin/handlers.js';
 import { parseSpec, type DockerVolume, type VolumeSpec } from '../../../cli/plugin/protocol.js';
 import { MAX_BODY_BYTES, startPluginServer, type PluginServer } from '../../../cli/plugin/server.js';
+import { postPlugin } from '../../support/plugin-socket.js';
 
 /** Volumes in a map, mounts counted by ID; every call logged. */
 class RecordingBackend implements VolumeDriverBackend {
@@ -187,27 +187,7 @@ describe('plugin server on a unix socket', () => {
     server = undefined;
   });
 
-  const post = (
-    socketPath: string,
-    path: string,
-    body: string | Buffer,
-    method = 'POST',
-  ): Promise<{ status: number; type: string; json: Record<string, unknown> }> =>
-    new Promise((resolve, reject) => {
-      const req = request({ socketPath, path, method }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            type: String(res.headers['content-type']),
-            json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
-          }),
-        );
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+  const post = postPlugin;
 
   const start = async (
     b: VolumeDriverBackend,
