@@ -73,6 +73,7 @@ export const ERRORS = {
   MOUNT_MISMATCH: spec('conflict'),
   LOCK_TIMEOUT: spec('conflict'),
   LOCK_LOST: spec('conflict'),
+  VOLUME_HELD: spec('conflict'),
   LOCAL_FILE_CHANGED: spec('conflict'),
   HOST_PURGE_INCOMPLETE: spec('conflict'),
   CLUSTER_MISMATCH: spec('conflict'),

@@ -76,3 +76,14 @@ export class LockLostError extends NfsvolError {
     this.file = file;
   }
 }
+
+/** A lease held by a live holder (seen renewing) that the caller would not wait for. */
+export class LeaseHeldError extends NfsvolError {
+  readonly key: string;
+  readonly holder: string;
+  constructor(key: string, holder: string) {
+    super('VOLUME_HELD', `${key} is held by ${holder}, which is alive and renewing it`);
+    this.key = key;
+    this.holder = holder;
+  }
+}

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { DirEntry, FileStat, NfsFs } from '../../nfs/types.js';
 import { hasNfsStatus } from '../nfs-status.js';
 import { sleep } from '../../common/concurrency.js';
-import { LockLostError, LockTimeoutError } from './errors.js';
+import { LeaseHeldError, LockLostError, LockTimeoutError } from './errors.js';
 import { SCHEMA_VERSION } from '../records.js';
 import { randomId } from './ids.js';
 
@@ -43,6 +43,26 @@ export interface LeaseOptions {
   readonly traceFile?: string;
   /** What the lock file says about its holder (for the LOCK_TIMEOUT message of others). */
   readonly command?: string;
+  /**
+   * Who holds, as others are told (e.g. a registered host's name): written in the lock file
+   * and named by LOCK_TIMEOUT and VOLUME_HELD. @default this machine's hostname
+   */
+  readonly holder?: string;
+}
+
+export interface AcquireOptions {
+  readonly signal?: AbortSignal;
+  /**
+   * Fail with VOLUME_HELD as soon as the holder is seen renewing (its stamp moved), instead of
+   * waiting for it: for a lease held as long as something is in use, where waiting is pointless.
+   * A holder that stops renewing is still taken over after one lease.
+   */
+  readonly refuseLive?: boolean;
+  /**
+   * A lease whose lock file names this holder is taken over at once, without waiting for it to
+   * go stale: the same holder restarted (a plugin after a crash takes back its own host's lease).
+   */
+  readonly adoptFrom?: string;
 }
 
 export interface Lease {
@@ -64,6 +84,7 @@ export class LeaseManager {
   private readonly clock: () => number;
   private readonly traceFile: string | undefined;
   private readonly command: string;
+  readonly holder: string;
 
   constructor(
     private readonly fs: NfsFs,
@@ -76,6 +97,7 @@ export class LeaseManager {
     this.clock = options.clock ?? (() => performance.now());
     this.traceFile = options.traceFile ?? (process.env['NFSVOL_LOCK_TRACE'] || undefined);
     this.command = (options.command ?? process.argv.slice(2).join(' ')).slice(0, 200);
+    this.holder = options.holder ?? hostname();
   }
 
   /** Runs `fn` holding the lease on `key`; releases it however `fn` ends. */
@@ -88,11 +110,16 @@ export class LeaseManager {
     }
   }
 
-  async acquire(key: string, signal?: AbortSignal): Promise<HeldLease> {
+  async acquire(key: string, signalOrOptions?: AbortSignal | AcquireOptions): Promise<HeldLease> {
+    const o: AcquireOptions =
+      signalOrOptions instanceof AbortSignal ? { signal: signalOrOptions } : (signalOrOptions ?? {});
+    const signal = o.signal;
     const keyDir = `${this.dir}/${key}`;
     const owner = randomId(6);
     const deadline = this.clock() + this.timeoutMs;
     const seen = new Map<string, Observed>();
+    // Generations already read for `adoptFrom`: their holder does not change.
+    const holders = new Map<string, string | undefined>();
     let delay = 20;
     for (;;) {
       signal?.throwIfAborted();
@@ -102,8 +129,18 @@ export class LeaseManager {
       if (top && !top.stat) top = { ...top, ...(await this.statOf(`${keyDir}/${top.name}`)) };
       let next = 1;
       if (top) {
-        const state = this.judge(top, seen);
+        const before = seen.get(top.name);
+        let state = this.judge(top, seen);
+        if (state === 'held' && o.adoptFrom !== undefined) {
+          if (!holders.has(top.name)) holders.set(top.name, await this.holderOf(keyDir, top));
+          if (holders.get(top.name) === o.adoptFrom) state = 'stale';
+        }
         if (state === 'held') {
+          // A stamp that moved since it was first seen: a live holder renewing.
+          const renewed = before !== undefined && seen.get(top.name)?.since !== before.since;
+          if (o.refuseLive && renewed) {
+            throw new LeaseHeldError(key, (await this.holderOf(keyDir, top)) ?? 'an unknown holder');
+          }
           if (this.clock() > deadline)
             throw new LockTimeoutError(keyDir, await this.describeHolder(keyDir, top));
           await sleep(delay, signal);
@@ -185,13 +222,25 @@ export class LeaseManager {
   }
 
   private async describeHolder(keyDir: string, top: DirEntry): Promise<string> {
+    const j = await this.lockFile(keyDir, top);
+    if (!j) return 'an unknown holder';
+    const text = `${String(j['host'])} pid ${String(j['pid'])} (${String(j['command'])})`;
+    return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+  }
+
+  /** The holder a lock file names (printable, bounded), if it can be read. */
+  private async holderOf(keyDir: string, top: DirEntry): Promise<string | undefined> {
+    const h = (await this.lockFile(keyDir, top))?.['host'];
+    return typeof h === 'string' ? h.replace(/[^\x20-\x7e]/g, '?').slice(0, 200) : undefined;
+  }
+
+  private async lockFile(keyDir: string, top: DirEntry): Promise<Record<string, unknown> | undefined> {
     try {
       const bytes = await this.fs.readFile(`${keyDir}/${top.name}`, { maxBytes: 4096 });
-      const j = JSON.parse(bytes.subarray(0, 4096).toString('utf8')) as Record<string, unknown>;
-      const text = `${String(j['host'])} pid ${String(j['pid'])} (${String(j['command'])})`;
-      return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+      const j: unknown = JSON.parse(bytes.subarray(0, 4096).toString('utf8'));
+      return j !== null && typeof j === 'object' ? (j as Record<string, unknown>) : undefined;
     } catch {
-      return 'an unknown holder';
+      return undefined;
     }
   }
 
@@ -200,7 +249,7 @@ export class LeaseManager {
       schema: SCHEMA_VERSION,
       kind: 'lock',
       owner,
-      host: hostname(),
+      host: this.holder,
       pid: process.pid,
       command: this.command,
       // For people reading the file; nothing compares it with another clock.
@@ -291,6 +340,15 @@ export class HeldLease implements Lease {
     this.done = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /**
+   * Stops renewing without releasing: the lease goes stale after one lease length unless this
+   * holder comes back and adopts it (`adoptFrom`). For a holder that stops while what the lease
+   * protects is still in use (a plugin stopped with containers running).
+   */
+  abandon(): void {
+    this.stop();
   }
 
   /**

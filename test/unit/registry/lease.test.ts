@@ -171,3 +171,50 @@ describe('leases', () => {
     expect(most).toBe(1);
   }, 30_000);
 });
+
+describe('leases held while something is in use (single-writer volumes)', () => {
+  it('refuseLive: a live holder is refused by name at its first renewal; a holder that stopped renewing is taken over after one lease', async () => {
+    const fs = await lockFs();
+    const h1 = new LeaseManager(fs, '.nfsvol/locks', { leaseMs: 400, holder: 'h1' });
+    const h2 = new LeaseManager(fs, '.nfsvol/locks', { leaseMs: 400, holder: 'h2' });
+    const held = await h1.acquire('s');
+    const t0 = performance.now();
+    await expect(h2.acquire('s', { refuseLive: true })).rejects.toMatchObject({
+      code: 'VOLUME_HELD',
+      holder: 'h1',
+    });
+    // Refused on seeing a renewal (every quarter lease), without waiting out the lease.
+    expect(performance.now() - t0).toBeLessThan(400);
+    held.abandon(); // h1 stops renewing, as a powered-off host does
+    const taken = await h2.acquire('s', { refuseLive: true });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(400);
+    expect(fs.list('.nfsvol/locks/s')).toEqual([String(2).padStart(12, '0')]);
+    await taken.release();
+  });
+
+  it('adoptFrom: the same holder after a restart takes its own unreleased lease at once; another holder does not', async () => {
+    const fs = await lockFs();
+    const before = new LeaseManager(fs, '.nfsvol/locks', { leaseMs: 60_000, holder: 'h1' });
+    (await before.acquire('s')).abandon(); // the plugin on h1 stopped with containers running
+    let now = 0;
+    const restarted = new LeaseManager(fs, '.nfsvol/locks', {
+      leaseMs: 60_000,
+      holder: 'h1',
+      clock: () => now,
+    });
+    const other = new LeaseManager(fs, '.nfsvol/locks', {
+      leaseMs: 60_000,
+      timeoutMs: 1_000,
+      holder: 'h2',
+      clock: () => now,
+    });
+    const p = other.acquire('s', { adoptFrom: 'h2' });
+    const failed = expect(p).rejects.toMatchObject({ code: 'LOCK_TIMEOUT' });
+    await new Promise((r) => setTimeout(r, 50));
+    now += 2_000;
+    await failed;
+    const adopted = await restarted.acquire('s', { adoptFrom: 'h1' });
+    expect(fs.list('.nfsvol/locks/s')).toEqual([String(2).padStart(12, '0')]);
+    adopted.abandon();
+  });
+});
