@@ -8,12 +8,14 @@ type Run = (args: GlobalArgs, fn: (r: CommandRun) => Promise<void>) => Promise<v
 interface SetArgs extends GlobalArgs {
   server?: string | undefined;
   'mount-options'?: string | undefined;
+  'writer-lease'?: number | undefined;
 }
 
 function set(run: Run): CommandModule<GlobalArgs, SetArgs> {
   return {
     command: 'set',
-    describe: "Change the cluster's NFS server address or mount options, and move every definition",
+    describe:
+      "Change the cluster's NFS server address, mount options (moving every definition) or single-writer lease",
     builder: (y: Argv<GlobalArgs>) =>
       y
         .option('server', {
@@ -23,6 +25,11 @@ function set(run: Run): CommandModule<GlobalArgs, SetArgs> {
         .option('mount-options', {
           type: 'string',
           describe: "mount options of every volume, replacing the cluster's ('' for none)",
+        })
+        .option('writer-lease', {
+          type: 'number',
+          describe:
+            'seconds a single-writer volume waits for a dead holder (default 15; restart plugins after)',
         })
         .example('$0 cluster set --server nas2.lan', 'the NFS server moved')
         .example(
@@ -36,10 +43,17 @@ function set(run: Run): CommandModule<GlobalArgs, SetArgs> {
           ...(argv['mount-options'] === undefined
             ? {}
             : { mountOptions: parseMountOptions(argv['mount-options']) }),
+          ...(argv['writer-lease'] === undefined
+            ? {}
+            : { writerLeaseMs: Math.round(argv['writer-lease'] * 1000) }),
           ...(r.signal ? { signal: r.signal } : {}),
         };
-        if (options.server === undefined && options.mountOptions === undefined) {
-          throw new UsageError('name --server or --mount-options');
+        if (
+          options.server === undefined &&
+          options.mountOptions === undefined &&
+          options.writerLeaseMs === undefined
+        ) {
+          throw new UsageError('name --server, --mount-options or --writer-lease');
         }
         await r.withCluster(async (c) => {
           const res = await c.setCluster(options);

@@ -21,6 +21,7 @@ interface AddArgs extends GlobalArgs {
   'known-hosts'?: string | undefined;
   'accept-new-host-key'?: boolean | undefined;
   'nfs-address'?: string | undefined;
+  plugin?: boolean | undefined;
 }
 interface NameArgs extends GlobalArgs {
   name: string;
@@ -38,6 +39,7 @@ export const HOST_FIELDS: Fields<HostSummary> = {
   Fingerprint: (h) => h.fingerprint,
   AddedAt: (h) => h.addedAt,
   Pending: (h) => h.pending,
+  Docker: (h) => h.docker,
 };
 
 function add(run: Run): CommandModule<GlobalArgs, AddArgs> {
@@ -72,6 +74,12 @@ function add(run: Run): CommandModule<GlobalArgs, AddArgs> {
           describe: 'pin the key the host presents if known_hosts does not list it',
         })
         .option('nfs-address', { type: 'string', describe: 'address this host uses to reach the NFS server' })
+        .option('plugin', {
+          type: 'boolean',
+          default: false,
+          describe:
+            "the nfsvol Docker plugin serves this host's Docker (nfsvol plugin serve there): no local definitions",
+        })
         .example('$0 host add web1 --ssh root@10.0.0.11', 'key must be in ~/.ssh/known_hosts')
         .example('$0 host add web2 --ssh web2', 'user, port, key and bastion from ~/.ssh/config')
         .example(
@@ -94,6 +102,7 @@ function add(run: Run): CommandModule<GlobalArgs, AddArgs> {
             ...(knownHosts === undefined ? {} : { knownHosts }),
             acceptNewHostKey: argv['accept-new-host-key'] === true,
             ...(argv['nfs-address'] === undefined ? {} : { nfsAddress: argv['nfs-address'] }),
+            ...(argv.plugin === true ? { plugin: true } : {}),
             ...(r.signal ? { signal: r.signal } : {}),
           });
           // Later commands log in with the same key and check the same known_hosts: both are

@@ -34,6 +34,7 @@ interface CreateArgs extends GlobalArgs {
   label?: string[] | undefined;
   'on-delete': string;
   'mount-options'?: string | undefined;
+  access: string;
 }
 interface UpdateArgs extends GlobalArgs {
   name: string;
@@ -67,6 +68,7 @@ const mode = (m: number): string => m.toString(8).padStart(4, '0');
 export const VOLUME_FIELDS: Fields<VolumeSummary> = {
   Name: (v) => v.name,
   OnDelete: (v) => v.onDelete,
+  Access: (v) => v.access,
   Owner: (v) => `${v.uid}:${v.gid}`,
   UID: (v) => v.uid,
   GID: (v) => v.gid,
@@ -171,7 +173,15 @@ function create(run: Run): CommandModule<GlobalArgs, CreateArgs> {
           type: 'string',
           describe: "this volume's NFS mount options, after the cluster's (e.g. soft,timeo=100)",
         })
+        .option('access', {
+          type: 'string',
+          choices: ['multi-writer', 'single-writer'],
+          default: 'multi-writer',
+          describe:
+            'single-writer: one host at a time, mounted only by the nfsvol Docker plugin (docs/plugin.md)',
+        })
         .example('$0 volume create pgdata --uid 999 --gid 999 --mode 0700', 'one volume')
+        .example('$0 volume create pgdata --access single-writer', 'a database: never two hosts at once')
         .example(
           '$0 volume create cache1 cache2 cache3 --on-delete delete --label team=web',
           'several at once',
@@ -192,6 +202,7 @@ function create(run: Run): CommandModule<GlobalArgs, CreateArgs> {
           ...(argv['mount-options'] === undefined
             ? {}
             : { mountOptions: parseMountOptions(argv['mount-options']) }),
+          ...(argv.access === 'single-writer' ? { access: 'single-writer' as const } : {}),
           ...(r.signal ? { signal: r.signal } : {}),
         };
         r.startProgress('creating', 'created', names.length);
@@ -319,6 +330,7 @@ function inspect(run: Run): CommandModule<GlobalArgs, InspectArgs> {
                 .join(' ')}`,
               `owner:      ${d.uid}:${d.gid} mode ${mode(d.mode)}`,
               `on-delete:  ${d.onDelete}`,
+              `access:     ${d.access}`,
               `labels:     ${labelsText(d.labels) || '-'}`,
               `usage:      ${d.usage.bytes} bytes, ${d.usage.files} files, ${d.usage.directories} directories`,
               `hosts:      ${d.hosts.map((h) => `${h.host}${h.defined === 'pending' ? ' (pending)' : ''}`).join(', ') || '-'}`,

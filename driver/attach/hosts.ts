@@ -73,6 +73,11 @@ export interface AddHostOptions {
   readonly acceptNewHostKey?: boolean;
   /** How this host reaches the NFS server. @default the server address of the cluster */
   readonly nfsAddress?: string;
+  /**
+   * The nfsvol Docker plugin serves this host's Docker: it gets no `local` definitions.
+   * @default false
+   */
+  readonly plugin?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -211,6 +216,7 @@ export async function addHost(ctx: ClusterContext, o: AddHostOptions): Promise<A
     ssh: { user: plan.target.user, address: ssh.address, port: plan.target.port ?? 22 },
     ...(nfsAddress === undefined ? {} : { nfsAddress }),
     hostKey: seen,
+    ...(o.plugin ? { docker: 'plugin' as const } : {}),
   };
   try {
     if (incomplete) await reg.hosts.replace(name, host);
@@ -351,6 +357,8 @@ export interface HostSummary {
   readonly addedAt: string;
   /** Pending work the host owes, if any (e.g. `define vol1`, `sync`). */
   readonly pending: readonly string[];
+  /** How its Docker gets volumes: `local` definitions over SSH, or the nfsvol plugin. */
+  readonly docker: 'local' | 'plugin';
 }
 
 export async function listHosts(ctx: ClusterContext): Promise<HostSummary[]> {
@@ -362,6 +370,7 @@ export async function listHosts(ctx: ClusterContext): Promise<HostSummary[]> {
     // Computed from the key: the record's own fingerprint field is only what someone wrote.
     fingerprint: fingerprint(Buffer.from(h.hostKey.key, 'base64')),
     addedAt: h.addedAt,
+    docker: h.docker ?? 'local',
     pending: (pending.find((p) => p.host === h.name)?.operations ?? []).map((op) =>
       op.volume ? `${op.op} ${op.volume}` : op.op,
     ),
@@ -383,6 +392,28 @@ export interface RemoveHostResult {
   readonly host: HostRecord;
   /** With purge: the definitions removed from the host, and the host mounts unmounted. */
   readonly purged?: { readonly definitions: readonly string[]; readonly unmounted: readonly string[] };
+}
+
+/**
+ * Records how a host's Docker gets volumes. `plugin`: the nfsvol plugin serves them, so `sync`
+ * gives the host no `local` definitions and removes those it has; `local`: definitions over SSH.
+ */
+export async function setHostDocker(
+  ctx: ClusterContext,
+  name: string,
+  docker: 'local' | 'plugin',
+): Promise<{ readonly host: HostRecord; readonly changed: boolean }> {
+  const reg = ctx.registry;
+  const hostName = validateName(name, 'host name');
+  return reg.withLock(`host-${hostName}`, async (lease) => {
+    const cur = await reg.hosts.get(hostName);
+    if ((cur.docker ?? 'local') === docker) return { host: cur, changed: false };
+    const { docker: _old, ...rest } = cur;
+    const next: HostRecord = docker === 'plugin' ? { ...rest, docker } : rest;
+    lease.assertHeld();
+    await reg.hosts.replace(hostName, next);
+    return { host: next, changed: true };
+  });
 }
 
 /** Unregisters a host; its Docker definitions stay unless `purge`. */

@@ -16,7 +16,17 @@ import { describeResult, emptyResult, type HostSyncResult, type SyncReport } fro
  */
 
 /** A volume as its Docker definition needs it: the name and the volume's own mount options. */
-export type VolumeRef = Pick<VolumeRecord, 'name' | 'mountOptions'>;
+export type VolumeRef = Pick<VolumeRecord, 'name' | 'mountOptions' | 'access'>;
+
+/**
+ * Whether a host gets a `local`-driver definition of a volume. Not where the nfsvol plugin
+ * serves Docker (the plugin's volume of the same name would clash with it), and never for a
+ * single-writer volume: a `local` definition mounts without the writer lease, so only the
+ * plugin, which holds it, may mount one.
+ */
+export function definedLocally(host: Pick<HostRecord, 'docker'>, v: Pick<VolumeRef, 'access'>): boolean {
+  return host.docker !== 'plugin' && v.access !== 'single-writer';
+}
 
 /**
  * Defines `volumes` on one host where it lacks them. With `replaceDrifted`, also replaces a
@@ -39,7 +49,7 @@ export async function defineOnHost(
     const define: VolumeRef[] = [];
     const redefine: VolumeRef[] = [];
     const conflicts: string[] = [];
-    for (const v of volumes) {
+    for (const v of volumes.filter((x) => definedLocally(host, x))) {
       const info = present.get(v.name);
       if (!info) define.push(v);
       else if (!isManagedBy(info, clusterId)) conflicts.push(v.name);
@@ -113,7 +123,9 @@ export async function reconcileHost(
     const present = await engine.listVolumes(clusterId, signal);
     const all = new Set(present.map((v) => v.name));
     const ours = new Map(present.filter((v) => isManagedBy(v, clusterId)).map((v) => [v.name, v]));
-    const wanted = new Map(volumes.filter((v) => v.state !== 'removing').map((v) => [v.name, v]));
+    const wanted = new Map(
+      volumes.filter((v) => v.state !== 'removing' && definedLocally(host, v)).map((v) => [v.name, v]),
+    );
     const removing = new Set(volumes.filter((v) => v.state === 'removing').map((v) => v.name));
     const toDefine = [...wanted.values()].filter((v) => !all.has(v.name));
     const conflicts = [...wanted.keys()].filter((v) => all.has(v) && !ours.has(v));
@@ -167,10 +179,10 @@ async function restoreCreatedMeanwhile(
   await mapSettled(removed, ctx.nfsConcurrency, async (v) => {
     try {
       const rec = await ctx.registry.volumes.tryGet(v);
-      if (rec && rec.state !== 'removing') back.push(rec);
+      if (rec && rec.state !== 'removing' && definedLocally(host, rec)) back.push(rec);
     } catch (err) {
       // Cannot tell: put it back, the safe side (a later sync removes it if it is a stray).
-      back.push({ name: v });
+      if (host.docker !== 'plugin') back.push({ name: v });
       failed.push({ volume: v, error: errorInfo(err) });
     }
   });

@@ -10,6 +10,7 @@ import {
   type TrustQuestion,
   listHosts,
   removeHost,
+  setHostDocker,
   type RemoveHostOptions,
   type RemoveHostResult,
   type AddHostOptions,
@@ -24,6 +25,7 @@ import {
   validateAddress,
   validateExportPath,
   type ClusterRecord,
+  type HostRecord,
   type MountRecord,
   type NfsVersion,
 } from '../core/records.js';
@@ -53,7 +55,9 @@ import {
   type StreamVolumesOptions,
 } from './volumes.js';
 import {
+  forgetIfUnmounted,
   mountOn,
+  mountsOnHost,
   mountVolume,
   releaseMount,
   unmountVolume,
@@ -194,6 +198,27 @@ export class Cluster implements AsyncDisposable {
   /** One host's mount of a volume, as its record says; undefined if there is none. */
   mountOn(volume: string, host: string): Promise<MountRecord | undefined> {
     return mountOn(this.ctx, volume, host);
+  }
+
+  /**
+   * Records how a host's Docker gets volumes: `plugin` (the nfsvol plugin; `sync` gives it no
+   * `local` definitions) or `local` (definitions over SSH).
+   */
+  setHostDocker(
+    name: string,
+    docker: 'local' | 'plugin',
+  ): Promise<{ readonly host: HostRecord; readonly changed: boolean }> {
+    return setHostDocker(this.ctx, name, docker);
+  }
+
+  /** Every mount record of one host. */
+  mountsOnHost(host: string): Promise<MountRecord[]> {
+    return mountsOnHost(this.ctx, host);
+  }
+
+  /** Drops a host's mount record of a volume if the host has nothing mounted at its path. */
+  forgetIfUnmounted(volume: string, host: string): Promise<'forgotten' | 'mounted' | 'no-record'> {
+    return forgetIfUnmounted(this.ctx, { volume, host });
   }
   inspectVolume(name: string): Promise<VolumeDetails> {
     return inspectVolume(this.ctx, name);

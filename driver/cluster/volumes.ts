@@ -10,11 +10,17 @@ import { withRetry } from '../common/retry.js';
 import { errorInfo, type ErrorInfo } from '../common/events.js';
 import { hasNfsStatus } from '../core/nfs-status.js';
 import { IncompleteRecordError, RecordExistsError } from '../core/registry/errors.js';
-import { SCHEMA_VERSION, volumeLeaseKey, type DeletePolicy, type VolumeRecord } from '../core/records.js';
+import {
+  SCHEMA_VERSION,
+  volumeLeaseKey,
+  type AccessMode,
+  type DeletePolicy,
+  type VolumeRecord,
+} from '../core/records.js';
 import { randomId } from '../core/registry/ids.js';
 import type { KeysSummary } from '../core/registry/collection.js';
 import type { FileStat, Usage } from '../nfs/types.js';
-import { defineOnHost, undefineOnHost, type VolumeRef } from '../attach/reconcile.js';
+import { defineOnHost, definedLocally, undefineOnHost, type VolumeRef } from '../attach/reconcile.js';
 import { settlePending } from '../attach/pending.js';
 import { unreachableResult, type HostSyncResult } from '../attach/sync-result.js';
 import { parseLabels, parseMode } from '../core/volume-fields.js';
@@ -33,6 +39,11 @@ export interface CreateVolumeOptions {
   readonly onDelete?: DeletePolicy;
   /** Mount options for this volume, after the cluster's, e.g. `['soft', 'timeo=100']`. @default none */
   readonly mountOptions?: string | readonly string[];
+  /**
+   * `single-writer`: one host at a time, through the Docker plugin's writer lease
+   * (docs/plugin.md); no host gets a `local` definition of it. @default 'multi-writer'
+   */
+  readonly access?: AccessMode;
   /**
    * `define`: define the volumes on every registered host now. `owe`: only record that each
    * host owes the definitions, for the next `sync` (a front end with no SSH credentials, such
@@ -68,6 +79,9 @@ function validateCreateOptions(o: CreateVolumeOptions): void {
   parseMountOptions(o.mountOptions);
   if (o.onDelete !== undefined && !POLICIES.includes(o.onDelete)) {
     throw new ValidationError('on-delete', `must be one of ${POLICIES.join(', ')}`);
+  }
+  if (o.access !== undefined && o.access !== 'multi-writer' && o.access !== 'single-writer') {
+    throw new ValidationError('access', 'must be multi-writer or single-writer');
   }
 }
 
@@ -110,7 +124,11 @@ export async function createVolumes(
   const mountOptions = parseMountOptions(options.mountOptions);
   const created = volumes
     .filter((v) => v.status !== 'failed')
-    .map((v) => ({ name: v.name, ...(mountOptions.length > 0 ? { mountOptions } : {}) }));
+    .map((v) => ({
+      name: v.name,
+      ...(mountOptions.length > 0 ? { mountOptions } : {}),
+      ...(options.access === 'single-writer' ? { access: 'single-writer' as const } : {}),
+    }));
   if (created.length === 0) return { volumes, hosts: [] };
   const hosts =
     options.hosts === 'owe'
@@ -119,20 +137,26 @@ export async function createVolumes(
   return { volumes, hosts };
 }
 
-/** Every registered host owes the definitions, recorded as pending for the next `sync`. */
+/**
+ * Every registered host owes the definitions it would get, recorded as pending for the next
+ * `sync` (none on a plugin host, none of a single-writer volume).
+ */
 async function oweEverywhere(ctx: ClusterContext, volumes: readonly VolumeRef[]): Promise<HostSyncResult[]> {
   const hosts = await ctx.registry.hosts.list();
   const why: ErrorInfo = {
     code: 'HOST_UNREACHABLE',
     message: 'defined by the next sync (created without SSH)',
   };
-  const results = hosts.map((h) => unreachableResult(h.name, why));
-  await mapSettled(results, ctx.hostConcurrency, (r) =>
+  const owed = hosts
+    .map((h) => ({ host: h.name, volumes: volumes.filter((v) => definedLocally(h, v)) }))
+    .filter((o) => o.volumes.length > 0);
+  const results = owed.map((o) => unreachableResult(o.host, why));
+  await mapSettled(owed, ctx.hostConcurrency, (o, i) =>
     settlePending(
       ctx,
-      r.host,
-      r,
-      volumes.map((v) => ({ op: 'define' as const, volume: v.name })),
+      o.host,
+      results[i] ?? unreachableResult(o.host, why),
+      o.volumes.map((v) => ({ op: 'define' as const, volume: v.name })),
       false,
     ),
   );
@@ -170,6 +194,7 @@ async function createOne(
     labels: { ...(o.labels ?? {}) },
     onDelete: o.onDelete ?? 'retain',
     ...(mountOptions.length > 0 ? { mountOptions } : {}),
+    ...(o.access === 'single-writer' ? { access: 'single-writer' as const } : {}),
   };
   try {
     await reg.volumes.create(name, record);
@@ -285,6 +310,7 @@ export interface VolumeSummary {
   readonly state: 'active' | 'removing';
   /** The volume's own mount options (after the cluster's). */
   readonly mountOptions: readonly string[];
+  readonly access: AccessMode;
 }
 
 function summary(v: VolumeRecord): VolumeSummary {
@@ -292,6 +318,7 @@ function summary(v: VolumeRecord): VolumeSummary {
     name: v.name,
     state: v.state ?? 'active',
     mountOptions: v.mountOptions ?? [],
+    access: v.access ?? 'multi-writer',
     onDelete: v.onDelete,
     uid: v.uid,
     gid: v.gid,

@@ -32,7 +32,21 @@ export interface ClusterRecord {
   readonly id: string;
   readonly createdAt: string;
   readonly nfs: NfsSettings;
+  /**
+   * Length of a single-writer volume's writer lease, the same for every host (a holder renews
+   * every quarter of it; another host takes over after a whole one without a renewal).
+   * Absent: DEFAULT_WRITER_LEASE_MS.
+   */
+  readonly writerLeaseMs?: number;
 }
+
+/** Default length of a single-writer volume's writer lease. */
+export const DEFAULT_WRITER_LEASE_MS = 15_000;
+/** Bounds of the writer lease: long enough to renew over a slow link, short enough to fail over. */
+export const WRITER_LEASE_BOUNDS_MS = [3_000, 600_000] as const;
+
+/** Who may write a volume: any number of hosts, or one host at a time (the plugin's writer lease). */
+export type AccessMode = 'multi-writer' | 'single-writer';
 
 export interface VolumeRecord {
   readonly schema: number;
@@ -48,6 +62,11 @@ export interface VolumeRecord {
   readonly onDelete: DeletePolicy;
   /** Mount options of this volume, after the cluster's (absent: none). */
   readonly mountOptions?: readonly string[];
+  /**
+   * `single-writer`: mounted only by the Docker plugin, on one host at a time (docs/plugin.md);
+   * no host gets a `local` definition of it. Absent: multi-writer.
+   */
+  readonly access?: 'single-writer';
   /**
    * Absent while the volume is in use. `removing`: a `volume rm` wrote this tombstone before it
    * touched hosts or data; the next `volume rm` completes it, and nothing new may attach it.
@@ -76,6 +95,12 @@ export interface HostRecord {
   readonly nfsAddress?: string;
   /** Pinned when the host was added; every later connection must present the same key. */
   readonly hostKey: HostKey;
+  /**
+   * How this host's Docker gets volumes. `plugin`: the nfsvol volume plugin serves them, so
+   * `sync` gives it no `local` definitions (and removes those it had). Absent: `local`
+   * definitions made over SSH.
+   */
+  readonly docker?: 'plugin';
 }
 
 export interface MountRecord {
@@ -168,6 +193,14 @@ export function isMountKeyOf(key: string, of: { readonly volume?: string; readon
   );
 }
 
+/**
+ * The lease a single-writer volume's holder keeps while it has the volume mounted: apart from
+ * the volume's own lease, which is held only for the length of one change.
+ */
+export function writerLeaseKey(name: string): string {
+  return `writer-${name}`;
+}
+
 /** The lease that orders a volume's removal against its mounts and changes. */
 export function volumeLeaseKey(name: string): string {
   return `volume-${name}`;
@@ -238,6 +271,10 @@ function checkValues(rec: AnyRecord): AnyRecord {
       checkPort(rec.nfs.port, 'nfs.port');
       checkPort(rec.nfs.mountPort, 'nfs.mountPort');
       parseMountOptions(rec.nfs.mountOptions);
+      if (rec.writerLeaseMs !== undefined) {
+        const [lo, hi] = WRITER_LEASE_BOUNDS_MS;
+        check(rec.writerLeaseMs >= lo && rec.writerLeaseMs <= hi, 'writerLeaseMs', `${lo} to ${hi} ms`);
+      }
       break;
     case 'volume':
       validateName(rec.name);
@@ -304,6 +341,7 @@ function decode(f: Fields, kind: AnyRecord['kind']): AnyRecord {
           exportPath: n.str('exportPath'),
           mountOptions: n.strArray('mountOptions'),
         },
+        ...(f.obj['writerLeaseMs'] === undefined ? {} : { writerLeaseMs: f.int('writerLeaseMs') }),
       };
     }
     case 'volume':
@@ -319,6 +357,7 @@ function decode(f: Fields, kind: AnyRecord['kind']): AnyRecord {
         labels: f.strMap('labels'),
         onDelete: f.oneOf('onDelete', ['retain', 'delete', 'archive'] as const),
         ...(f.obj['mountOptions'] === undefined ? {} : { mountOptions: f.strArray('mountOptions') }),
+        ...(f.obj['access'] === undefined ? {} : { access: f.oneOf('access', ['single-writer'] as const) }),
         ...(f.obj['state'] === undefined ? {} : { state: f.oneOf('state', ['removing'] as const) }),
         ...(f.obj['removingBy'] === undefined ? {} : { removingBy: f.str('removingBy') }),
       };
@@ -336,6 +375,7 @@ function decode(f: Fields, kind: AnyRecord['kind']): AnyRecord {
         ssh: { user: ssh.str('user'), address: ssh.str('address'), port: ssh.int('port') },
         ...(nfsAddress === undefined ? {} : { nfsAddress }),
         hostKey: { type: key.str('type'), key: key.str('key'), fingerprint: key.str('fingerprint') },
+        ...(f.obj['docker'] === undefined ? {} : { docker: f.oneOf('docker', ['plugin'] as const) }),
       };
     }
     case 'mount':

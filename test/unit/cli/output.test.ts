@@ -82,7 +82,7 @@ describe('docker-style output: -q, --format, --filter', { timeout: 60_000 }, () 
     const s = await withVolumes();
     const before = s.nfsCalls();
     for (const [args, says] of [
-      [['volume', 'ls', '--format', '{{.Nmae}}'], /no field 'Nmae'.*Name, OnDelete, Owner/],
+      [['volume', 'ls', '--format', '{{.Nmae}}'], /no field 'Nmae'.*Name, OnDelete, Access, Owner/],
       [['volume', 'ls', '--format', '{{range .}}x{{end}}'], /'\{\{range \.\}\}' is not a template action/],
       [['volume', 'ls', '--format', '{{.Name'], /unclosed/],
       [['volume', 'ls', '--format', 'table {{.Name}}'], /table templates are not supported/],
