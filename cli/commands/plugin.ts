@@ -50,7 +50,8 @@ function serve(run: Run): CommandModule<GlobalArgs, ServeArgs> {
         const mountRoot = validateMountPath(argv['mount-root']);
         await r.withCluster(
           async (cluster) => {
-            const volumes = new HostVolumes(cluster, host, mountRoot);
+            const say = (line: string): void => r.deps.io.stderr(`nfsvol plugin: ${line}\n`);
+            const volumes = new HostVolumes(cluster, host, mountRoot, { log: say });
             // Registered, or every Mount would fail: say so at start, not at the first container.
             await cluster.listHosts().then((hosts) => {
               if (!hosts.some((h) => h.name === host)) {
@@ -60,10 +61,22 @@ function serve(run: Run): CommandModule<GlobalArgs, ServeArgs> {
                 );
               }
             });
+            // From now on the plugin serves this host's Docker: `sync` stops giving it `local`
+            // definitions of the same names, which would clash with the plugin's volumes.
+            if ((await cluster.setHostDocker(host, 'plugin')).changed) {
+              say(`${host} marked as a plugin host: the next 'nfsvol sync' removes its local definitions`);
+            }
+            const recovered = await volumes.recover();
+            if (recovered.forgotten.length + recovered.held.length > 0) {
+              say(
+                `recovered: ${recovered.forgotten.length} mount record(s) without a mount forgotten, ${recovered.held.length} writer lease(s) taken back`,
+              );
+            }
+            await using _leases = { [Symbol.asyncDispose]: () => volumes.close() };
             await using server = await startPluginServer({
               socketPath,
               backend: hostVolumesBackend(volumes),
-              onProblem: (endpoint, err) => r.deps.io.stderr(`nfsvol plugin: ${endpoint}: ${err}\n`),
+              onProblem: (endpoint, err) => say(`${endpoint}: ${err}`),
             });
             r.deps.io.stderr(
               `nfsvol plugin: serving ${host} on ${server.socketPath}, mounts under ${mountRoot}\n`,

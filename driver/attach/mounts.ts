@@ -57,6 +57,14 @@ export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise
       if (vol.state === 'removing') {
         throw new NfsvolError('VOLUME_BEING_REMOVED', `${volume} is being removed; it cannot be mounted`);
       }
+      if (vol.access === 'single-writer' && user === undefined) {
+        // Only the plugin holds a writer lease while the volume is mounted; a host mount would
+        // be a second writer nobody could refuse.
+        throw new NfsvolError(
+          'ACCESS_MODE_UNSUPPORTED',
+          `${volume} is single-writer: only the nfsvol Docker plugin mounts it (docker run -v ${volume}:/PATH on a plugin host)`,
+        );
+      }
       const key = mountKey(volume, hostName);
       const existing = await reg.mounts.tryGet(key);
       if (existing && existing.path !== path) {
@@ -91,15 +99,17 @@ export async function mountVolume(ctx: ClusterContext, o: MountOptions): Promise
       let mountedNow = false;
       let triedMount = false;
       try {
-        await remote.run(['mkdir', '-p', '--', path], { signal });
-        let probe = await remote.run(['mountpoint', '-q', '--', path], { check: false, signal });
-        if (probe.exitCode === 0 && user !== undefined && !(await answers(remote, path, signal))) {
+        // The kernel's mount table, not a stat of the path: a stat of a dead mount fails (or
+        // hangs), and so would `mkdir -p` on it.
+        let mounted = await isMounted(remote, path, signal);
+        if (mounted && user !== undefined && !(await answers(remote, path, signal))) {
           // A mount whose server no longer knows its handle (the export restarted with a new
           // file-system id, or was recreated) would hand the container a dead directory.
           await remote.run(['umount', '-l', '--', path], { signal });
-          probe = await remote.run(['mountpoint', '-q', '--', path], { check: false, signal });
+          mounted = await isMounted(remote, path, signal);
         }
-        if (probe.exitCode !== 0) {
+        if (!mounted) await remote.run(['mkdir', '-p', '--', path], { signal });
+        if (!mounted) {
           triedMount = true;
           await remote.run(hostMountArgv(mountTargetOf(ctx, host), volume, path, vol.mountOptions), {
             signal,
@@ -246,6 +256,73 @@ export async function mountOn(
 ): Promise<MountRecord | undefined> {
   const names = namesOf({ volume, host });
   return ctx.registry.mounts.tryGet(mountKey(names.volume, names.hostName));
+}
+
+/** The mount records of one host, every volume. */
+export async function mountsOnHost(ctx: ClusterContext, host: string): Promise<MountRecord[]> {
+  const [hostName] = validateNames([host], 'host');
+  const keys = (await ctx.registry.mounts.keys()).filter((k) => isMountKeyOf(k, { host: hostName }));
+  const recs = await Promise.all(keys.map((k) => ctx.registry.mounts.tryGet(k)));
+  return recs.filter((r): r is MountRecord => r !== undefined);
+}
+
+/**
+ * Drops a mount record whose path the host's kernel no longer has mounted (the host rebooted,
+ * or someone unmounted it by hand): the Docker mount IDs it counts belong to containers that
+ * cannot be using it. Under the volume's lease, as every change of a mount record is.
+ */
+export async function forgetIfUnmounted(
+  ctx: ClusterContext,
+  o: { readonly volume: string; readonly host: string; readonly signal?: AbortSignal },
+): Promise<'forgotten' | 'mounted' | 'no-record'> {
+  const { volume, hostName } = namesOf(o);
+  const reg = ctx.registry;
+  const key = mountKey(volume, hostName);
+  return reg.withLock(
+    volumeLeaseKey(volume),
+    async (lease) => {
+      const rec = await reg.mounts.tryGet(key);
+      if (!rec) return 'no-record';
+      const remote = ctx.hosts.get(await reg.hosts.get(hostName));
+      const signal = o.signal ? AbortSignal.any([o.signal, lease.signal]) : lease.signal;
+      const probe = await remote.run(['mountpoint', '-q', '--', rec.path], { check: false, signal });
+      if (probe.exitCode === 0) return 'mounted';
+      lease.assertHeld();
+      await reg.mounts.remove(key);
+      ctx.progress({
+        host: hostName,
+        volume,
+        message: `forgot the mount at ${rec.path}: not mounted any more`,
+      });
+      return 'forgotten';
+    },
+    o.signal,
+  );
+}
+
+/**
+ * Whether something is mounted at `path`: first the kernel's table of NFS mounts (`findmnt`
+ * reads it and stats nothing, so a dead mount cannot make it fail or hang), then `mountpoint`
+ * for a path the table spells otherwise (through a symlink).
+ */
+async function isMounted(remote: RemoteHost, path: string, signal: AbortSignal): Promise<boolean> {
+  const listed = await remote.run(['findmnt', '-n', '-r', '-o', 'TARGET', '-t', 'nfs,nfs4'], {
+    check: false,
+    maxOutputBytes: 1024 * 1024,
+    signal,
+  });
+  // Exit 1 with nothing printed: no NFS mount at all.
+  if (listed.exitCode !== 0 && !(listed.exitCode === 1 && listed.stdout.trim() === '')) {
+    throw new NfsvolError(
+      'HOST_BAD_OUTPUT',
+      `${remote.name}: findmnt exited with ${listed.exitCode}: ${listed.stderr.trim().slice(0, 200)}`,
+    );
+  }
+  // `-r` prints unsafe characters as \xHH.
+  const unescape = (t: string): string =>
+    t.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+  if (listed.stdout.split('\n').some((l) => l !== '' && unescape(l) === path)) return true;
+  return (await remote.run(['mountpoint', '-q', '--', path], { check: false, signal })).exitCode === 0;
 }
 
 /** Whether a mounted path answers `stat` in time (a stale NFS handle fails or hangs). */

@@ -132,6 +132,9 @@ export class FakeDockerHost {
     if (cmd === 'cat' && sub === '/proc/filesystems')
       return this.ok('nodev\tproc\nnodev\tnfs\nnodev\tnfs4\n');
     if (cmd === 'mktemp') return this.ok('/tmp/nfsvol-check.abc123\n');
+    if (cmd === 'mkdir' && this.stale.has(argv[argv.length - 1] ?? '')) {
+      return fail(1, `mkdir: cannot stat '${argv[argv.length - 1] ?? ''}': Stale file handle`);
+    }
     if (cmd === 'mkdir' || cmd === 'rmdir' || cmd === 'modprobe') return this.ok();
     if (cmd === 'mountpoint') return this.mounts.has(argv[argv.length - 1] ?? '') ? this.ok() : fail(1, '');
     if (cmd === 'findmnt' && argv.includes('-t'))

@@ -2,22 +2,13 @@
 // (this machine's node and the bundled CLI copied in), dockerd finds it by its socket, and
 // `docker volume create -d nfsvol` / `docker run -v` / `docker volume rm` go through it to the
 // real export; the same volumes are the CLI's on this machine.
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHosts, startNfsServer, type LabHost, type NfsServer } from '../../deploy/lab/index.js';
-import { bundleCli } from '../support/bundle-cli.js';
 import { cliUser, expectCode, type CliUser } from '../support/cli.js';
 import { labHostAddArgs } from '../support/lab-host.js';
-
-const run = promisify(execFile);
-const ROOT = '/var/lib/nfsvol/mnt';
-const SOCKET = '/run/docker/plugins/nfsvol.sock';
-/** What the bundle needs beside it: ssh2 (external to the bundle) and its dependencies. */
-const MODULES = ['ssh2', 'asn1', 'safer-buffer', 'bcrypt-pbkdf', 'tweetnacl'];
+import { PLUGIN_ROOT as ROOT, restartLabPlugin, startLabPlugin } from '../support/lab-plugin.js';
 
 describe('nfsvol plugin serve on a lab host, driven by dockerd', () => {
   let server: NfsServer;
@@ -31,54 +22,7 @@ describe('nfsvol plugin serve on a lab host, driven by dockerd', () => {
     user = await cliUser();
     expectCode(await user.run(['init', server.url(4.1), '-q']), 0, 'init');
     expectCode(await user.run([...(await labHostAddArgs(user.home, 'h1', host)), '-q']), 0, 'host add');
-    // This machine's node and the CLI bundle, into the VM (it has no node of its own).
-    const dist = await mkdtemp(join(tmpdir(), 'nfsvol-plugin-dist-'));
-    await bundleCli(dist);
-    const node = (
-      await run('sh', ['-c', 'gzip -1 -c "$1"', 'sh', process.execPath], {
-        encoding: 'buffer',
-        maxBuffer: 256 * 1024 * 1024,
-      })
-    ).stdout;
-    await host.check(['sh', '-c', 'gunzip > /usr/local/bin/node && chmod 755 /usr/local/bin/node'], {
-      input: node,
-      timeoutMs: 300_000,
-    });
-    const bundle = (
-      await run(
-        'tar',
-        ['-czhf', '-', '-C', dist, 'nfsvol.js', 'package.json', ...MODULES.map((m) => `node_modules/${m}`)],
-        { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
-      )
-    ).stdout;
-    await host.check(['sh', '-c', 'mkdir -p /opt/nfsvol && tar -xzf - -C /opt/nfsvol'], {
-      input: bundle,
-      timeoutMs: 120_000,
-    });
-    // The plugin reaches the export where the host does (10.0.2.2), as the cluster this user made.
-    const config = (await readFile(user.config, 'utf8')).replace(
-      'nfs://127.0.0.1',
-      `nfs://${host.nfsAddress}`,
-    );
-    await host.check(
-      ['sh', '-c', 'mkdir -p /root/.config/nfsvol && cat > /root/.config/nfsvol/config.json'],
-      {
-        input: config,
-      },
-    );
-    await host.check([
-      'sh',
-      '-c',
-      'mkdir -p /run/docker/plugins && (HOME=/root nohup /usr/local/bin/node /opt/nfsvol/nfsvol.js plugin serve --host h1 > /var/log/nfsvol-plugin.log 2>&1 &)',
-    ]);
-    for (let i = 0; ; i++) {
-      if ((await host.exec(['test', '-S', SOCKET])).code === 0) break;
-      if (i > 240) {
-        const log = await host.exec(['cat', '/var/log/nfsvol-plugin.log']);
-        throw new Error(`the plugin did not open ${SOCKET}: ${log.stdout}`);
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await startLabPlugin(host, 'h1', user.config);
   }, 900_000);
 
   afterAll(async () => {
@@ -176,5 +120,52 @@ describe('nfsvol plugin serve on a lab host, driven by dockerd', () => {
     expect((await user.run(['volume', 'ls', '-q'])).stdout).toBe('');
     // Retained by its policy (the default): the data stays on the export, the volume is gone.
     expect(await readFile(join(server.exportDir, 'pv1', 'f'), 'utf8')).toBe('written-in-a-container\n');
+  });
+
+  it('a mount whose handle went stale (the volume directory recreated, the server restarted) is mounted again for the next container', async () => {
+    await host.check(['docker', 'volume', 'create', '-d', 'nfsvol', 'pv2']);
+    await host.check([
+      'docker',
+      'run',
+      '-d',
+      '--name',
+      'holder',
+      '-v',
+      'pv2:/data',
+      'busybox',
+      'sh',
+      '-c',
+      'echo before > /data/f && sleep 600',
+    ]);
+    const dir = join(server.exportDir, 'pv2');
+    for (let i = 0; !(await readFile(join(dir, 'f'), 'utf8').catch(() => '')); i++) {
+      if (i > 100) throw new Error('the container did not write');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Restored from a copy: same content, new inodes, so every handle to the old one is stale.
+    await cp(dir, `${dir}.new`, { recursive: true, preserveTimestamps: true });
+    await rm(dir, { recursive: true });
+    await rename(`${dir}.new`, dir);
+    await server.restart();
+    const probe = await host.exec(['timeout', '20', 'stat', '-f', `${ROOT}/pv2`]);
+    expect(probe.code).not.toBe(0); // the mount the plugin made is dead
+
+    const read = await host.check(['docker', 'run', '--rm', '-v', 'pv2:/data', 'busybox', 'cat', '/data/f'], {
+      timeoutMs: 180_000,
+    });
+    expect(read.stdout).toBe('before\n');
+    await host.check(['docker', 'rm', '-f', 'holder']);
+  });
+
+  it('a restarted plugin keeps the count: the container that mounted before the restart releases the mount after it', async () => {
+    await host.check(['docker', 'volume', 'create', '-d', 'nfsvol', 'pv3']);
+    await host.check(['docker', 'run', '-d', '--name', 'long', '-v', 'pv3:/data', 'busybox', 'sleep', '600']);
+    expect(await mountsOf('pv3')).toEqual([`${ROOT}/pv3`]);
+    await restartLabPlugin(host, 'h1');
+    expect(await mountsOf('pv3')).toEqual([`${ROOT}/pv3`]);
+    await host.check(['docker', 'rm', '-f', 'long']);
+    expect(await mountsOf('pv3')).toEqual([]);
+    const inspected = await user.run(['volume', 'inspect', 'pv3', '--json']);
+    expect(JSON.parse(inspected.stdout)).toMatchObject({ mounts: [] });
   });
 });

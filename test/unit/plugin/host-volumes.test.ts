@@ -75,12 +75,9 @@ describe('the plugin on a host, over the registry', () => {
     expect(await docker('Create', { Name: 'pgdata', Opts: { ...opts, uid: '70' } })).toEqual({
       Err: "VOLUME_OPTIONS_DIFFER: pgdata exists with other options: uid 999 (asked 70); use 'nfsvol volume update' to change them",
     });
-    expect(await docker('Create', { Name: 'db2', Opts: { access: 'single-writer' } })).toMatchObject({
-      Err: expect.stringMatching(
-        /^ACCESS_MODE_UNSUPPORTED: db2: access=single-writer is not available/,
-      ) as unknown,
+    expect(await docker('Create', { Name: 'pgdata', Opts: { ...opts, access: 'single-writer' } })).toEqual({
+      Err: "VOLUME_OPTIONS_DIFFER: pgdata exists with other options: access multi-writer (asked single-writer); use 'nfsvol volume update' to change them",
     });
-    expect(l.fs.has('db2')).toBe(false);
   });
 
   it('two containers on h1 share one mount; Remove waits for the last Unmount; then the policy applies', async () => {
@@ -160,5 +157,97 @@ describe('nfsvol plugin serve', () => {
     );
     const bad = await s.cli('plugin', 'serve', '--host', 'h1', '--socket', 'relative.sock');
     expect(bad.code).toBe(2);
+  });
+});
+
+describe('single-writer volumes: one host at a time, by the writer lease on the export', () => {
+  /** Plugins on h1 and h2 over one export, with a short writer lease so a takeover is quick. */
+  async function pluginsOnTwoHosts() {
+    const l = await initialisedFakeCluster({ hosts: 2, nfsVersion: '3', added: 2 });
+    await l.cluster.setCluster({ writerLeaseMs: 3_000 });
+    const open = async (i: 1 | 2) => {
+      const cluster = await l.open(undefined, { self: selfOf(l.host(i), `h${i}`) });
+      return new HostVolumes(cluster, `h${i}`, ROOT);
+    };
+    return { l, h1: await open(1), h2: await open(2) };
+  }
+
+  it('h2 is refused by name while h1 holds and renews; two containers on h1 share the lease; after h1 stops renewing h2 mounts', async () => {
+    const { l, h1, h2 } = await pluginsOnTwoHosts();
+    await h1.create('pg', { access: 'single-writer', uid: 999 });
+    expect((await l.cluster.getVolume('pg')).access).toBe('single-writer');
+    // Created by the plugin, owed to nobody as a local definition: sync defines nothing of it.
+    expect((await l.cluster.listHosts()).map((h) => h.pending)).toEqual([[], []]);
+    await l.cluster.sync();
+    expect(l.host(1).volumes.has('pg') || l.host(2).volumes.has('pg')).toBe(false);
+
+    expect(await h1.mount('pg', 'c1')).toBe(`${ROOT}/pg`);
+    expect(await h1.mount('pg', 'c2')).toBe(`${ROOT}/pg`);
+    await expect(h2.mount('pg', 'c3')).rejects.toMatchObject({
+      code: 'VOLUME_HELD',
+      message: expect.stringMatching(
+        /^pg is single-writer and held by h1; it mounts here once h1 releases it/,
+      ) as unknown,
+    });
+    expect(l.host(2).mounts.size).toBe(0);
+    expect(await l.cluster.mountOn('pg', 'h2')).toBeUndefined();
+
+    // One container goes: h1 still holds. Both go: released, and h2 mounts at once.
+    await h1.unmount('pg', 'c1');
+    await expect(h2.mount('pg', 'c3')).rejects.toMatchObject({ code: 'VOLUME_HELD' });
+    await h1.unmount('pg', 'c2');
+    const t0 = performance.now();
+    expect(await h2.mount('pg', 'c3')).toBe(`${ROOT}/pg`);
+    expect(performance.now() - t0).toBeLessThan(3_000);
+
+    // h2's plugin stops renewing (its host is powered off, say): h1 waits out one lease.
+    await h2.close();
+    const t1 = performance.now();
+    expect(await h1.mount('pg', 'c4')).toBe(`${ROOT}/pg`);
+    expect(performance.now() - t1).toBeGreaterThanOrEqual(3_000);
+    await h1.close();
+  }, 30_000);
+
+  it('a restarted plugin takes back its own lease at once and forgets mount records its kernel no longer has', async () => {
+    const { l, h1, h2 } = await pluginsOnTwoHosts();
+    await l.cluster.createVolumes(['pg'], { access: 'single-writer' });
+    await l.cluster.createVolumes(['web']);
+    await h1.mount('pg', 'c1');
+    await h1.mount('web', 'c2');
+    await h1.close(); // the plugin stops; its containers keep running
+    // The host's kernel lost the web mount meanwhile (unmounted by hand, or a reboot).
+    l.host(1).mounts.delete(`${ROOT}/web`);
+
+    const again = new HostVolumes(await l.open(undefined, { self: selfOf(l.host(1), 'h1') }), 'h1', ROOT);
+    const t0 = performance.now();
+    expect(await again.recover()).toEqual({ forgotten: ['web'], held: ['pg'], failed: [] });
+    expect(performance.now() - t0).toBeLessThan(3_000);
+    expect(await l.cluster.mountOn('web', 'h1')).toBeUndefined();
+    expect((await l.cluster.mountOn('pg', 'h1'))?.users).toEqual(['c1']);
+    await expect(h2.mount('pg', 'c9')).rejects.toMatchObject({ code: 'VOLUME_HELD' });
+    await again.close();
+  }, 30_000);
+
+  it('the CLI does not mount a single-writer volume on a host, and sync gives plugin hosts no local definitions', async () => {
+    const { l } = await pluginsOnTwoHosts();
+    await l.cluster.createVolumes(['pg'], { access: 'single-writer' });
+    await l.cluster.createVolumes(['web']);
+    expect(l.host(1).volumes.has('web')).toBe(true);
+    expect(l.host(1).volumes.has('pg')).toBe(false);
+    await expect(l.cluster.mountVolume({ volume: 'pg', host: 'h1', path: '/mnt/pg' })).rejects.toMatchObject({
+      code: 'ACCESS_MODE_UNSUPPORTED',
+    });
+    expect(await l.cluster.setHostDocker('h1', 'plugin')).toMatchObject({ changed: true });
+    expect(await l.cluster.setHostDocker('h1', 'plugin')).toMatchObject({ changed: false });
+    const report = await l.cluster.sync();
+    expect(report.hosts.find((h) => h.host === 'h1')).toMatchObject({ removed: ['web'], ok: true });
+    expect(l.host(1).volumes.has('web')).toBe(false);
+    expect(l.host(2).volumes.has('web')).toBe(true);
+    await l.cluster.createVolumes(['more']);
+    expect(l.host(1).volumes.has('more')).toBe(false);
+    expect((await l.cluster.listHosts()).map((h) => [h.name, h.docker])).toEqual([
+      ['h1', 'plugin'],
+      ['h2', 'local'],
+    ]);
   });
 });
