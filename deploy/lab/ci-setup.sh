@@ -22,6 +22,7 @@ packages=(
   libnfs-utils                               # nfs-ls / nfs-cp reference client
   faketime                                   # libfaketime: the soak shifts some CLIs' clocks
   tmux zsh                                   # the CLI's tests in a real terminal, zsh completion
+  docker-compose                             # Compose examples run against lab hosts
 )
 missing=()
 for p in "${packages[@]}"; do
