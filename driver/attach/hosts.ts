@@ -14,7 +14,7 @@ import {
 } from '../core/records.js';
 import { fingerprint, keyTypeOf, knownHostsName } from './ssh/known-hosts.js';
 import { knownHostsVerifier } from './ssh/host-key-policy.js';
-import { localVerdict } from './ssh/trust.js';
+import { certificatesOf, localVerdict } from './ssh/trust.js';
 import type { RemoteHost } from './ssh/remote-host.js';
 import { clearPending, settlePending } from './pending.js';
 import { reconcileHost, undefineOnHost } from './reconcile.js';
@@ -184,6 +184,7 @@ export async function addHost(ctx: ClusterContext, o: AddHostOptions): Promise<A
       onAccepted: (k) => {
         seen = k;
       },
+      certificates: certificatesOf(plan),
     }),
   );
   let dockerVersion: string;

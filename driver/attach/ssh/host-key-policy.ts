@@ -1,6 +1,7 @@
 import { HostKeyMismatchError, HostKeyUnknownError } from './errors.js';
 import type { KnownHostsSource } from './known-hosts.js';
-import { checkKnownHosts, fingerprint, hostKeyOf } from './known-hosts.js';
+import { checkKnownHosts, fingerprint, hostKeyOf, keyTypeOf } from './known-hosts.js';
+import { checkHostCertificates, hasCertAuthority } from './host-certificate.js';
 import type { HostKey } from '../../core/records.js';
 
 /* Which host keys a connection accepts: the one pinned in the registry, or OpenSSH's known_hosts rules. */
@@ -25,13 +26,28 @@ export interface KnownHostsVerifierOptions {
   readonly acceptNew?: boolean;
   /** Called with the accepted key (known or newly pinned). */
   readonly onAccepted?: (key: HostKey) => void;
+  /**
+   * The host certificates the host offers (`ssh-keyscan -c`), asked only when known_hosts lists
+   * no key for the host but a `@cert-authority` line matches it. @default none
+   */
+  readonly certificates?: (keyType: string) => Promise<Buffer[]>;
 }
 
 /** OpenSSH's rules: a listed key passes, a different key for a listed host fails, an unlisted host needs acceptNew. */
 export function knownHostsVerifier(options: KnownHostsVerifierOptions): HostKeyVerifier {
   return async (blob) => {
     const label = options.port === 22 ? options.host : `${options.host}:${options.port}`;
-    const verdict = checkKnownHosts(await options.file.entries(), options.host, options.port, blob);
+    const entries = await options.file.entries();
+    let verdict = checkKnownHosts(entries, options.host, options.port, blob);
+    if (
+      verdict.status === 'unknown' &&
+      options.certificates &&
+      hasCertAuthority(entries, options.host, options.port)
+    ) {
+      const certs = await options.certificates(keyTypeOf(blob));
+      const byCa = checkHostCertificates(entries, options.host, options.port, blob, certs);
+      if (byCa.status === 'match') verdict = { status: 'match' };
+    }
     switch (verdict.status) {
       case 'match':
         break;

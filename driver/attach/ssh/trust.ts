@@ -1,16 +1,36 @@
 import type { HostKey } from '../../core/records.js';
 import { HostUntrustedError } from './errors.js';
-import { checkKnownHosts, fingerprint, knownHostsName, type KnownHostVerdict } from './known-hosts.js';
+import {
+  checkKnownHosts,
+  fingerprint,
+  keyTypeOf,
+  knownHostsName,
+  type KnownHostVerdict,
+} from './known-hosts.js';
+import { checkHostCertificates, hasCertAuthority, scanHostCertificates } from './host-certificate.js';
 import type { SshPlan } from './plan.js';
 
-/** What this machine's known_hosts files say about the key a host record names. */
+/**
+ * What this machine's known_hosts files say about the key a host record names: a plain key
+ * line, or else a host certificate for that key signed by a CA an `@cert-authority` line lists.
+ */
 export async function localVerdict(plan: SshPlan, key: HostKey): Promise<KnownHostVerdict> {
-  return checkKnownHosts(
-    await plan.knownHosts.entries(),
-    plan.keyHost,
-    plan.keyPort,
-    Buffer.from(key.key, 'base64'),
-  );
+  const entries = await plan.knownHosts.entries();
+  const blob = Buffer.from(key.key, 'base64');
+  const verdict = checkKnownHosts(entries, plan.keyHost, plan.keyPort, blob);
+  if (verdict.status !== 'unknown' || !hasCertAuthority(entries, plan.keyHost, plan.keyPort)) return verdict;
+  const certs = await certificatesOf(plan)(keyTypeOf(blob));
+  const byCa = checkHostCertificates(entries, plan.keyHost, plan.keyPort, blob, certs);
+  return byCa.status === 'match' ? { status: 'match' } : verdict;
+}
+
+/**
+ * How to ask a host for its certificates: `ssh-keyscan -c` to its address. Not through a
+ * bastion (ssh-keyscan has no ProxyJump): such a host needs a plain key line.
+ */
+export function certificatesOf(plan: SshPlan): (keyType: string) => Promise<Buffer[]> {
+  return (keyType) =>
+    plan.jump ? Promise.resolve([]) : scanHostCertificates(plan.target.host, plan.target.port ?? 22, keyType);
 }
 
 /**
