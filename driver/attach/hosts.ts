@@ -237,7 +237,7 @@ export async function addHost(ctx: ClusterContext, o: AddHostOptions): Promise<A
 }
 
 export interface HostCheck {
-  readonly check: 'ssh' | 'docker' | 'nfs-kernel' | 'nfs-mount';
+  readonly check: 'ssh' | 'docker' | 'nfs-kernel' | 'nfs-mount' | 'plugin';
   readonly ok: boolean;
   readonly detail: string;
   readonly error?: ErrorInfo;
@@ -327,8 +327,25 @@ export async function checkHost(
       });
     }
   }
-  return { host: host.name, ok: checks.every((c) => c.ok) && checks.length === 4, checks };
+  if (sshOk && host.docker === 'plugin') {
+    await step('plugin', async () => {
+      // Where dockerd finds a plugin that runs beside it (`nfsvol plugin serve`).
+      const r = await remote.run(['test', '-S', PLUGIN_SOCKET], { check: false, signal });
+      if (r.exitCode !== 0) {
+        throw new NfsvolError(
+          'HOST_PLUGIN_MISSING',
+          `no plugin socket ${PLUGIN_SOCKET}: start 'nfsvol plugin serve --host ${host.name}' there (docs/plugin.md)`,
+        );
+      }
+      return `socket ${PLUGIN_SOCKET} is there; this host gets no local definitions`;
+    });
+  }
+  const expected = host.docker === 'plugin' ? 5 : 4;
+  return { host: host.name, ok: checks.every((c) => c.ok) && checks.length === expected, checks };
 }
+
+/** The socket of the nfsvol plugin as dockerd looks for it (`-d nfsvol`). */
+const PLUGIN_SOCKET = '/run/docker/plugins/nfsvol.sock';
 
 /** The test mounts `host check` makes, and nothing else. */
 const CHECK_DIR = /^\/tmp\/nfsvol-check\.[A-Za-z0-9]+$/;

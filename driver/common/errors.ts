@@ -60,6 +60,7 @@ export const ERRORS = {
   MOUNT_NO_EXPORT: spec('not-found'),
   RPCBIND_NOT_REGISTERED: spec('not-found'),
   HOST_NO_NFS: spec('not-found'),
+  HOST_PLUGIN_MISSING: spec('not-found'),
   // State.
   REGISTRY_EXISTS: spec('conflict'),
   HOST_EXISTS: spec('conflict'),

@@ -40,6 +40,9 @@ describe('single-writer volumes through the plugin on two lab hosts', () => {
     expectCode(await user.run(['volume', 'create', 'pg', '--access', 'single-writer', '-q']), 0, 'create');
     const hostsOut = await user.run(['host', 'ls', '--format', '{{.Name}} {{.Docker}}']);
     expect(hostsOut.stdout).toBe('h1 plugin\nh2 plugin\n');
+    const check = await user.run(['host', 'check', 'h2']);
+    expectCode(check, 0, 'host check h2');
+    expect(check.stdout).toMatch(/^PASS {2}plugin +socket \/run\/docker\/plugins\/nfsvol.sock is there/m);
     // No local definition anywhere: dockerd learns of pg from the plugin.
     expectCode(await user.run(['sync', '-q']), 0, 'sync');
     expect((await h1.check(['docker', 'volume', 'ls', '--format', '{{.Driver}} {{.Name}}'])).stdout).toBe(

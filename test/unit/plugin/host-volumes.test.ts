@@ -239,6 +239,13 @@ describe('single-writer volumes: one host at a time, by the writer lease on the 
     });
     expect(await l.cluster.setHostDocker('h1', 'plugin')).toMatchObject({ changed: true });
     expect(await l.cluster.setHostDocker('h1', 'plugin')).toMatchObject({ changed: false });
+    // host check asks a plugin host for the plugin's socket (this fake host has none).
+    const checked = await l.cluster.checkHost('h1');
+    expect(checked.ok).toBe(false);
+    expect(checked.checks.find((c) => c.check === 'plugin')).toMatchObject({
+      ok: false,
+      error: { code: 'HOST_PLUGIN_MISSING' },
+    });
     const report = await l.cluster.sync();
     expect(report.hosts.find((h) => h.host === 'h1')).toMatchObject({ removed: ['web'], ok: true });
     expect(l.host(1).volumes.has('web')).toBe(false);
