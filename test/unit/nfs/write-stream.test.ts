@@ -130,5 +130,6 @@ describe('NfsWriteStream', () => {
       // blocks of a COMMIT in flight: never one per WRITE.
       expect(server.memory.size).toBeLessThanOrEqual(12);
     }
-  });
+    // Three streams of 40,000 writes: a guard against a hang, not a speed target.
+  }, 60_000);
 });
