@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LabCommandError, LabError, LabNotReadyError } from './errors.js';
@@ -13,13 +13,16 @@ import { LabCommandError, LabError, LabNotReadyError } from './errors.js';
 export const labDir = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(labDir, '..', '..');
 
-/** True when the lab runs from an installed package (nfsvol/testing), not from a checkout. */
-export const installed = labDir.includes(`${sep}node_modules${sep}`);
+/**
+ * True when the lab runs compiled, from the package (nfsvol/testing, installed or linked with
+ * `file:`), not from a checkout's TypeScript.
+ */
+export const installed = !fileURLToPath(import.meta.url).endsWith('.ts');
 
 /**
  * Where built images and run state live: $NFSVOL_LAB_CACHE; else <repo>/.lab-cache in a checkout;
- * else, installed, $XDG_CACHE_HOME/nfsvol-lab (~/.cache/nfsvol-lab), so that reinstalling
- * node_modules keeps the images and several projects share them.
+ * else, from the package, $XDG_CACHE_HOME/nfsvol-lab (~/.cache/nfsvol-lab): never inside
+ * node_modules, so a reinstall keeps the images and several projects share them.
  */
 export function labCacheDir(): string {
   const fromEnv = process.env['NFSVOL_LAB_CACHE'];
