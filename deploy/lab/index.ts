@@ -7,6 +7,7 @@ export {
   StartedNfsServerContainer,
   type NfsServer,
   type NfsServerVersion,
+  type NfsSquash,
   type StartNfsServerOptions,
 } from './nfs-server.js';
 export { startHosts, type LabHost, type StartHostsOptions } from './hosts.js';

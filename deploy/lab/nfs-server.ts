@@ -70,6 +70,8 @@ export interface StartNfsServerOptions {
   readonly v41Only?: boolean;
   /** How long start and restart may take. @default 60000 */
   readonly timeoutMs?: number;
+  /** Squashing of the main export. @default { mode: 'none' } */
+  readonly squash?: NfsSquash;
   /** Image build progress (only printed when something is built). @default stderr */
   readonly onProgress?: (line: string) => void;
   /** @internal Session to own the container; lab:up passes its persistent one. */
@@ -137,6 +139,19 @@ async function choosePorts(opts: StartNfsServerOptions): Promise<PortSet> {
     rpcbind: await pick(opts.rpcbindPort),
   };
 }
+
+/**
+ * How the main export maps client users: 'none' (No_Root_Squash: root stays root), 'root'
+ * (Root_Squash: root becomes the anonymous user), 'all' (All_Squash: everyone does). The anonymous
+ * user is 65534:65534 unless anonUid/anonGid say otherwise.
+ */
+export interface NfsSquash {
+  readonly mode: 'none' | 'root' | 'all';
+  readonly anonUid?: number;
+  readonly anonGid?: number;
+}
+
+const GANESHA_SQUASH = { none: 'No_Root_Squash', root: 'Root_Squash', all: 'All_Squash' } as const;
 
 /** An NFS version the lab server speaks: NFSv3 (with MOUNT and rpcbind) and NFSv4.1. */
 export type NfsServerVersion = 3 | 4.1;
@@ -289,6 +304,30 @@ export class NfsServerContainer extends GenericContainer {
     return this;
   }
 
+  /**
+   * How the export maps client users (see NfsSquash): `withSquash('root')` is what most servers
+   * default to; `withSquash('all', { anonUid: 1000, anonGid: 1000 })` maps everyone to one user.
+   * @default 'none'
+   */
+  withSquash(
+    mode: NfsSquash['mode'],
+    ids: { readonly anonUid?: number; readonly anonGid?: number } = {},
+  ): this {
+    if (!Object.hasOwn(GANESHA_SQUASH, mode)) {
+      throw new LabError(
+        'INVALID_OPTION',
+        `withSquash: mode must be 'none', 'root' or 'all', got ${String(mode)}`,
+      );
+    }
+    for (const [name, id] of Object.entries(ids)) {
+      if (id !== undefined && (!Number.isInteger(id) || id < 0 || id > 0xffffffff)) {
+        throw new LabError('INVALID_OPTION', `withSquash: ${name} must be an integer id, got ${String(id)}`);
+      }
+    }
+    this.options = { ...this.options, squash: { mode, ...ids } };
+    return this;
+  }
+
   /** Fixed ports on 127.0.0.1 (ganesha listens on the same numbers in the container). @default free ports */
   withPorts(ports: { readonly nfs?: number; readonly mount?: number; readonly rpcbind?: number }): this {
     this.options = {
@@ -381,6 +420,9 @@ export class NfsServerContainer extends GenericContainer {
           NFS_PORT: String(ports.nfs),
           MNT_PORT: String(ports.mount),
           NFS_V41_ONLY: opts.v41Only ? '1' : '0',
+          EXPORT_SQUASH: GANESHA_SQUASH[opts.squash?.mode ?? 'none'],
+          EXPORT_ANON_UID: String(opts.squash?.anonUid ?? 65534),
+          EXPORT_ANON_GID: String(opts.squash?.anonGid ?? 65534),
         })
         .withWaitStrategy(rpcReady(ports, timeoutMs));
       try {
