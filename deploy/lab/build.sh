@@ -3,7 +3,8 @@
 #
 #   deploy/lab/build.sh [all|nfs|vm]     (default: all)
 #
-# Outputs, under the cache dir ($NFSVOL_LAB_CACHE, default <repo>/.lab-cache):
+# Outputs, under the cache dir ($NFSVOL_LAB_CACHE; default <repo>/.lab-cache in a checkout, else,
+# run from the package, $XDG_CACHE_HOME/nfsvol-lab as deploy/lab/util.ts's labCacheDir says):
 #   nfs-<hash>/image        the Docker image tag of the NFS server (nfs-ganesha + rpcbind)
 #   vm-<hash>/vmlinuz, initrd.cpio, disk.img
 #                           the Docker host microVM: Debian cloud kernel, busybox initramfs,
@@ -15,7 +16,13 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-cache="${NFSVOL_LAB_CACHE:-$repo/.lab-cache}"
+if [[ -f $repo/tsconfig.json ]]; then
+  default_cache="$repo/.lab-cache"
+else
+  # From the package (node_modules/nfsvol/dist/deploy/lab/): never inside node_modules.
+  default_cache="${XDG_CACHE_HOME:-$HOME/.cache}/nfsvol-lab"
+fi
+cache="${NFSVOL_LAB_CACHE:-$default_cache}"
 mkdir -p "$cache"
 cache="$(cd "$cache" && pwd)"
 

@@ -5,7 +5,8 @@
 #
 #   bash deploy/lab/ci-setup.sh
 #
-# Environment: NFSVOL_LAB_CACHE (image cache, default <repo>/.lab-cache).
+# Environment: NFSVOL_LAB_CACHE (image cache, default <repo>/.lab-cache; from the package,
+# $XDG_CACHE_HOME/nfsvol-lab).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

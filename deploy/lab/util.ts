@@ -1,18 +1,36 @@
 import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LabCommandError, LabError, LabNotReadyError } from './errors.js';
 
-/** deploy/lab/ */
+/**
+ * deploy/lab/ in a checkout, dist/deploy/lab/ in the installed package: the scripts the lab runs
+ * (build.sh, reap.sh, nfs/, vm/) sit beside its modules in both.
+ */
 export const labDir = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(labDir, '..', '..');
 
-/** Where built images and run state live: $NFSVOL_LAB_CACHE, default <repo>/.lab-cache. */
+/**
+ * True when the lab runs compiled, from the package (nfsvol/testing, installed or linked with
+ * `file:`), not from a checkout's TypeScript.
+ */
+export const installed = !fileURLToPath(import.meta.url).endsWith('.ts');
+
+/**
+ * Where built images and run state live: $NFSVOL_LAB_CACHE; else <repo>/.lab-cache in a checkout;
+ * else, from the package, $XDG_CACHE_HOME/nfsvol-lab (~/.cache/nfsvol-lab): never inside
+ * node_modules, so a reinstall keeps the images and several projects share them.
+ */
 export function labCacheDir(): string {
   const fromEnv = process.env['NFSVOL_LAB_CACHE'];
-  return fromEnv !== undefined && fromEnv !== '' ? resolve(fromEnv) : resolve(repoRoot, '.lab-cache');
+  if (fromEnv !== undefined && fromEnv !== '') return resolve(fromEnv);
+  if (!installed) return resolve(repoRoot, '.lab-cache');
+  const xdg = process.env['XDG_CACHE_HOME'];
+  const base = xdg !== undefined && xdg !== '' ? resolve(xdg) : join(homedir(), '.cache');
+  return join(base, 'nfsvol-lab');
 }
 
 export interface RunResult {

@@ -35,6 +35,18 @@ describe('the npm package', () => {
       expect(files, f).toContain(f);
     }
     expect(files).toContain('dist/driver/index.d.ts');
+    // nfsvol/testing: the compiled lab and the scripts it runs beside it.
+    for (const f of [
+      'dist/deploy/testing/index.js',
+      'dist/deploy/testing/index.d.ts',
+      'dist/deploy/lab/build.sh',
+      'dist/deploy/lab/reap.sh',
+      'dist/deploy/lab/nfs/entrypoint.sh',
+      'dist/deploy/lab/vm/initramfs-init',
+      'dist/deploy/lab/vm/lab-init',
+    ]) {
+      expect(files, f).toContain(f);
+    }
     // Nothing but the build: no sources, tests or source maps pointing at files not shipped.
     expect(files.filter((f) => !/^(LICENSE|README\.md|package\.json|dist\/)/.test(f))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.map') || f.startsWith('dist/cli/'))).toEqual([]);

@@ -13,6 +13,18 @@ MNT_PORT="${MNT_PORT:-20048}"
 EXPORT_DIR="${EXPORT_DIR:-/export}"
 LOG_LEVEL="${GANESHA_LOG_LEVEL:-NIV_EVENT}"
 V41_ONLY="${NFS_V41_ONLY:-0}"
+# The main export's squash (ganesha's names) and the ids squashed users become.
+SQUASH="${EXPORT_SQUASH:-No_Root_Squash}"
+ANON_UID="${EXPORT_ANON_UID:-65534}"
+ANON_GID="${EXPORT_ANON_GID:-65534}"
+case $SQUASH in
+  No_Root_Squash | Root_Squash | All_Squash) ;;
+  *) echo "nfs-entrypoint: EXPORT_SQUASH must be No_Root_Squash, Root_Squash or All_Squash" >&2 && exit 2 ;;
+esac
+[[ $ANON_UID =~ ^[0-9]+$ && $ANON_GID =~ ^[0-9]+$ ]] || {
+  echo "nfs-entrypoint: EXPORT_ANON_UID and EXPORT_ANON_GID must be numbers" >&2
+  exit 2
+}
 if [[ $V41_ONLY == 1 ]]; then
   PROTOCOLS=4
   # No MNT_Port: ganesha serves MOUNT only alongside NFSv3.
@@ -58,7 +70,9 @@ EXPORT {
   Path = ${EXPORT_DIR};
   Pseudo = /export;
   Access_Type = RW;
-  Squash = No_Root_Squash;
+  Squash = ${SQUASH};
+  Anonymous_Uid = ${ANON_UID};
+  Anonymous_Gid = ${ANON_GID};
   SecType = sys;
   Protocols = ${PROTOCOLS};
   Transports = TCP;
