@@ -1,4 +1,4 @@
-// The lab's Docker hosts: qemu microVMs (TCG; nested KVM is broken here) booting Debian's cloud
+// The lab's Docker hosts: qemu microVMs (KVM where /dev/kvm opens, else TCG) booting Debian's cloud
 // kernel with a kernel NFS client, sshd and dockerd, built by deploy/lab/build.sh. The pieces are
 // in vm/: the image and each VM's disks, keys, qemu's command line and process, the boot wait,
 // SSH, QMP and the faults; this file puts them together as a LabHost.
@@ -22,7 +22,7 @@ import { configDir, hostKeyPath, writeConfigDisk } from './vm/config-disk.js';
 import { replaceHostKey, setLinkState } from './vm/faults.js';
 import { createOverlay, currentVmImage, type VmImage } from './vm/image.js';
 import { newKeyPair, readPublicKey, sessionClientKey } from './vm/keys.js';
-import { qemuArgv } from './vm/qemu-argv.js';
+import { labAccel, qemuArgv } from './vm/qemu-argv.js';
 import { QemuProcess } from './vm/qemu-process.js';
 import { qmpSocketName } from './vm/qmp.js';
 import { LabSsh, type ExecOptions, type ExecResult } from './vm/ssh.js';
@@ -145,6 +145,7 @@ class LabVm implements LabHost {
       memoryMiB: this.memoryMiB,
       sshPort: this.sshPort,
       qmpSocket: this.qmpSocket,
+      accel: labAccel(),
     });
     const qemu = QemuProcess.start(argv, this.dir, this.session);
     this.qemu = qemu;

@@ -139,7 +139,7 @@ export async function stopAll(hosts: readonly DockerHost[]): Promise<void> {
 
 /**
  * Boots n Docker hosts in parallel (building the VM image first if the cache has none) and loads
- * `options.images` into each. qemu uses TCG (software emulation).
+ * `options.images` into each. qemu uses KVM where /dev/kvm opens, else TCG (software emulation).
  */
 export async function startDockerHosts(
   n: number,

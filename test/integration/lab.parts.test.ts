@@ -3,7 +3,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LabError } from '../../deploy/lab/index.js';
-import { qemuArgv } from '../../deploy/lab/vm/qemu-argv.js';
+import { labAccel, qemuArgv } from '../../deploy/lab/vm/qemu-argv.js';
 import { qmp } from '../../deploy/lab/vm/qmp.js';
 
 describe('lab: qemuArgv', () => {
@@ -20,6 +20,24 @@ describe('lab: qemuArgv', () => {
     expect(argv).toContain('file=/tmp/a,,b/disk.qcow2,if=virtio,format=qcow2');
     expect(argv).toContain('user,id=n0,ipv6=off,hostfwd=tcp:127.0.0.1:2222-:22');
     expect(argv[argv.indexOf('-m') + 1]).toBe('512');
+    expect(argv.slice(argv.indexOf('-accel'), argv.indexOf('-m'))).toEqual(['-accel', 'tcg']);
+  });
+
+  it('uses KVM where /dev/kvm opens, with TCG as the fallback qemu tries next; NFSVOL_LAB_ACCEL overrides', () => {
+    const base = {
+      name: 'lab1',
+      dir: '/tmp/x',
+      image: { kernel: '/k', initrd: '/i', disk: '/d' },
+      memoryMiB: 512,
+      sshPort: 2222,
+      qmpSocket: 'q.qmp',
+    };
+    const kvm = qemuArgv({ ...base, accel: 'kvm' });
+    expect(kvm.slice(kvm.indexOf('-accel'), kvm.indexOf('-m'))).toEqual(['-accel', 'kvm', '-accel', 'tcg']);
+    expect(labAccel({}, () => true)).toBe('kvm');
+    expect(labAccel({}, () => false)).toBe('tcg');
+    expect(labAccel({ NFSVOL_LAB_ACCEL: 'tcg' }, () => true)).toBe('tcg');
+    expect(labAccel({ NFSVOL_LAB_ACCEL: 'kvm' }, () => false)).toBe('kvm');
   });
 });
 
