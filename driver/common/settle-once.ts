@@ -19,9 +19,16 @@ export interface SettleOnce {
 
 export function settleOnce(o: SettleOnceOptions): SettleOnce {
   let settled = false;
-  const onAbort = (): void => o.onAbort?.();
+  const onAbort = (): void => {
+    if (!settled) o.onAbort?.();
+  };
   const timer = setTimeout(() => o.onTimeout(), o.timeoutMs);
-  if (o.onAbort) o.signal?.addEventListener('abort', onAbort, { once: true });
+  if (o.onAbort && o.signal) {
+    // A signal that aborted before the operation began (while a connection was being made, say)
+    // fires no event any more: act on it as soon as the caller has its `finish`.
+    if (o.signal.aborted) queueMicrotask(onAbort);
+    else o.signal.addEventListener('abort', onAbort, { once: true });
+  }
   return {
     finish(fn) {
       if (settled) return;

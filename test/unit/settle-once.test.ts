@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { settledPromise } from '../../driver/common/settle-once.js';
+import { settleOnce, settledPromise } from '../../driver/common/settle-once.js';
 
 describe('settledPromise: timed, abortable, settled once', () => {
   it('the first outcome wins and cleanup runs once', async () => {
@@ -50,5 +50,21 @@ describe('settledPromise: timed, abortable, settled once', () => {
       throw new Error('boom');
     });
     await expect(outcome).rejects.toThrow('boom');
+  });
+});
+
+describe('settleOnce: an operation whose signal aborted before it began', () => {
+  it('is stopped all the same (an abort that came during the connect fires no event later)', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    const outcome = new Promise<string>((resolve, reject) => {
+      const { finish } = settleOnce({
+        timeoutMs: 10_000,
+        onTimeout: () => finish(() => reject(new Error('timed out instead'))),
+        signal: controller.signal,
+        onAbort: () => finish(() => reject(controller.signal.reason as Error)),
+      });
+    });
+    await expect(outcome).rejects.toThrow('stop');
   });
 });

@@ -280,6 +280,8 @@ export class SshHost implements RemoteHost {
     await this.acquire();
     try {
       const client = await this.connection(options.signal);
+      // Aborted while connecting: the command is not started.
+      options.signal?.throwIfAborted();
       // The argument vector only: stdin (which may carry a config) is counted, not shown.
       const stdin = options.stdin === undefined ? '' : ` stdin=${options.stdin.length} bytes`;
       debug(() => `ssh ${this.name} exec ${JSON.stringify(argv)}${stdin}`);
