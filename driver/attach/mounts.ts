@@ -13,6 +13,7 @@ import { validateNames } from '../core/names.js';
 import { mountTargetOf, type ClusterContext } from './cluster-context.js';
 import { exportPathOf, hostMountArgv } from './mount-argv.js';
 import type { RemoteHost } from './ssh/remote-host.js';
+import type { Lease } from '../core/registry/registry.js';
 
 /*
  * Host mounts (`volume mount`): a volume mounted on a host with the kernel NFS client, apart
@@ -157,28 +158,20 @@ export interface UnmountOptions {
  * "not mounted" counts as done.
  */
 export async function unmountVolume(ctx: ClusterContext, o: UnmountOptions): Promise<MountRecord> {
-  const { volume, hostName } = namesOf(o);
-  const reg = ctx.registry;
-  const key = mountKey(volume, hostName);
   // Under the volume's lease, as `volume mount` is: otherwise a mount that found this record
   // (and the path still mounted) could return while this unmount goes on to drop the record,
   // leaving a mount no record knows of.
-  return reg.withLock(
-    volumeLeaseKey(volume),
-    async (lease) => {
-      const rec = await reg.mounts.tryGet(key);
-      if (!rec) throw new NfsvolError('NOT_MOUNTED', `${volume} is not mounted on ${hostName} (no record)`);
-      if ((rec.users ?? []).length > 0) {
-        throw new NfsvolError(
-          'VOLUME_IN_USE',
-          `${volume} on ${hostName} is mounted for ${rec.users?.length ?? 0} Docker container mount(s); stop those containers first`,
-        );
-      }
-      await dropMount(ctx, lease, rec, o.signal, `unmounted from ${rec.path}`);
-      return rec;
-    },
-    o.signal,
-  );
+  return withMountRecord(ctx, o, async (rec, lease, { volume, hostName }) => {
+    if (!rec) throw new NfsvolError('NOT_MOUNTED', `${volume} is not mounted on ${hostName} (no record)`);
+    if ((rec.users ?? []).length > 0) {
+      throw new NfsvolError(
+        'VOLUME_IN_USE',
+        `${volume} on ${hostName} is mounted for ${rec.users?.length ?? 0} Docker container mount(s); stop those containers first`,
+      );
+    }
+    await dropMount(ctx, lease, rec, o.signal, `unmounted from ${rec.path}`);
+    return rec;
+  });
 }
 
 export interface ReleaseOptions {
@@ -197,23 +190,37 @@ export async function releaseMount(
   ctx: ClusterContext,
   o: ReleaseOptions,
 ): Promise<'released' | 'unmounted' | 'not-held'> {
+  return withMountRecord(ctx, o, async (rec, lease, { key }) => {
+    if (!rec?.users?.includes(o.user)) return 'not-held';
+    const users = rec.users.filter((u) => u !== o.user);
+    lease.assertHeld();
+    if (users.length > 0) {
+      await ctx.registry.mounts.replace(key, { ...rec, users });
+      return 'released';
+    }
+    await dropMount(ctx, lease, rec, o.signal, `unmounted from ${rec.path} (last user gone)`);
+    return 'unmounted';
+  });
+}
+
+/**
+ * Runs `fn` on one host's mount record of a volume (undefined when there is none) under the
+ * volume's lease, as every change of a mount record runs.
+ */
+function withMountRecord<T>(
+  ctx: ClusterContext,
+  o: { readonly volume: string; readonly host: string; readonly signal?: AbortSignal | undefined },
+  fn: (
+    rec: MountRecord | undefined,
+    lease: Lease,
+    names: { readonly volume: string; readonly hostName: string; readonly key: string },
+  ) => Promise<T>,
+): Promise<T> {
   const { volume, hostName } = namesOf(o);
-  const reg = ctx.registry;
   const key = mountKey(volume, hostName);
-  return reg.withLock(
+  return ctx.registry.withLock(
     volumeLeaseKey(volume),
-    async (lease) => {
-      const rec = await reg.mounts.tryGet(key);
-      if (!rec?.users?.includes(o.user)) return 'not-held';
-      const users = rec.users.filter((u) => u !== o.user);
-      lease.assertHeld();
-      if (users.length > 0) {
-        await reg.mounts.replace(key, { ...rec, users });
-        return 'released';
-      }
-      await dropMount(ctx, lease, rec, o.signal, `unmounted from ${rec.path} (last user gone)`);
-      return 'unmounted';
-    },
+    async (lease) => fn(await ctx.registry.mounts.tryGet(key), lease, { volume, hostName, key }),
     o.signal,
   );
 }
@@ -275,29 +282,21 @@ export async function forgetIfUnmounted(
   ctx: ClusterContext,
   o: { readonly volume: string; readonly host: string; readonly signal?: AbortSignal },
 ): Promise<'forgotten' | 'mounted' | 'no-record'> {
-  const { volume, hostName } = namesOf(o);
-  const reg = ctx.registry;
-  const key = mountKey(volume, hostName);
-  return reg.withLock(
-    volumeLeaseKey(volume),
-    async (lease) => {
-      const rec = await reg.mounts.tryGet(key);
-      if (!rec) return 'no-record';
-      const remote = ctx.hosts.get(await reg.hosts.get(hostName));
-      const signal = o.signal ? AbortSignal.any([o.signal, lease.signal]) : lease.signal;
-      const probe = await remote.run(['mountpoint', '-q', '--', rec.path], { check: false, signal });
-      if (probe.exitCode === 0) return 'mounted';
-      lease.assertHeld();
-      await reg.mounts.remove(key);
-      ctx.progress({
-        host: hostName,
-        volume,
-        message: `forgot the mount at ${rec.path}: not mounted any more`,
-      });
-      return 'forgotten';
-    },
-    o.signal,
-  );
+  return withMountRecord(ctx, o, async (rec, lease, { volume, hostName, key }) => {
+    if (!rec) return 'no-record';
+    const remote = ctx.hosts.get(await ctx.registry.hosts.get(hostName));
+    const signal = o.signal ? AbortSignal.any([o.signal, lease.signal]) : lease.signal;
+    const probe = await remote.run(['mountpoint', '-q', '--', rec.path], { check: false, signal });
+    if (probe.exitCode === 0) return 'mounted';
+    lease.assertHeld();
+    await ctx.registry.mounts.remove(key);
+    ctx.progress({
+      host: hostName,
+      volume,
+      message: `forgot the mount at ${rec.path}: not mounted any more`,
+    });
+    return 'forgotten';
+  });
 }
 
 /**
