@@ -43,6 +43,8 @@ export interface RunOptions {
 
 export interface BenchUser {
   readonly home: string;
+  /** The CLI's config file under `home` (where `init` writes it). */
+  readonly config: string;
   run(args: readonly string[], opts?: RunOptions): Promise<CliRun>;
 }
 
@@ -64,6 +66,7 @@ export async function benchUser(main?: string): Promise<BenchUser> {
   const timeFile = join(home, 'time.txt');
   return {
     home,
+    config: join(home, '.config', 'nfsvol', 'config.json'),
     run: (args, opts = {}) =>
       new Promise((resolve, reject) => {
         const t0 = performance.now();
