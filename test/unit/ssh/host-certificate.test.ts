@@ -11,24 +11,10 @@ import {
   scanHostCertificates,
 } from '../../../driver/attach/ssh/host-certificate.js';
 import { parseKnownHosts } from '../../../driver/attach/ssh/known-hosts.js';
+import { sshKeygen, type TestKey } from './ssh-fixtures.js';
 
 const run = promisify(execFile);
 let dir: string;
-
-async function keygen(name: string, type: 'ed25519' | 'rsa'): Promise<{ pub: string; blob: Buffer }> {
-  await run('ssh-keygen', [
-    '-q',
-    '-t',
-    type,
-    ...(type === 'rsa' ? ['-b', '2048'] : []),
-    '-N',
-    '',
-    '-f',
-    join(dir, name),
-  ]);
-  const pub = (await readFile(join(dir, `${name}.pub`), 'utf8')).trim();
-  return { pub, blob: Buffer.from(pub.split(' ')[1] ?? '', 'base64') };
-}
 
 /** ssh-keygen -s CA: a certificate for `key` with these ssh-keygen options. */
 async function sign(ca: string, key: string, ...opts: string[]): Promise<Buffer> {
@@ -38,18 +24,16 @@ async function sign(ca: string, key: string, ...opts: string[]): Promise<Buffer>
 }
 
 describe('host certificates against @cert-authority', () => {
-  let ca: { pub: string; blob: Buffer };
-  let rsaCa: { pub: string; blob: Buffer };
-  let host: { pub: string; blob: Buffer };
-  let other: { pub: string; blob: Buffer };
+  let ca: TestKey;
+  let rsaCa: TestKey;
+  let host: TestKey;
+  let other: TestKey;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'nfsvol-cert-'));
-    [ca, rsaCa, host, other] = await Promise.all([
-      keygen('ca', 'ed25519'),
-      keygen('rsaca', 'rsa'),
-      keygen('host', 'ed25519'),
-      keygen('other', 'ed25519'),
-    ]);
+    ca = sshKeygen('ed25519', dir, 'ca');
+    rsaCa = sshKeygen('rsa', dir, 'rsaca');
+    host = sshKeygen('ed25519', dir, 'host');
+    other = sshKeygen('ed25519', dir, 'other');
   });
   const kh = (text: string) => parseKnownHosts(text);
 
@@ -58,7 +42,7 @@ describe('host certificates against @cert-authority', () => {
     const parsed = parseCertificate(cert);
     expect(parsed).toMatchObject({ certType: 2, keyId: 'id-host', principals: ['web1.lan', '10.0.0.11'] });
     expect(parsed.key.equals(host.blob)).toBe(true);
-    const entries = kh(`@cert-authority *.lan ${ca.pub}\n`);
+    const entries = kh(`@cert-authority *.lan ${ca.public}\n`);
     expect(checkHostCertificates(entries, 'web1.lan', 22, host.blob, [cert])).toEqual({
       status: 'match',
       ca: 'known_hosts line 1',
@@ -66,13 +50,14 @@ describe('host certificates against @cert-authority', () => {
     });
     const byRsa = await sign('rsaca', 'host', '-h', '-n', 'web1.lan');
     expect(
-      checkHostCertificates(kh(`@cert-authority web1.lan ${rsaCa.pub}\n`), 'web1.lan', 22, host.blob, [byRsa])
-        .status,
+      checkHostCertificates(kh(`@cert-authority web1.lan ${rsaCa.public}\n`), 'web1.lan', 22, host.blob, [
+        byRsa,
+      ]).status,
     ).toBe('match');
   });
 
   it('refuses what OpenSSH refuses: another key, another host, a user certificate, out of its validity, an unlisted CA, a tampered one', async () => {
-    const entries = kh(`@cert-authority *.lan ${ca.pub}\n`);
+    const entries = kh(`@cert-authority *.lan ${ca.public}\n`);
     const good = await sign('ca', 'host', '-h', '-n', 'web1.lan');
     const why = (e: ReturnType<typeof kh>, h: string, key: Buffer, certs: Buffer[]) => {
       const v = checkHostCertificates(e, h, 22, key, certs);
@@ -93,7 +78,7 @@ describe('host certificates against @cert-authority', () => {
     expect(why(entries, 'web1.lan', host.blob, [tampered])).toMatch(/not signed by a CA/);
     expect(why(entries, 'web1.lan', host.blob, [good.subarray(0, 40)])).toMatch(/malformed/);
     // @revoked and plain lines are not CAs.
-    expect(why(kh(`web1.lan ${ca.pub}\n`), 'web1.lan', host.blob, [good])).toBe('no-ca');
+    expect(why(kh(`web1.lan ${ca.public}\n`), 'web1.lan', host.blob, [good])).toBe('no-ca');
   });
 
   it('asks nothing of an address that ssh-keyscan would read as an option', async () => {
