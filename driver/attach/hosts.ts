@@ -19,7 +19,7 @@ import type { RemoteHost } from './ssh/remote-host.js';
 import { clearPending, settlePending } from './pending.js';
 import { reconcileHost, undefineOnHost } from './reconcile.js';
 import { type HostSyncResult } from './sync-result.js';
-import { unmountVolume } from './mounts.js';
+import { nfsMountTargets, unmountVolume } from './mounts.js';
 import { validateName } from '../core/names.js';
 
 export interface SshAddress {
@@ -355,12 +355,9 @@ const CHECK_DIR = /^\/tmp\/nfsvol-check\.[A-Za-z0-9]+$/;
  * check unmounts and removes those (only paths of the shape it creates itself).
  */
 async function removeLeftoverCheckMounts(remote: RemoteHost, signal: AbortSignal | undefined): Promise<void> {
-  const listed = await remote.run(['findmnt', '-n', '-l', '-o', 'TARGET', '-t', 'nfs,nfs4'], {
-    check: false,
-    maxOutputBytes: 256 * 1024,
-    ...(signal ? { signal } : {}),
-  });
-  for (const path of listed.stdout.split('\n').map((l) => l.trim())) {
+  // A host whose mount table cannot be read has nothing this check can clean up.
+  const targets = await nfsMountTargets(remote, signal).catch(() => []);
+  for (const path of targets) {
     if (!CHECK_DIR.test(path)) continue;
     await remote.run(['umount', '--', path], { check: false, ...(signal ? { signal } : {}) });
     await remote.run(['rmdir', '--', path], { check: false, ...(signal ? { signal } : {}) });

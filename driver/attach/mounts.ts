@@ -300,15 +300,14 @@ export async function forgetIfUnmounted(
 }
 
 /**
- * Whether something is mounted at `path`: first the kernel's table of NFS mounts (`findmnt`
- * reads it and stats nothing, so a dead mount cannot make it fail or hang), then `mountpoint`
- * for a path the table spells otherwise (through a symlink).
+ * The targets of a host's NFS mounts, from the kernel's mount table: `findmnt` reads it and
+ * stats nothing, so a dead mount cannot make it fail or hang.
  */
-async function isMounted(remote: RemoteHost, path: string, signal: AbortSignal): Promise<boolean> {
+export async function nfsMountTargets(remote: RemoteHost, signal?: AbortSignal): Promise<string[]> {
   const listed = await remote.run(['findmnt', '-n', '-r', '-o', 'TARGET', '-t', 'nfs,nfs4'], {
     check: false,
     maxOutputBytes: 1024 * 1024,
-    signal,
+    ...(signal ? { signal } : {}),
   });
   // Exit 1 with nothing printed: no NFS mount at all.
   if (listed.exitCode !== 0 && !(listed.exitCode === 1 && listed.stdout.trim() === '')) {
@@ -320,7 +319,18 @@ async function isMounted(remote: RemoteHost, path: string, signal: AbortSignal):
   // `-r` prints unsafe characters as \xHH.
   const unescape = (t: string): string =>
     t.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-  if (listed.stdout.split('\n').some((l) => l !== '' && unescape(l) === path)) return true;
+  return listed.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map(unescape);
+}
+
+/**
+ * Whether something is mounted at `path`: the kernel's table of NFS mounts first, then
+ * `mountpoint` for a path the table spells otherwise (through a symlink).
+ */
+async function isMounted(remote: RemoteHost, path: string, signal: AbortSignal): Promise<boolean> {
+  if ((await nfsMountTargets(remote, signal)).includes(path)) return true;
   return (await remote.run(['mountpoint', '-q', '--', path], { check: false, signal })).exitCode === 0;
 }
 
